@@ -1,0 +1,74 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../core/errors.ts';
+import type { AuthService } from '../auth/service.ts';
+import type { FunctionService } from '../functions/service.ts';
+import { sendError } from './errors.ts';
+import { ErrorResponse } from './schemas.ts';
+import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
+import { functionRoutes } from './routes/functions.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export interface ApiDeps {
+  logger: Logger;
+  auth: AuthService;
+  functions: FunctionService;
+  isReady: () => Promise<boolean>;
+  maxBodyBytes: number;
+  maxBundleBytes: number;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The control-plane API. Every route below /api is also answered below /api/v1. */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.maxBodyBytes,
+    trustProxy: false,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
+  app.addSchema(ErrorResponse);
+
+  await app.register(cors, { origin: true, credentials: false, exposedHeaders: ['x-request-id', 'retry-after'] });
+  await app.register(multipart, { limits: { fileSize: deps.maxBundleBytes, files: 1 } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Skyscale API', version: '0.1.0', description: 'Control plane of the Skyscale serverless platform.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes(deps.isReady));
+  await app.register(publicAuthRoutes(deps.auth));
+  for (const prefix of ['/api', '/api/v1']) {
+    await app.register(publicAuthRoutes(deps.auth), { prefix });
+    await app.register(accountRoutes(deps.auth), { prefix });
+    await app.register(functionRoutes(deps.auth, deps.functions, deps.maxBundleBytes), { prefix });
+  }
+  return app;
+}

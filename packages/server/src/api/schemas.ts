@@ -1,0 +1,113 @@
+import { Type, type Static } from 'typebox';
+import { ERROR_CODES } from '../core/errors.ts';
+import { RUNTIMES } from '../core/types.ts';
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Union(Object.keys(ERROR_CODES).map((c) => Type.Literal(c))),
+      message: Type.String(),
+      requestId: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorResponse', description: 'Every error answers with this shape and a stable code (docs/errors.md).' },
+);
+
+/** The common error responses added to every route's schema. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorResponse')]));
+
+export const User = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+  createdAt: Type.String(),
+});
+
+export const Credentials = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+export const LoginResult = Type.Object({ token: Type.String(), expiresAt: Type.String() });
+
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the key, to recognise it' }),
+  createdAt: Type.String(),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const NewApiKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String(),
+  createdAt: Type.String(),
+  key: Type.String({ description: 'The API key itself. It is shown only this once.' }),
+});
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 128 }) }, { additionalProperties: false });
+export const NameParams = Type.Object({ name: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
+
+const Env = Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 65536 }));
+const FileEntry = Type.Union([
+  Type.String(),
+  Type.Object({ content: Type.String(), encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]) }, { additionalProperties: false }),
+]);
+
+const metadataFields = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
+  handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "index.handler" (node), "main.handler" (python), the executable for command' })),
+  memoryMb: Type.Optional(Type.Integer({ minimum: 16, maximum: 8192 })),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000 })),
+  env: Type.Optional(Env),
+};
+
+/** Metadata of a deploy; also the `metadata` field of a multipart bundle upload. */
+export const FunctionMetadata = Type.Object(metadataFields, { additionalProperties: false });
+
+/** A JSON deploy: metadata plus at most one of `code` (one file) or `files` (a file map). */
+export const FunctionDeploy = Type.Object(
+  {
+    ...metadataFields,
+    code: Type.Optional(Type.String({ description: 'A single file of code, stored under `filename` (default from the handler)' })),
+    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    files: Type.Optional(Type.Record(Type.String(), FileEntry, { description: 'Path → content (utf8 text, or {content, encoding:"base64"})' })),
+  },
+  { additionalProperties: false },
+);
+export type FunctionDeploy = Static<typeof FunctionDeploy>;
+
+export const FunctionResponse = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  runtime: Type.String(),
+  handler: Type.String(),
+  memoryMb: Type.Integer(),
+  timeoutMs: Type.Integer(),
+  env: Env,
+  version: Type.Integer(),
+  codeHash: Type.String(),
+  codeSource: Type.String(),
+  codeSize: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const FunctionVersionResponse = Type.Object({
+  version: Type.Integer(),
+  runtime: Type.String(),
+  handler: Type.String(),
+  memoryMb: Type.Integer(),
+  timeoutMs: Type.Integer(),
+  env: Env,
+  codeHash: Type.String(),
+  codeSource: Type.String(),
+  codeSize: Type.Integer(),
+  createdAt: Type.String(),
+});
+
+export const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });

@@ -1,0 +1,81 @@
+import path from 'node:path';
+
+/**
+ * Configuration comes from the environment, is validated once at start and then frozen.
+ * A bad value fails start-up with a message that names the variable.
+ */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly gatewayPort: number;
+  readonly dataDir: string;
+  readonly dbPath: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly warmPoolSize: number;
+  readonly signup: 'open' | 'closed';
+  /** HS256 signing secret for session tokens; generated into DATA_DIR when not given. */
+  readonly jwtSecret: string | undefined;
+  readonly tokenTtlSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly maxBundleBytes: number;
+  readonly maxBundleFiles: number;
+  readonly loginMaxAttempts: number;
+  readonly loginWindowSeconds: number;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase() as T;
+  if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return value;
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
+  const jwtSecret = env.JWT_SECRET?.trim() || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters long');
+  const config: Config = {
+    host: text(env, 'HOST', '127.0.0.1'),
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    gatewayPort: integer(env, 'GATEWAY_PORT', 8081, 0, 65535),
+    dataDir,
+    dbPath: path.resolve(dataDir, text(env, 'DB_PATH', path.join(dataDir, 'skyscale.db'))),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    warmPoolSize: integer(env, 'WARM_POOL_SIZE', 5, 0, 1000),
+    signup: oneOf(env, 'SIGNUP', 'open', ['open', 'closed'] as const),
+    jwtSecret,
+    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBundleBytes: integer(env, 'MAX_BUNDLE_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBundleFiles: integer(env, 'MAX_BUNDLE_FILES', 5000, 1, 1_000_000),
+    loginMaxAttempts: integer(env, 'LOGIN_MAX_ATTEMPTS', 5, 1, 10_000),
+    loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,52 @@
+/**
+ * The one registry of error codes. Every error the API answers with is an AppError built from a
+ * code here; docs/errors.md lists the same codes and a test keeps the two in sync.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  INVALID_ID: { status: 400, message: 'The id is not valid' },
+  INVALID_NAME: { status: 400, message: 'The name is not valid' },
+  INVALID_BUNDLE: { status: 400, message: 'The code bundle is not valid' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported' },
+  UNAUTHENTICATED: { status: 401, message: 'Authentication is required' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Username or password is wrong' },
+  INVALID_TOKEN: { status: 401, message: 'The token or API key is not valid' },
+  FORBIDDEN: { status: 403, message: 'This action is not allowed' },
+  SIGNUP_CLOSED: { status: 403, message: 'Registration is closed' },
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  CONFLICT: { status: 409, message: 'The resource already exists' },
+  USERNAME_TAKEN: { status: 409, message: 'The username is taken' },
+  FUNCTION_NAME_TAKEN: { status: 409, message: 'A function with this name already exists' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+  readonly headers?: Record<string, string>;
+
+  constructor(code: ErrorCode, message?: string, options?: { details?: unknown; headers?: Record<string, string>; cause?: unknown }) {
+    super(message ?? ERROR_CODES[code].message, { cause: options?.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = options?.details;
+    this.headers = options?.headers;
+  }
+}
+
+export const notFound = (what = 'Resource'): AppError => new AppError('NOT_FOUND', `${what} not found`);
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

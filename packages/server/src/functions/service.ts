@@ -1,0 +1,149 @@
+import { AppError, notFound } from '../core/errors.ts';
+import { isId, newId, nowIso } from '../core/ids.ts';
+import type { FunctionRecord, FunctionVersion, Principal, Runtime, CodeSource } from '../core/types.ts';
+import type { FunctionRepository } from '../store/functions.ts';
+import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
+import type { CodeStore } from './code-store.ts';
+import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
+
+export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
+
+/** Where a deploy's code comes from; at most one per request. */
+export type CodeInput =
+  | { kind: 'inline'; code: string; filename?: string }
+  | { kind: 'files'; files: JsonFiles }
+  | { kind: 'bundle'; data: Buffer; format: 'tar.gz' | 'zip' };
+
+export interface FunctionFields {
+  name?: string;
+  runtime?: string;
+  handler?: string;
+  memoryMb?: number;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export interface BundleLimits {
+  maxBytes: number;
+  maxFiles: number;
+}
+
+export class FunctionService {
+  readonly #repo: FunctionRepository;
+  readonly #code: CodeStore;
+  readonly #limits: BundleLimits;
+
+  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits) {
+    this.#repo = repo;
+    this.#code = code;
+    this.#limits = limits;
+  }
+
+  async create(owner: Principal, fields: FunctionFields, code: CodeInput | undefined): Promise<FunctionRecord> {
+    if (fields.name === undefined) throw new AppError('VALIDATION_FAILED', 'name is required');
+    if (fields.runtime === undefined) throw new AppError('VALIDATION_FAILED', 'runtime is required');
+    if (code === undefined) throw new AppError('VALIDATION_FAILED', 'code is required: give "code", "files" or a bundle upload');
+    const name = normaliseFunctionName(fields.name);
+    const runtime = checkRuntime(fields.runtime);
+    const config = {
+      runtime,
+      handler: checkHandler(runtime, fields.handler ?? DEFAULT_HANDLERS[runtime]),
+      memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
+      timeoutMs: fields.timeoutMs ?? LIMITS.timeoutMs.default,
+      env: checkEnv(fields.env ?? {}),
+    };
+    if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
+    const stored = await this.#storeCode(runtime, config.handler, code);
+    const created = await this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored } });
+    if (created === undefined) throw new AppError('FUNCTION_NAME_TAKEN');
+    return created;
+  }
+
+  /** Every update makes a new immutable version; fields left out keep their current value, code included. */
+  async update(owner: Principal, id: string, fields: FunctionFields, code: CodeInput | undefined): Promise<FunctionRecord> {
+    const current = await this.get(owner, id);
+    if (fields.name !== undefined && normaliseFunctionName(fields.name) !== current.name) {
+      throw new AppError('VALIDATION_FAILED', 'a function cannot be renamed; deploy a new function instead');
+    }
+    const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
+    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : DEFAULT_HANDLERS[runtime]));
+    const config = {
+      runtime,
+      handler,
+      memoryMb: fields.memoryMb ?? current.memoryMb,
+      timeoutMs: fields.timeoutMs ?? current.timeoutMs,
+      env: fields.env === undefined ? current.env : checkEnv(fields.env),
+    };
+    let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
+    if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);
+    else {
+      await this.#checkEntry(runtime, handler, await this.#code.read(current.codeHash));
+      stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
+    }
+    const updated = await this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso());
+    if (updated === undefined) throw notFound('Function');
+    return updated;
+  }
+
+  async get(owner: Principal, id: string): Promise<FunctionRecord> {
+    if (!isId(id)) throw notFound('Function');
+    const fn = await this.#repo.findById(owner.userId, id);
+    if (fn === undefined) throw notFound('Function');
+    return fn;
+  }
+
+  async getByName(owner: Principal, rawName: string): Promise<FunctionRecord> {
+    const name = rawName.normalize('NFC');
+    const fn = await this.#repo.findByName(owner.userId, name);
+    if (fn === undefined) throw notFound('Function');
+    return fn;
+  }
+
+  list(owner: Principal): Promise<FunctionRecord[]> {
+    return this.#repo.list(owner.userId);
+  }
+
+  async versions(owner: Principal, id: string): Promise<FunctionVersion[]> {
+    const versions = isId(id) ? await this.#repo.listVersions(owner.userId, id) : undefined;
+    if (versions === undefined) throw notFound('Function');
+    return versions;
+  }
+
+  async delete(owner: Principal, id: string): Promise<void> {
+    if (!isId(id) || !(await this.#repo.delete(owner.userId, id))) throw notFound('Function');
+  }
+
+  /** Host directory holding a version's code (read-only use by the execution engine). */
+  codeDir(codeHash: string): string {
+    return this.#code.dir(codeHash);
+  }
+
+  async #storeCode(runtime: Runtime, handler: string, code: CodeInput): Promise<{ codeHash: string; codeSource: CodeSource; codeSize: number }> {
+    const files = await this.#toFiles(runtime, handler, code);
+    if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
+    await this.#checkEntry(runtime, handler, files);
+    const { hash, size } = await this.#code.put(files);
+    const codeSource: CodeSource = code.kind;
+    return { codeHash: hash, codeSource, codeSize: size };
+  }
+
+  async #toFiles(runtime: Runtime, handler: string, code: CodeInput): Promise<FileMap> {
+    switch (code.kind) {
+      case 'inline': {
+        const filename = code.filename ?? defaultInlineFilename(runtime, handler);
+        return filesFromJson({ [filename]: code.code }, this.#limits);
+      }
+      case 'files':
+        return filesFromJson(code.files, this.#limits);
+      case 'bundle':
+        return extractBundle(code.data, code.format, this.#limits);
+    }
+  }
+
+  async #checkEntry(runtime: Runtime, handler: string, files: FileMap): Promise<void> {
+    const candidates = entryCandidates(runtime, handler);
+    if (!candidates.some((c) => files.has(c))) {
+      throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
+    }
+  }
+}

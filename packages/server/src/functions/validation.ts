@@ -1,0 +1,83 @@
+import { AppError } from '../core/errors.ts';
+import { RUNTIMES, type Runtime } from '../core/types.ts';
+
+const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,127}$/u;
+
+/**
+ * Function names are NFC-normalised and limited to letters, digits, '.', '_' and '-' (starting with a
+ * letter or digit): no path separators, whitespace, control characters or bidi overrides can get through,
+ * so a name is safe in URLs, logs and paths.
+ */
+export function normaliseFunctionName(raw: string): string {
+  const name = raw.normalize('NFC');
+  if (!NAME_RE.test(name) || name.includes('..')) {
+    throw new AppError('INVALID_NAME', "Function names are 1-128 letters, digits, '.', '_' or '-', start with a letter or digit, and contain no '..'");
+  }
+  return name;
+}
+
+export function checkRuntime(value: string): Runtime {
+  if (!(RUNTIMES as readonly string[]).includes(value)) throw new AppError('VALIDATION_FAILED', `runtime must be one of ${RUNTIMES.join(', ')}`);
+  return value as Runtime;
+}
+
+export const DEFAULT_HANDLERS: Record<Runtime, string> = {
+  node: 'index.handler',
+  python: 'main.handler',
+  php: 'index.handler',
+  wasm: 'main.wasm',
+  command: 'main',
+};
+
+/** Source extensions a module-style handler may resolve to, by runtime. */
+const MODULE_EXTENSIONS: Partial<Record<Runtime, string[]>> = {
+  node: ['.js', '.mjs', '.cjs', '.ts', '.mts'],
+  python: ['.py'],
+  php: ['.php'],
+};
+
+const HANDLER_RE = /^(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+$/;
+
+export function checkHandler(runtime: Runtime, handler: string): string {
+  if (handler.length > 256 || !HANDLER_RE.test(handler) || handler.split('/').some((s) => s === '.' || s === '..')) {
+    throw new AppError('VALIDATION_FAILED', 'handler must be a relative path inside the code, like "index.handler" or "src/main.handler"');
+  }
+  if (MODULE_EXTENSIONS[runtime] !== undefined && !/\.[A-Za-z_$][\w$]*$/.test(handler)) {
+    throw new AppError('VALIDATION_FAILED', `a ${runtime} handler is "<module>.<function>", e.g. "${DEFAULT_HANDLERS[runtime]}"`);
+  }
+  return handler;
+}
+
+/** The files in the code that may hold the handler's entry point. */
+export function entryCandidates(runtime: Runtime, handler: string): string[] {
+  const extensions = MODULE_EXTENSIONS[runtime];
+  if (extensions === undefined) return [handler];
+  const module = handler.slice(0, handler.lastIndexOf('.'));
+  return extensions.map((ext) => module + ext);
+}
+
+/** Where inline `code` is stored when no filename is given. */
+export function defaultInlineFilename(runtime: Runtime, handler: string): string {
+  return entryCandidates(runtime, handler)[0];
+}
+
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const MAX_ENV_BYTES = 64 * 1024;
+
+export function checkEnv(env: Record<string, string>): Record<string, string> {
+  let bytes = 0;
+  const clean: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_KEY_RE.test(key)) throw new AppError('VALIDATION_FAILED', `env name "${key.slice(0, 64)}" must match ${ENV_KEY_RE.source}`);
+    if (value.includes('\0')) throw new AppError('VALIDATION_FAILED', `env ${key} contains a NUL byte`);
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    clean[key] = value;
+  }
+  if (bytes > MAX_ENV_BYTES) throw new AppError('VALIDATION_FAILED', `env is larger than ${MAX_ENV_BYTES} bytes`);
+  return clean;
+}
+
+export const LIMITS = {
+  memoryMb: { min: 16, max: 8192, default: 128 },
+  timeoutMs: { min: 1, max: 15 * 60_000, default: 30_000 },
+} as const;

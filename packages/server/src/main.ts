@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { sql } from 'kysely';
+import { loadConfig, type Config } from './config/config.ts';
+import { loadOrCreateKey } from './config/keys.ts';
+import { openStore } from './store/index.ts';
+import { AuthService } from './auth/service.ts';
+import { FunctionService } from './functions/service.ts';
+import { CodeStore } from './functions/code-store.ts';
+import { buildApi } from './api/app.ts';
+import type { FastifyInstance } from 'fastify';
+
+export interface Platform {
+  readonly config: Config;
+  readonly controlUrl: string;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, base: { service: 'skyscale' }, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+}
+
+/**
+ * The composition root: the only place that wires implementations together.
+ * Builds every service and the API without listening, so tests can drive it with inject().
+ */
+export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; close(): Promise<void> }> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.dbPath);
+  try {
+    const jwtSecret = config.jwtSecret ?? loadOrCreateKey(config.dataDir, 'jwt-secret');
+    const auth = new AuthService(store, { ...config, jwtSecret });
+    const functions = new FunctionService(store.functions, new CodeStore(path.join(config.dataDir, 'code')), {
+      maxBytes: config.maxBundleBytes,
+      maxFiles: config.maxBundleFiles,
+    });
+    const isReady = async (): Promise<boolean> => {
+      try {
+        await sql`select 1`.execute(store.db);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const api = await buildApi({ logger, auth, functions, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
+    return {
+      api,
+      close: async () => {
+        await api.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** `skyscale serve`: every role in this one process (embedded mode). */
+export async function startPlatform(config: Config = loadConfig(), logger: Logger = createLogger(config)): Promise<Platform> {
+  const platform = await assemblePlatform(config, logger);
+  try {
+    await platform.api.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+  const address = platform.api.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const controlUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ controlUrl, dataDir: config.dataDir }, 'skyscale control plane listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    controlUrl,
+    close: () => {
+      closing ??= platform.close().then(() => logger.info('skyscale stopped'));
+      return closing;
+    },
+  };
+}

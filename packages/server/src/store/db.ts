@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { openSqlite } from './sqlite-dialect.ts';
+import type { Database } from './schema.ts';
+import * as m001 from './migrations/001_users_keys_functions.ts';
+
+/** Migrations in order; a new one is appended here and never edited once released. */
+const MIGRATIONS: Record<string, Migration> = {
+  '001_users_keys_functions': m001,
+};
+
+class StaticMigrations implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export type Db = Kysely<Database>;
+
+export async function openDatabase(file: string): Promise<Db> {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const { dialect } = openSqlite(file);
+  const db = new Kysely<Database>({ dialect });
+  const migrator = new Migrator({ db, provider: new StaticMigrations() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed !== undefined) {
+    await db.destroy();
+    throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`, { cause: error });
+  }
+  return db;
+}

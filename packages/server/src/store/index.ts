@@ -1,0 +1,24 @@
+import { openDatabase, type Db } from './db.ts';
+import { UserRepository } from './users.ts';
+import { ApiKeyRepository } from './api-keys.ts';
+import { FunctionRepository } from './functions.ts';
+
+/** All repositories over one database handle. Nothing outside store/ writes SQL. */
+export interface Store {
+  readonly db: Db;
+  readonly users: UserRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly functions: FunctionRepository;
+  close(): Promise<void>;
+}
+
+export async function openStore(file: string): Promise<Store> {
+  const db = await openDatabase(file);
+  return {
+    db,
+    users: new UserRepository(db),
+    apiKeys: new ApiKeyRepository(db),
+    functions: new FunctionRepository(db),
+    close: () => db.destroy(),
+  };
+}

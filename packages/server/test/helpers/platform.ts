@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../../src/config/config.ts';
+import { assemblePlatform, createLogger } from '../../src/main.ts';
+
+export interface TestPlatform {
+  api: FastifyInstance;
+  dataDir: string;
+  close(): Promise<void>;
+  /** Registers a user and returns a bearer header for them. */
+  user(name: string, password?: string): Promise<{ id: string; auth: Record<string, string> }>;
+}
+
+/** The real composition, with a temporary data dir, driven in-process through inject(). */
+export async function testPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const { api, close } = await assemblePlatform(config, createLogger(config));
+  return {
+    api,
+    dataDir,
+    close: async () => {
+      await close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    user: async (name, password = 'correct horse battery') => {
+      const reg = await api.inject({ method: 'POST', url: '/auth/register', payload: { username: name, password } });
+      if (reg.statusCode !== 201) throw new Error(`register ${name}: ${reg.statusCode} ${reg.body}`);
+      const login = await api.inject({ method: 'POST', url: '/auth/login', payload: { username: name, password } });
+      if (login.statusCode !== 200) throw new Error(`login ${name}: ${login.statusCode} ${login.body}`);
+      return { id: reg.json().id, auth: { authorization: `Bearer ${login.json().token}` } };
+    },
+  };
+}
+
+export function errorCode(res: LightMyRequestResponse): string | undefined {
+  try {
+    return res.json().error?.code;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadConfig, ConfigError } from '../../src/config/config.ts';
+
+test('defaults follow the documented values', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8080);
+  assert.equal(c.gatewayPort, 8081);
+  assert.equal(c.dataDir, path.resolve('./data'));
+  assert.equal(c.dbPath, path.resolve('./data/skyscale.db'));
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.warmPoolSize, 5);
+  assert.equal(c.signup, 'open');
+  assert.ok(Object.isFrozen(c));
+});
+
+test('values are parsed; DB_PATH is relative to DATA_DIR', () => {
+  const c = loadConfig({ PORT: '9000', DATA_DIR: '/tmp/sky', DB_PATH: 'meta.db', LOG_LEVEL: 'DEBUG', WARM_POOL_SIZE: '0', SIGNUP: 'closed' });
+  assert.equal(c.port, 9000);
+  assert.equal(c.dbPath, '/tmp/sky/meta.db');
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(c.warmPoolSize, 0);
+  assert.equal(c.signup, 'closed');
+});
+
+test('a bad value names the variable', () => {
+  const bad: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ GATEWAY_PORT: '-1' }, 'GATEWAY_PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ WARM_POOL_SIZE: '1.5' }, 'WARM_POOL_SIZE'],
+    [{ SIGNUP: 'maybe' }, 'SIGNUP'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+  ];
+  for (const [env, variable] of bad) {
+    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));
+  }
+});
