@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from './config/config.ts';
 import { loadOrCreateKey } from './config/keys.ts';
+import { checkPrerequisites, describeMissing } from './config/prerequisites.ts';
 import { openStore } from './store/index.ts';
 import { AuthService } from './auth/service.ts';
 import { FunctionService } from './functions/service.ts';
@@ -59,6 +60,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
 
 /** `skyscale serve`: every role in this one process (embedded mode). */
 export async function startPlatform(config: Config = loadConfig(), logger: Logger = createLogger(config)): Promise<Platform> {
+  for (const line of describeMissing(checkPrerequisites())) logger.warn(line);
   const platform = await assemblePlatform(config, logger);
   try {
     await platform.api.listen({ host: config.host, port: config.port });
