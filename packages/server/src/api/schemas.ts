@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES } from '../core/errors.ts';
-import { RUNTIMES } from '../core/types.ts';
+import { RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus } from '../core/types.ts';
 
 export const ErrorResponse = Type.Object(
   {
@@ -64,6 +64,9 @@ const metadataFields = {
   memoryMb: Type.Optional(Type.Integer({ minimum: 16, maximum: 8192 })),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000 })),
   env: Type.Optional(Env),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Invocations one instance serves at once (default 1)' })),
+  maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most instances of one version at once (default 10)' })),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts of an async invocation before dead-lettering (default 3)' })),
 };
 
 /** Metadata of a deploy; also the `metadata` field of a multipart bundle upload. */
@@ -89,6 +92,9 @@ export const FunctionResponse = Type.Object({
   memoryMb: Type.Integer(),
   timeoutMs: Type.Integer(),
   env: Env,
+  concurrency: Type.Integer(),
+  maxInstances: Type.Integer(),
+  maxAttempts: Type.Integer(),
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -104,6 +110,9 @@ export const FunctionVersionResponse = Type.Object({
   memoryMb: Type.Integer(),
   timeoutMs: Type.Integer(),
   env: Env,
+  concurrency: Type.Integer(),
+  maxInstances: Type.Integer(),
+  maxAttempts: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
   codeSize: Type.Integer(),
@@ -111,3 +120,28 @@ export const FunctionVersionResponse = Type.Object({
 });
 
 export const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
+
+export const ExecutionStatusSchema = Type.Unsafe<ExecutionStatus>({ type: 'string', enum: ['queued', 'running', ...TERMINAL_STATUSES] });
+
+export const ExecutionResponse = Type.Object({
+  id: Type.String(),
+  functionId: Type.String(),
+  functionName: Type.String(),
+  version: Type.Integer(),
+  mode: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
+  status: ExecutionStatusSchema,
+  input: Type.Unknown(),
+  result: Type.Unknown(),
+  error: Type.Union([Type.Object({ reason: Type.String(), message: Type.String(), stack: Type.Optional(Type.String()) }), Type.Null()]),
+  logsTruncated: Type.Boolean(),
+  durationMs: Type.Union([Type.Number(), Type.Null()]),
+  coldStart: Type.Union([Type.Boolean(), Type.Null()]),
+  instanceId: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  createdAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const QueuedResponse = Type.Object({ id: Type.String(), status: Type.Literal('queued') });

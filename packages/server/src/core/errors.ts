@@ -21,8 +21,10 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, message: 'The resource already exists' },
   USERNAME_TAKEN: { status: 409, message: 'The username is taken' },
   FUNCTION_NAME_TAKEN: { status: 409, message: 'A function with this name already exists' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This Idempotency-Key was used with a different request' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  EXECUTION_FAILED: { status: 502, message: 'The function did not succeed' },
   INTERNAL: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is not ready' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -27,6 +27,12 @@ export interface FunctionConfig {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  /** Invocations one instance serves at once. */
+  concurrency: number;
+  /** Most instances of one version running at once. */
+  maxInstances: number;
+  /** Attempts of an async invocation before it is dead-lettered. */
+  maxAttempts: number;
 }
 
 export interface FunctionVersion extends FunctionConfig {
@@ -56,4 +62,37 @@ export interface Principal {
   userId: string;
   role: Role;
   via: 'jwt' | 'api_key';
+}
+
+export const TERMINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'output_truncated', 'system_error', 'cancelled', 'dead_lettered'] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export type ExecutionStatus = 'queued' | 'running' | TerminalStatus;
+
+export interface ExecutionError {
+  /** Why the execution ended this way, e.g. "timeout", "oom", "user_error", "crashed". */
+  reason: string;
+  message: string;
+  stack?: string;
+}
+
+export interface Execution {
+  id: string;
+  ownerId: string;
+  functionId: string;
+  functionName: string;
+  version: number;
+  mode: 'sync' | 'async';
+  status: ExecutionStatus;
+  input: unknown;
+  result: unknown;
+  error: ExecutionError | null;
+  logsTruncated: boolean;
+  durationMs: number | null;
+  coldStart: boolean | null;
+  instanceId: string | null;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }

@@ -21,6 +21,9 @@ export interface FunctionFields {
   memoryMb?: number;
   timeoutMs?: number;
   env?: Record<string, string>;
+  concurrency?: number;
+  maxInstances?: number;
+  maxAttempts?: number;
 }
 
 export interface BundleLimits {
@@ -51,6 +54,9 @@ export class FunctionService {
       memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
       timeoutMs: fields.timeoutMs ?? LIMITS.timeoutMs.default,
       env: checkEnv(fields.env ?? {}),
+      concurrency: fields.concurrency ?? LIMITS.concurrency.default,
+      maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
+      maxAttempts: fields.maxAttempts ?? LIMITS.maxAttempts.default,
     };
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     const stored = await this.#storeCode(runtime, config.handler, code);
@@ -73,6 +79,9 @@ export class FunctionService {
       memoryMb: fields.memoryMb ?? current.memoryMb,
       timeoutMs: fields.timeoutMs ?? current.timeoutMs,
       env: fields.env === undefined ? current.env : checkEnv(fields.env),
+      concurrency: fields.concurrency ?? current.concurrency,
+      maxInstances: fields.maxInstances ?? current.maxInstances,
+      maxAttempts: fields.maxAttempts ?? current.maxAttempts,
     };
     let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
     if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);

@@ -80,4 +80,7 @@ export function checkEnv(env: Record<string, string>): Record<string, string> {
 export const LIMITS = {
   memoryMb: { min: 16, max: 8192, default: 128 },
   timeoutMs: { min: 1, max: 15 * 60_000, default: 30_000 },
+  concurrency: { min: 1, max: 1000, default: 1 },
+  maxInstances: { min: 1, max: 1000, default: 10 },
+  maxAttempts: { min: 1, max: 100, default: 3 },
 } as const;

@@ -2,6 +2,7 @@ import { openDatabase, type Db } from './db.ts';
 import { UserRepository } from './users.ts';
 import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
+import { ExecutionRepository } from './executions.ts';
 
 /** All repositories over one database handle. Nothing outside store/ writes SQL. */
 export interface Store {
@@ -9,6 +10,7 @@ export interface Store {
   readonly users: UserRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly functions: FunctionRepository;
+  readonly executions: ExecutionRepository;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export async function openStore(file: string): Promise<Store> {
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
+    executions: new ExecutionRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -41,11 +41,45 @@ export interface FunctionVersionsTable {
   code_hash: string;
   code_source: 'inline' | 'files' | 'bundle';
   code_size: number;
+  concurrency: number;
+  max_instances: number;
+  max_attempts: number;
   created_at: string;
 }
 
 
+export interface ExecutionsTable {
+  id: string;
+  owner_id: string;
+  function_id: string;
+  function_name: string;
+  version: number;
+  timeout_ms: number;
+  mode: 'sync' | 'async';
+  status: string;
+  input: string;
+  result: string | null;
+  error: string | null;
+  logs: string;
+  logs_truncated: number;
+  duration_ms: number | null;
+  cold_start: number | null;
+  instance_id: string | null;
+  attempts: number;
+  max_attempts: number;
+  /** Epoch ms from which a queued execution may be leased (retry backoff). */
+  available_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
+  executions: ExecutionsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   functions: FunctionsTable;

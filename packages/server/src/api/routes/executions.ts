@@ -1,0 +1,110 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.ts';
+import type { Execution } from '../../core/types.ts';
+import type { AuthService } from '../../auth/service.ts';
+import type { ExecutionService, FunctionRef } from '../../executions/service.ts';
+import { authenticateHook, principalOf } from '../auth-hook.ts';
+import { ExecutionResponse, ExecutionStatusSchema, IdParams, NameParams, QueuedResponse, errorResponses } from '../schemas.ts';
+import type { TypedInstance } from '../typed.ts';
+
+const toResponse = ({ ownerId: _owner, ...e }: Execution) => e;
+
+const InvokeQuery = Type.Object(
+  {
+    async: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    result: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  },
+  { additionalProperties: false },
+);
+
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(ExecutionStatusSchema),
+    functionId: Type.Optional(Type.String({ maxLength: 64 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+  },
+  { additionalProperties: false },
+);
+
+const Page = Type.Object({ items: Type.Array(ExecutionResponse), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+const invokeResponses = { 200: Type.Unknown({ description: 'The execution record, or with ?result=true the result alone' }), 202: QueuedResponse, ...errorResponses(400, 401, 404, 409, 429, 502) };
+
+export function executionRoutes(auth: AuthService, executions: ExecutionService): FastifyPluginAsync {
+  return async (app0) => {
+    const app = app0 as TypedInstance;
+    app.addHook('onRequest', authenticateHook(auth));
+
+    async function invoke(request: FastifyRequest, reply: FastifyReply, ref: FunctionRef, query: { async?: string; result?: string }) {
+      const owner = principalOf(request);
+      const event = request.body === undefined ? null : request.body;
+      const isAsync = query.async === 'true' || String(request.headers['x-invocation-type'] ?? '').toLowerCase() === 'async';
+      if (isAsync) {
+        const key = request.headers['idempotency-key'];
+        const { execution } = await executions.enqueue(owner, ref, event, typeof key === 'string' ? key : undefined);
+        return reply.code(202).header('location', `/api/executions/${execution.id}`).send({ id: execution.id, status: execution.status });
+      }
+      const execution = await executions.invokeSync(owner, ref, event);
+      void reply.header('x-execution-id', execution.id);
+      if (query.result !== 'true') return reply.send(toResponse(execution));
+      if (execution.status !== 'succeeded') {
+        throw new AppError('EXECUTION_FAILED', `${execution.status}: ${execution.error?.message ?? 'the execution did not succeed'}`, { details: { executionId: execution.id, status: execution.status } });
+      }
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(execution.result ?? null));
+    }
+
+    app.post('/functions/:id/invoke', {
+      schema: { tags: ['invoke'], summary: 'Invoke a function by id (sync; X-Invocation-Type: async or ?async=true for async)', params: IdParams, querystring: InvokeQuery, body: Type.Unknown(), response: invokeResponses },
+    }, (request, reply) => invoke(request, reply, { id: request.params.id }, request.query));
+
+    app.post('/functions/name/:name/invoke', {
+      schema: { tags: ['invoke'], summary: 'Invoke a function by name', params: NameParams, querystring: InvokeQuery, body: Type.Unknown(), response: invokeResponses },
+    }, (request, reply) => invoke(request, reply, { name: request.params.name }, request.query));
+
+    app.post('/executions', {
+      schema: {
+        tags: ['executions'],
+        summary: 'Queue an async execution (seed 001 shape)',
+        body: Type.Object({ functionId: Type.Optional(Type.String()), function_id: Type.Optional(Type.String()), input: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+        response: { 202: QueuedResponse, ...errorResponses(400, 401, 404, 409) },
+      },
+    }, async (request, reply) => {
+      const functionId = request.body.functionId ?? request.body.function_id;
+      if (functionId === undefined) throw new AppError('VALIDATION_FAILED', 'functionId is required');
+      const key = request.headers['idempotency-key'];
+      const { execution } = await executions.enqueue(principalOf(request), { id: functionId }, request.body.input ?? null, typeof key === 'string' ? key : undefined);
+      return reply.code(202).header('location', `/api/executions/${execution.id}`).send({ id: execution.id, status: 'queued' as const });
+    });
+
+    app.get('/executions', { schema: { tags: ['executions'], summary: 'Your executions, newest first', querystring: ListQuery, response: { 200: Page, ...errorResponses(400, 401, 404) } } },
+      async (request) => {
+        const page = await executions.list(principalOf(request), {
+          status: request.query.status,
+          functionId: request.query.functionId,
+          cursor: request.query.cursor,
+          limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
+        });
+        return { items: page.items.map(toResponse), nextCursor: page.nextCursor };
+      });
+
+    app.get('/executions/function/:id', { schema: { tags: ['executions'], summary: "A function's executions, newest first", params: IdParams, querystring: ListQuery, response: { 200: Page, ...errorResponses(400, 401, 404) } } },
+      async (request) => {
+        const page = await executions.list(principalOf(request), {
+          functionId: request.params.id,
+          status: request.query.status,
+          cursor: request.query.cursor,
+          limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
+        });
+        return { items: page.items.map(toResponse), nextCursor: page.nextCursor };
+      });
+
+    app.get('/executions/:id', { schema: { tags: ['executions'], summary: 'An execution', params: IdParams, response: { 200: ExecutionResponse, ...errorResponses(401, 404) } } },
+      async (request) => toResponse(await executions.get(principalOf(request), request.params.id)));
+
+    app.get('/executions/:id/logs', {
+      schema: { tags: ['executions'], summary: "An execution's captured stdout/stderr", params: IdParams, response: { 200: Type.Object({ executionId: Type.String(), logs: Type.String(), truncated: Type.Boolean() }), ...errorResponses(401, 404) } },
+    }, async (request) => executions.logs(principalOf(request), request.params.id));
+  };
+}

@@ -1,0 +1,34 @@
+import type { ExecutionError, Runtime, TerminalStatus } from './types.ts';
+
+/** Everything the engine needs to run one version of a function. */
+export interface InvocationTarget {
+  ownerId: string;
+  functionId: string;
+  functionName: string;
+  version: number;
+  runtime: Runtime;
+  handler: string;
+  codeHash: string;
+  codeDir: string;
+  memoryMb: number;
+  timeoutMs: number;
+  env: Record<string, string>;
+  concurrency: number;
+  maxInstances: number;
+}
+
+export interface InvocationResult {
+  status: TerminalStatus;
+  result: unknown;
+  error: ExecutionError | null;
+  logs: string;
+  logsTruncated: boolean;
+  durationMs: number;
+  coldStart: boolean;
+  instanceId: string | null;
+}
+
+/** Runs an invocation somewhere (the scheduler and its sandboxes); never throws for user-code failures. */
+export interface Invoker {
+  invoke(target: InvocationTarget, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult>;
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { AppError, notFound } from '../core/errors.ts';
+import { isId, newId, nowIso } from '../core/ids.ts';
+import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
+import type { InvocationTarget, Invoker } from '../core/invoker.ts';
+import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
+import type { FunctionService } from '../functions/service.ts';
+import type { SyncRecordWriter } from './sync-writer.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface FunctionRef {
+  id?: string;
+  name?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export class ExecutionService {
+  readonly #repo: ExecutionRepository;
+  readonly #functions: FunctionService;
+  readonly #invoker: Invoker;
+  readonly #writer: SyncRecordWriter;
+  readonly #onQueued: () => void;
+
+  constructor(deps: { repo: ExecutionRepository; functions: FunctionService; invoker: Invoker; writer: SyncRecordWriter; onQueued: () => void }) {
+    this.#repo = deps.repo;
+    this.#functions = deps.functions;
+    this.#invoker = deps.invoker;
+    this.#writer = deps.writer;
+    this.#onQueued = deps.onQueued;
+  }
+
+  async #resolve(owner: Principal, ref: FunctionRef): Promise<FunctionRecord> {
+    if (ref.id !== undefined) return this.#functions.get(owner, ref.id);
+    if (ref.name !== undefined) return this.#functions.getByName(owner, ref.name);
+    throw new AppError('VALIDATION_FAILED', 'functionId is required');
+  }
+
+  target(fn: FunctionRecord): InvocationTarget {
+    return {
+      ownerId: fn.ownerId,
+      functionId: fn.id,
+      functionName: fn.name,
+      version: fn.version,
+      runtime: fn.runtime,
+      handler: fn.handler,
+      codeHash: fn.codeHash,
+      codeDir: this.#functions.codeDir(fn.codeHash),
+      memoryMb: fn.memoryMb,
+      timeoutMs: fn.timeoutMs,
+      env: fn.env,
+      concurrency: fn.concurrency,
+      maxInstances: fn.maxInstances,
+    };
+  }
+
+  /** Runs the function now and answers with the finished execution record. */
+  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown): Promise<Execution> {
+    const fn = await this.#resolve(owner, ref);
+    const id = newId();
+    const createdAt = nowIso();
+    const outcome = await this.#invoker.invoke(this.target(fn), event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
+    const finishedAt = nowIso();
+    const row: ExecutionRow = {
+      id,
+      owner_id: fn.ownerId,
+      function_id: fn.id,
+      function_name: fn.name,
+      version: fn.version,
+      timeout_ms: fn.timeoutMs,
+      mode: 'sync',
+      status: outcome.status,
+      input: JSON.stringify(event ?? null),
+      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      error: outcome.error === null ? null : JSON.stringify(outcome.error),
+      logs: outcome.logs,
+      logs_truncated: outcome.logsTruncated ? 1 : 0,
+      duration_ms: outcome.durationMs,
+      cold_start: outcome.coldStart ? 1 : 0,
+      instance_id: outcome.instanceId,
+      attempts: 1,
+      max_attempts: 1,
+      available_at: 0,
+      lease_owner: null,
+      lease_expires_at: null,
+      idempotency_key: null,
+      request_hash: null,
+      created_at: createdAt,
+      started_at: createdAt,
+      finished_at: finishedAt,
+    };
+    this.#writer.add(row);
+    return toExecution(row);
+  }
+
+  /**
+   * Accepts async work: the record is committed before this returns, so a 202 is never followed by loss.
+   * The same idempotency key with the same body returns the first execution; with another body, 409.
+   */
+  async enqueue(owner: Principal, ref: FunctionRef, event: unknown, idempotencyKey?: string): Promise<{ execution: Execution; created: boolean }> {
+    const fn = await this.#resolve(owner, ref);
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,256}$/.test(idempotencyKey)) {
+      throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-256 printable ASCII characters');
+    }
+    const input = JSON.stringify(event ?? null);
+    const requestHash = createHash('sha256').update(fn.id).update('\0').update(input).digest('hex');
+    const row: ExecutionRow = {
+      id: newId(),
+      owner_id: fn.ownerId,
+      function_id: fn.id,
+      function_name: fn.name,
+      version: fn.version,
+      timeout_ms: fn.timeoutMs,
+      mode: 'async',
+      status: 'queued',
+      input,
+      result: null,
+      error: null,
+      logs: '',
+      logs_truncated: 0,
+      duration_ms: null,
+      cold_start: null,
+      instance_id: null,
+      attempts: 0,
+      max_attempts: fn.maxAttempts,
+      available_at: Date.now(),
+      lease_owner: null,
+      lease_expires_at: null,
+      idempotency_key: idempotencyKey ?? null,
+      request_hash: requestHash,
+      created_at: nowIso(),
+      started_at: null,
+      finished_at: null,
+    };
+    const { row: stored, existing } = await this.#repo.insertQueued(row);
+    if (existing && stored.request_hash !== requestHash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED');
+    }
+    if (!existing) this.#onQueued();
+    return { execution: toExecution(stored), created: !existing };
+  }
+
+  async #row(owner: Principal, id: string): Promise<ExecutionRow> {
+    if (!isId(id)) throw notFound('Execution');
+    const pending = this.#writer.pending(id);
+    const row = pending !== undefined && pending.owner_id === owner.userId ? pending : await this.#repo.get(owner.userId, id);
+    if (row === undefined) throw notFound('Execution');
+    return row;
+  }
+
+  async get(owner: Principal, id: string): Promise<Execution> {
+    return toExecution(await this.#row(owner, id));
+  }
+
+  async logs(owner: Principal, id: string): Promise<{ executionId: string; logs: string; truncated: boolean }> {
+    const row = await this.#row(owner, id);
+    return { executionId: row.id, logs: row.logs, truncated: row.logs_truncated === 1 };
+  }
+
+  async list(owner: Principal, query: { functionId?: string; status?: ExecutionStatus; limit?: number; cursor?: string }): Promise<Page<Execution>> {
+    if (query.functionId !== undefined) await this.#functions.get(owner, query.functionId);
+    await this.#writer.flush();
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.#repo.list({ ownerId: owner.userId, functionId: query.functionId, status: query.status, limit: limit + 1, after });
+    const items = rows.slice(0, limit).map(toExecution);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+  }
+}
