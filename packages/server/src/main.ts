@@ -10,6 +10,12 @@ import { AuthService } from './auth/service.ts';
 import { FunctionService } from './functions/service.ts';
 import { CodeStore } from './functions/code-store.ts';
 import { buildApi } from './api/app.ts';
+import { ProcessDriver } from './sandbox/process/process-driver.ts';
+import { StemPool } from './scheduler/stem-pool.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { ExecutionService } from './executions/service.ts';
+import { SyncRecordWriter } from './executions/sync-writer.ts';
+import { AsyncWorker } from './executions/async-worker.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
@@ -36,6 +42,36 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       maxBytes: config.maxBundleBytes,
       maxFiles: config.maxBundleFiles,
     });
+    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
+    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 128 }, log: logger });
+    const scheduler = new Scheduler({
+      driver,
+      stems,
+      log: logger,
+      options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances },
+    });
+    const writer = new SyncRecordWriter(store.executions, logger);
+    const worker: AsyncWorker = new AsyncWorker({
+      repo: store.executions,
+      invoker: scheduler,
+      log: logger,
+      options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseGraceMs: 30_000, pollMs: 1000 },
+      loadFunction: async (row) => {
+        const fn = await store.functions.findById(row.owner_id, row.function_id);
+        const version = fn && (await store.functions.getVersion(row.owner_id, row.function_id, row.version));
+        if (fn === undefined || version === undefined) return undefined;
+        const record = { ...fn, ...version, id: fn.id, createdAt: fn.createdAt };
+        return { fn: record, target: executions.target(record) };
+      },
+    });
+    const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, writer, onQueued: () => worker.notify() });
+    const capabilities = await driver.probe();
+    if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
+    else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
+    logger.info({ sandbox: { isolation: capabilities.isolation, cgroup: capabilities.cgroup.version, memoryLimit: capabilities.memoryLimit, pidsLimit: capabilities.pidsLimit, warnings: capabilities.warnings } }, 'sandbox capabilities');
+    if (capabilities.usable) stems.fill();
+    worker.start();
+
     const isReady = async (): Promise<boolean> => {
       try {
         await sql`select 1`.execute(store.db);
@@ -44,11 +80,14 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
-    const api = await buildApi({ logger, auth, functions, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
+    const api = await buildApi({ logger, auth, functions, executions, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
     return {
       api,
       close: async () => {
         await api.close();
+        await worker.stop();
+        await scheduler.close();
+        await writer.flush();
         await store.close();
       },
     };

@@ -8,6 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { FunctionService } from '../functions/service.ts';
+import type { ExecutionService } from '../executions/service.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { SandboxDriver } from '../sandbox/driver.ts';
+import { executionRoutes } from './routes/executions.ts';
+import { systemRoutes } from './routes/system.ts';
 import { sendError } from './errors.ts';
 import { ErrorResponse } from './schemas.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
@@ -18,6 +23,9 @@ export interface ApiDeps {
   logger: Logger;
   auth: AuthService;
   functions: FunctionService;
+  executions: ExecutionService;
+  scheduler: Scheduler;
+  driver: SandboxDriver;
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
   maxBundleBytes: number;
@@ -31,12 +39,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.maxBodyBytes,
     trustProxy: false,
+    routerOptions: { maxParamLength: 1024 },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, strictTypes: false } },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -69,6 +78,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(publicAuthRoutes(deps.auth), { prefix });
     await app.register(accountRoutes(deps.auth), { prefix });
     await app.register(functionRoutes(deps.auth, deps.functions, deps.maxBundleBytes), { prefix });
+    await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
+    await app.register(systemRoutes(deps.auth, deps.scheduler, deps.driver), { prefix });
   }
   return app;
 }

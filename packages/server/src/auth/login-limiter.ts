@@ -18,7 +18,9 @@ export class LoginLimiter {
     let retryAfterMs = 0;
     for (const key of keys) {
       const recent = this.#recent(key, now);
-      if (recent.length >= this.#max) retryAfterMs = Math.max(retryAfterMs, recent[0] + this.#windowMs - now);
+      // An address may be shared by many users (NAT, a proxy), so it gets more room than one username.
+      const max = key.startsWith('ip:') ? this.#max * 5 : this.#max;
+      if (recent.length >= max) retryAfterMs = Math.max(retryAfterMs, recent[0] + this.#windowMs - now);
     }
     if (retryAfterMs > 0) {
       const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));

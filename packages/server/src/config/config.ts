@@ -21,6 +21,13 @@ export interface Config {
   readonly maxBundleFiles: number;
   readonly loginMaxAttempts: number;
   readonly loginWindowSeconds: number;
+  /** `process` (bubblewrap sandboxes) or `none` (operator opt-out: code runs unsandboxed). */
+  readonly sandbox: 'process' | 'none';
+  readonly instanceIdleTtlSeconds: number;
+  readonly maxInstances: number;
+  readonly maxQueuedPerFunction: number;
+  readonly asyncConcurrency: number;
+  readonly asyncRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +83,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxBundleFiles: integer(env, 'MAX_BUNDLE_FILES', 5000, 1, 1_000_000),
     loginMaxAttempts: integer(env, 'LOGIN_MAX_ATTEMPTS', 5, 1, 10_000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
+    sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
+    instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
+    maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
+    maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),
+    asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 8, 1, 1000),
+    asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
   };
   return Object.freeze(config);
 }

@@ -15,9 +15,12 @@ const deployBody = {
   content: {
     'application/json': { schema: FunctionDeploy },
     'multipart/form-data': {
-      schema: Type.Object({
-        metadata: Type.String({ description: 'JSON: name, runtime, handler, memoryMb, timeoutMs, env' }),
-        bundle: Type.String({ format: 'binary', description: 'A .tar.gz or .zip of the code' }),
+      // No `type` on purpose: the multipart body is read from the stream, not validated as an object.
+      schema: Type.Unsafe({
+        properties: {
+          metadata: { type: 'string', description: 'JSON: name, runtime, handler, memoryMb, timeoutMs, env, concurrency, maxInstances, maxAttempts' },
+          bundle: { type: 'string', format: 'binary', description: 'A .tar.gz or .zip of the code' },
+        },
       }),
     },
   },

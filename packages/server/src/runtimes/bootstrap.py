@@ -1,0 +1,281 @@
+"""Skyscale Python runtime bootstrap. Runs INSIDE the sandbox; standard library only.
+
+Same line protocol as node-bootstrap.sandbox.ts: host messages arrive on fd 3, ours leave on fd 4.
+User output (print, sys.stdout/sys.stderr, logging) becomes `log` messages, never fd 1/2 bytes.
+"""
+import importlib
+import os
+import sys
+import time
+
+FD_IN, FD_OUT = 3, 4
+CODE_ROOT = sys.argv[1] if len(sys.argv) > 1 else "/code"
+SITE_PACKAGES = [d for d in (sys.argv[2] if len(sys.argv) > 2 else "").split(":") if d]
+BOOTSTRAP_FILE = os.path.abspath(__file__)
+FLUSH_BYTES = 4096
+
+limits = {"logBytes": 256 * 1024, "outputBytes": 6 * 1024 * 1024}
+function = {"handler": None, "name": "", "version": ""}
+current = None  # the execution in flight (this runtime serves one at a time)
+event_loop = None
+
+
+def _not_serializable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def make_json_codec():
+    """The json package pulls in re and enum (~8 ms of a ~10 ms start); its C core alone is enough."""
+    try:
+        import _json
+
+        class DecodeContext:
+            strict = True
+            object_hook = None
+            object_pairs_hook = None
+            parse_float = float
+            parse_int = int
+            memo = {}
+
+            @staticmethod
+            def parse_constant(name):
+                raise ValueError(f"invalid JSON constant {name}")
+
+        scan = _json.make_scanner(DecodeContext())
+
+        def loads(text):
+            return scan(text, 0)[0]
+
+        def dumps(value, allow_nan=True):
+            encode = _json.make_encoder({}, _not_serializable, _json.encode_basestring_ascii, None, ":", ",", False, False, allow_nan)
+            return "".join(encode(value, 0))
+
+        dumps({"probe": [1, 2.5, "x", None]})
+        return loads, dumps
+    except (ImportError, AttributeError, TypeError):
+        import json
+
+        return json.loads, lambda value, allow_nan=True: json.dumps(value, separators=(",", ":"), allow_nan=allow_nan)
+
+
+json_loads, json_dumps = make_json_codec()
+
+
+def send_bytes(data):
+    view = memoryview(data)
+    while view:
+        written = os.write(FD_OUT, view)
+        view = view[written:]
+
+
+def send(message):
+    send_bytes((json_dumps(message) + "\n").encode("utf-8"))
+
+
+class Execution:
+    def __init__(self, execution_id):
+        self.id = execution_id
+        self.forwarded = 0
+        self.produced = 0
+        self.dropped = 0
+        self.pending = []
+        self.pending_bytes = 0
+        self.pending_stream = "stdout"
+
+    def write(self, stream, text):
+        if not text:
+            return
+        if stream != self.pending_stream:
+            self.flush()
+            self.pending_stream = stream
+        size = len(text.encode("utf-8", "replace"))
+        self.produced += size
+        self.pending.append(text)
+        self.pending_bytes += size
+        if "\n" in text or self.pending_bytes >= FLUSH_BYTES:
+            self.flush()
+        if self.produced > limits["outputBytes"]:
+            self.flush()
+            send({"type": "output_exceeded", "id": self.id, "bytes": self.produced})
+            # The spewing code may be a loop we cannot interrupt: park here, the host kills us.
+            while True:
+                time.sleep(3600)
+
+    def flush(self):
+        if not self.pending:
+            return
+        data = "".join(self.pending).encode("utf-8", "replace")
+        self.pending, self.pending_bytes = [], 0
+        room = limits["logBytes"] - self.forwarded
+        if room <= 0:
+            self.dropped += len(data)
+            return
+        kept = data[:room]
+        self.forwarded += len(kept)
+        self.dropped += len(data) - len(kept)
+        send({"type": "log", "id": self.id, "stream": self.pending_stream, "data": kept.decode("utf-8", "ignore")})
+
+
+class CapturedStream:
+    """Stands in for sys.stdout / sys.stderr; routes text to the current execution."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, name):
+        self.name = name
+
+    def write(self, text):
+        if current is not None:
+            current.write(self.name, str(text))
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+
+class Context:
+    def __init__(self, execution, execution_id, deadline):
+        self._execution = execution
+        self.execution_id = self.executionId = execution_id
+        self.function_name = self.functionName = function["name"]
+        self.function_version = self.functionVersion = function["version"]
+        self.deadline = deadline
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self.deadline - time.time() * 1000))
+
+    getRemainingTimeInMillis = get_remaining_time_in_millis
+
+    def log(self, *args):
+        self._execution.write("stdout", " ".join(str(a) for a in args) + "\n")
+
+
+def error_payload(exc):
+    import traceback  # only paid for on errors: start-up time matters more
+
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename != BOOTSTRAP_FILE and not f.filename.startswith("<frozen importlib")
+    ]
+    stack = "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames)]) if frames else ""
+    stack += "".join(traceback.format_exception_only(type(exc), exc))
+    return {"name": type(exc).__name__, "message": str(exc), "stack": stack}
+
+
+class HandlerNotFoundError(Exception):
+    pass
+
+
+def resolve_handler(spec):
+    module_path, _, export = spec.rpartition(".")
+    if not module_path or not export:
+        raise HandlerNotFoundError(f"Handler '{spec}' must look like 'file.function'")
+    module_name = module_path.replace("/", ".")
+    if module_name.endswith(".py"):
+        module_name = module_name[:-3]
+    if not os.path.exists(os.path.join(CODE_ROOT, module_name.replace(".", "/") + ".py")):
+        raise HandlerNotFoundError(f"Cannot find module '{module_path}' ({module_name.replace('.', '/')}.py in the code directory)")
+    module = importlib.import_module(module_name)
+    handler = getattr(module, export, None)
+    if not callable(handler):
+        raise HandlerNotFoundError(f"Handler '{spec}': module '{module_name}' has no function '{export}'")
+    return handler
+
+
+def handle_load(message):
+    global current
+    limits.update(message.get("limits") or {})
+    os.environ.update({k: str(v) for k, v in (message.get("env") or {}).items()})
+    function["name"] = message.get("functionName", "")
+    function["version"] = message.get("functionVersion", "")
+    current = execution = Execution(message["id"])
+    try:
+        function["handler"] = resolve_handler(message["handler"])
+        reply = {"type": "loaded", "id": execution.id, "ok": True}
+    except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
+        reply = {"type": "loaded", "id": execution.id, "ok": False, "error": error_payload(exc)}
+    execution.flush()
+    current = None
+    reply["dropped"] = execution.dropped
+    send(reply)
+
+
+def run_handler(event, context):
+    global event_loop
+    value = function["handler"](event, context)
+    if hasattr(value, "__await__"):
+        if event_loop is None:
+            import asyncio  # ~10 ms to import, so only for async handlers
+
+            event_loop = asyncio.new_event_loop()
+        value = event_loop.run_until_complete(value)
+    return value
+
+
+def handle_invoke(message):
+    global current
+    current = execution = Execution(message["id"])
+    ctx = message.get("context") or {}
+    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0))
+    body = None
+    try:
+        if function["handler"] is None:
+            raise RuntimeError("No function is loaded in this instance")
+        value = run_handler(message.get("event"), context)
+        try:
+            body = json_dumps(value, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            error = {"name": "TypeError", "message": f"Handler result is not JSON-serialisable: {exc}", "stack": ""}
+            reply = {"type": "result", "id": execution.id, "ok": False, "error": error}
+    except BaseException as exc:  # noqa: BLE001
+        reply = {"type": "result", "id": execution.id, "ok": False, "error": error_payload(exc), "outOfMemory": isinstance(exc, MemoryError)}
+    execution.flush()
+    current = None
+    if body is None:
+        reply["dropped"] = execution.dropped
+        send(reply)
+    elif len(body) > limits["outputBytes"]:
+        send({"type": "output_exceeded", "id": execution.id, "bytes": len(body)})
+    else:
+        send_bytes(('{"type":"result","id":%s,"ok":true,"dropped":%d,"result":%s}\n' % (json_dumps(execution.id), execution.dropped, body)).encode("utf-8"))
+
+
+def main():
+    # Fds inherited by accident from the host must not be reachable by user code.
+    os.closerange(FD_OUT + 1, 65536)
+    sys.stdout = CapturedStream("stdout")
+    sys.stderr = CapturedStream("stderr")
+    sys.path.insert(0, CODE_ROOT)
+    sys.path.extend(d for d in SITE_PACKAGES if os.path.isdir(d))
+    # Without `import site` (-S) these conveniences are missing; user code may still call them.
+    import builtins
+
+    builtins.exit = builtins.quit = sys.exit
+    send({"type": "ready", "runtime": "python", "version": sys.version.split()[0]})
+    with os.fdopen(FD_IN, "rb") as channel:
+        for line in channel:
+            if not line.strip():
+                continue
+            message = json_loads(line.decode("utf-8"))
+            if message.get("type") == "load":
+                handle_load(message)
+            elif message.get("type") == "invoke":
+                handle_invoke(message)
+
+
+if __name__ == "__main__":
+    main()

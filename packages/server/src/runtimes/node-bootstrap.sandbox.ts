@@ -1,0 +1,299 @@
+/**
+ * Skyscale Node runtime bootstrap. Runs INSIDE the sandbox: it may import node: builtins only,
+ * never host code. The driver strips the types once and runs the result as an .mjs file.
+ *
+ * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
+ *   in:  {type:'load', id, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}}
+ *        {type:'invoke', id, event, context:{executionId, deadline}}
+ *   out: {type:'ready', runtime, version}  {type:'log', id, stream, data}
+ *        {type:'loaded', id, ok, error?, dropped}  {type:'result', id, ok, result|error, dropped}
+ *        {type:'output_exceeded', id, bytes}
+ * User output (console, process.stdout/stderr) never reaches fd 1/2: it becomes `log` messages.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { closeSync, existsSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { format, inspect, types } from 'node:util';
+
+const FD_IN = 3;
+const FD_OUT = 4;
+const O_CLOEXEC = 0o2000000;
+const CODE_ROOT = process.argv[2] ?? '/code';
+const BOOTSTRAP_FILE = fileURLToPath(import.meta.url);
+const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+
+interface Execution {
+  id: string;
+  forwarded: number;
+  produced: number;
+  dropped: number;
+  finished: boolean;
+  /** Rejects the execution from an uncaught exception / unhandled rejection raised by its code. */
+  fail: (reason: unknown) => void;
+  failed: Promise<never>;
+}
+
+interface ErrorPayload {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+type Handler = (event: unknown, context: unknown) => unknown;
+
+const writeToFd = writeSync;
+const executions = new AsyncLocalStorage<Execution>();
+const inflight = new Map<string, Execution>();
+let limits = { logBytes: 256 * 1024, outputBytes: 6 * 1024 * 1024 };
+let fn: { handler: Handler; name: string; version: string } | null = null;
+
+function send(line: string): void {
+  const bytes = Buffer.from(line);
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeToFd(FD_OUT, bytes, offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      sleepMs(1);
+    }
+  }
+}
+
+function sendMessage(message: object): void {
+  send(`${JSON.stringify(message)}\n`);
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Fds inherited by accident from the host (no close-on-exec) must not be reachable by user code. */
+function closeInheritedFds(): void {
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd <= FD_OUT) continue;
+    try {
+      const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (flags && (parseInt(flags[1]!, 8) & O_CLOEXEC) === 0) closeSync(fd);
+    } catch {
+      // the fd was the directory listing itself, or is already gone
+    }
+  }
+}
+
+function newExecution(id: string): Execution {
+  let fail: (reason: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  const execution = { id, forwarded: 0, produced: 0, dropped: 0, finished: false, fail, failed };
+  inflight.set(id, execution);
+  return execution;
+}
+
+function finish(execution: Execution): void {
+  execution.finished = true;
+  inflight.delete(execution.id);
+}
+
+function currentExecution(): Execution | undefined {
+  return executions.getStore() ?? (inflight.size === 1 ? inflight.values().next().value : undefined);
+}
+
+function capture(execution: Execution | undefined, stream: 'stdout' | 'stderr', text: string): void {
+  if (!execution || execution.finished || text.length === 0) return;
+  const bytes = Buffer.byteLength(text);
+  execution.produced += bytes;
+  const room = limits.logBytes - execution.forwarded;
+  if (room > 0) {
+    const data = bytes <= room ? text : Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+    execution.forwarded += Math.min(bytes, room);
+    execution.dropped += Math.max(0, bytes - room);
+    sendMessage({ type: 'log', id: execution.id, stream, data });
+  } else {
+    execution.dropped += bytes;
+  }
+  if (execution.produced > limits.outputBytes) {
+    sendMessage({ type: 'output_exceeded', id: execution.id, bytes: execution.produced });
+    // The spewing code may be a synchronous loop we cannot interrupt: park the thread, the host kills us.
+    for (;;) sleepMs(60_000);
+  }
+}
+
+function interceptStdio(): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const target = process[stream];
+    const write = (chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+      capture(currentExecution(), stream, text);
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    };
+    target.write = write as typeof target.write;
+  }
+}
+
+function serializeError(err: unknown): ErrorPayload {
+  if (types.isNativeError(err) || err instanceof Error) {
+    const e = err as Error;
+    return { name: safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
+  }
+  return { name: 'Error', message: `Non-Error value thrown: ${inspect(err, { depth: 2, breakLength: Infinity })}`, stack: '' };
+}
+
+/** The user's frames only: the bootstrap and Node internals are noise to them. */
+function userStack(stack: string): string {
+  return stack
+    .split('\n')
+    .filter((line) => !/^\s+at /.test(line) || !(line.includes(BOOTSTRAP_FILE) || line.includes('node:internal') || line.includes('node:async_hooks')))
+    .join('\n');
+}
+
+function safeString(read: () => unknown): string {
+  try {
+    return String(read() ?? '');
+  } catch {
+    return '';
+  }
+}
+
+function namedError(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  err.stack = `${name}: ${message}`;
+  return err;
+}
+
+function resolveModuleFile(modulePath: string): string {
+  const base = path.resolve(CODE_ROOT, modulePath);
+  if (!base.startsWith(`${CODE_ROOT}/`)) throw namedError('HandlerNotFoundError', `Handler module '${modulePath}' is outside the code directory`);
+  for (const ext of MODULE_EXTENSIONS) if (existsSync(base + ext)) return base + ext;
+  if (path.extname(base) !== '' && existsSync(base)) return base;
+  throw namedError('HandlerNotFoundError', `Cannot find module '${modulePath}' (tried ${MODULE_EXTENSIONS.map((e) => modulePath + e).join(', ')})`);
+}
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  if (file.endsWith('.cjs') || file.endsWith('.cts')) {
+    const exported: unknown = createRequire(file)(file);
+    return { default: exported, ...(typeof exported === 'object' && exported !== null ? exported : {}) };
+  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function pickHandler(mod: Record<string, unknown>, exportName: string, spec: string): Handler {
+  const fallback = mod.default as Record<string, unknown> | undefined;
+  const candidates = [mod[exportName], typeof fallback === 'object' || typeof fallback === 'function' ? fallback?.[exportName] : undefined, fallback];
+  const found = candidates.find((c) => typeof c === 'function');
+  if (found) return found as Handler;
+  const exported = Object.keys(mod).join(', ') || 'nothing';
+  throw namedError('HandlerNotFoundError', `Handler '${spec}': no function '${exportName}' or default export (module exports ${exported})`);
+}
+
+async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits }): Promise<void> {
+  if (message.limits) limits = message.limits;
+  for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
+  const execution = newExecution(message.id);
+  try {
+    const dot = message.handler.lastIndexOf('.');
+    if (dot <= 0 || dot === message.handler.length - 1) throw namedError('HandlerNotFoundError', `Handler '${message.handler}' must look like 'file.export'`);
+    const file = resolveModuleFile(message.handler.slice(0, dot));
+    const mod = await executions.run(execution, () => Promise.race([importModule(file), execution.failed]));
+    const handler = pickHandler(mod, message.handler.slice(dot + 1), message.handler);
+    fn = { handler, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+    finish(execution);
+    sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
+  } catch (err) {
+    finish(execution);
+    sendMessage({ type: 'loaded', id: execution.id, ok: false, error: serializeError(err), dropped: execution.dropped });
+  }
+}
+
+async function invoke(message: { id: string; event?: unknown; context?: { executionId?: string; deadline?: number } }): Promise<void> {
+  const execution = newExecution(message.id);
+  const deadline = Number(message.context?.deadline ?? 0);
+  const context = {
+    executionId: message.context?.executionId ?? message.id,
+    functionName: fn?.name ?? '',
+    functionVersion: fn?.version ?? '',
+    deadline,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    log: (...args: unknown[]) => capture(execution, 'stdout', `${format(...args)}\n`),
+  };
+  let line: string | null;
+  try {
+    if (!fn) throw namedError('NotLoadedError', 'No function is loaded in this instance');
+    const handler = fn.handler;
+    const value = await executions.run(execution, () => Promise.race([handler(message.event ?? null, context), execution.failed]));
+    line = resultLine(execution, value);
+  } catch (err) {
+    const outOfMemory = err instanceof RangeError && /allocation failed/i.test(err.message);
+    line = `${JSON.stringify({ type: 'result', id: execution.id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory })}\n`;
+  }
+  finish(execution);
+  if (line !== null) send(line);
+}
+
+/** The result is spliced in as already-serialised JSON so it is stringified exactly once. */
+function resultLine(execution: Execution, value: unknown): string | null {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value === undefined ? null : value);
+  } catch (err) {
+    const error = { name: 'TypeError', message: `Handler result is not JSON-serialisable: ${(err as Error).message}`, stack: '' };
+    return `${JSON.stringify({ type: 'result', id: execution.id, ok: false, error, dropped: execution.dropped })}\n`;
+  }
+  json ??= 'null';
+  if (Buffer.byteLength(json) > limits.outputBytes) {
+    sendMessage({ type: 'output_exceeded', id: execution.id, bytes: Buffer.byteLength(json) });
+    return null;
+  }
+  return `{"type":"result","id":${JSON.stringify(execution.id)},"ok":true,"dropped":${execution.dropped},"result":${json}}\n`;
+}
+
+/** Errors thrown outside the handler's promise chain belong to the execution that caused them. */
+function onStrayError(err: unknown): void {
+  const execution = currentExecution();
+  if (execution && !execution.finished) {
+    execution.fail(err);
+    return;
+  }
+  writeToFd(2, `skyscale runtime: uncaught error outside any execution: ${serializeError(err).stack || inspect(err)}\n`);
+  process.exit(70);
+}
+
+function dispatch(line: string): void {
+  if (line.trim() === '') return;
+  const message = JSON.parse(line) as { type?: string; id: string };
+  if (message.type === 'load') void load(message as Parameters<typeof load>[0]);
+  else if (message.type === 'invoke') void invoke(message);
+}
+
+function listen(): void {
+  const input = new Socket({ fd: FD_IN, readable: true, writable: false });
+  let buffered = '';
+  input.setEncoding('utf8');
+  input.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let newline = buffered.indexOf('\n'); newline !== -1; newline = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      dispatch(line);
+    }
+  });
+  // The host closing the channel means this instance is no longer wanted.
+  input.on('end', () => process.exit(0));
+  input.on('error', () => process.exit(0));
+}
+
+closeInheritedFds();
+interceptStdio();
+process.on('uncaughtException', onStrayError);
+process.on('unhandledRejection', onStrayError);
+listen();
+sendMessage({ type: 'ready', runtime: 'node', version: process.version });

@@ -1,0 +1,189 @@
+/**
+ * The execution sandbox boundary. A driver starts isolated runtime instances; an instance loads one
+ * function's code once and then serves many invocations. Every implementation passes the shared
+ * conformance suite in test/sandbox/conformance.case.ts.
+ */
+
+export type SandboxRuntime = 'node' | 'python';
+
+export interface ResourceLimits {
+  /** Hard memory cap for everything in the instance; going over it is reported as `oom`. */
+  memoryMb: number;
+  /** Max processes + threads (a Node process alone needs ~10). Default 64. */
+  pids?: number;
+  /** CPU bandwidth, 100 = one full core. Default: unlimited. */
+  cpuQuotaPercent?: number;
+  /** Size of the private writable /tmp. Default 64. */
+  tmpSizeMb?: number;
+  /** Max output of one execution (logs produced + result). Above it: `output_truncated`. Default 6 MiB. */
+  outputBytes?: number;
+  /** Max log bytes kept per execution; the rest is dropped behind a marker. Default 256 KiB. */
+  logBytes?: number;
+}
+
+export interface InstanceSpec {
+  /** Unique per driver; used in cgroup and directory names, so [A-Za-z0-9_-] only. */
+  id: string;
+  runtime: SandboxRuntime;
+  limits: ResourceLimits;
+  /** Outbound network. Default false: the instance has only its own loopback. */
+  network?: boolean;
+}
+
+/** Turns a started (generic, "stem cell") instance into one serving a specific function. */
+export interface LoadRequest {
+  /** Host directory with the function's files; they are staged (hardlinked or copied) to /code. */
+  codeDir: string;
+  /** `<module path>.<export>`, e.g. `index.handler` or `src/main.handler`; export may be `default`. */
+  handler: string;
+  /** The function's own environment: besides PATH/HOME/LANG/TMPDIR the only variables it sees. */
+  env: Record<string, string>;
+  functionName: string;
+  functionVersion: string;
+  /** Absolute epoch-ms deadline for importing the module (top-level code runs here). */
+  deadlineMs: number;
+  /**
+   * The function's own limits. They can only narrow the limits the instance was started with
+   * (a RangeError otherwise): start stem cells at the largest size they may be specialised for.
+   * tmpSizeMb is fixed at start. Node's heap cap (0.75 × the start memoryMb) stays; the cgroup
+   * limit is what enforces the narrower value.
+   */
+  limits?: Omit<ResourceLimits, 'tmpSizeMb'>;
+}
+
+export interface InvokeRequest {
+  executionId: string;
+  /** Any JSON-serialisable value; passed to the handler as its first argument. */
+  event: unknown;
+  /** Absolute epoch-ms deadline. The instance is killed when it passes; the outcome is `timeout`. */
+  deadlineMs: number;
+}
+
+/** Present on every outcome: the execution's stdout/stderr, bounded, in order, interleaved. */
+export interface CapturedLogs {
+  logs: string;
+  logsTruncated: boolean;
+  durationMs: number;
+}
+
+export type FailureOutcome =
+  | (CapturedLogs & { kind: 'error'; name: string; message: string; stack: string })
+  | (CapturedLogs & { kind: 'timeout'; timeoutMs: number })
+  | (CapturedLogs & { kind: 'oom'; memoryMb: number })
+  | (CapturedLogs & { kind: 'output_truncated'; outputBytes: number })
+  | (CapturedLogs & { kind: 'crashed'; exitCode: number | null; signal: string | null; reason: string });
+
+/**
+ * Closed result taxonomy. After `ok` and `error` the instance is normally reusable; after the
+ * others it is dead or dying. Callers decide reuse by `instance.state`, never by the kind.
+ */
+export type InvokeOutcome = (CapturedLogs & { kind: 'ok'; result: unknown }) | FailureOutcome;
+
+/** A failed load (syntax error, missing export...) also kills the instance: its module state is unusable. */
+export type LoadOutcome = (CapturedLogs & { kind: 'loaded' }) | FailureOutcome;
+
+/**
+ * starting → stem (started, no code) → loading → ready ⇄ busy → stopping → dead.
+ * Any state can go to stopping/dead (kill, crash, timeout, oom).
+ */
+export type InstanceState = 'starting' | 'stem' | 'loading' | 'ready' | 'busy' | 'stopping' | 'dead';
+
+export type ExitCause = 'killed' | 'timeout' | 'oom' | 'output_truncated' | 'crashed';
+
+export interface InstanceExit {
+  cause: ExitCause;
+  reason: string;
+  exitCode: number | null;
+  signal: string | null;
+  /** Last few KiB the runtime wrote to its raw stderr, for diagnosing crashes. */
+  stderrTail: string;
+}
+
+export interface InstanceStats {
+  memoryBytes: number;
+  memoryPeakBytes: number | null;
+  cpuMs: number;
+  processes: number;
+  /** Where the numbers come from: the instance's cgroup, or a walk of /proc (fallback). */
+  source: 'cgroup' | 'proc';
+}
+
+export interface SandboxInstance {
+  readonly id: string;
+  readonly runtime: SandboxRuntime;
+  /** Host pid of the outermost process of the instance, null once it is gone. */
+  readonly pid: number | null;
+  readonly state: InstanceState;
+  /** Settles once the instance is gone and its resources (cgroups, directories) are released. */
+  readonly exited: Promise<InstanceExit>;
+  load(request: LoadRequest): Promise<LoadOutcome>;
+  invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /** A few file reads; call it when a number is needed, not on every invocation. */
+  stats(): Promise<InstanceStats>;
+  /** Host pids currently belonging to the instance (for audits and tests). */
+  processes(): Promise<number[]>;
+  /** SIGKILLs every process of the instance; settles when nothing of it is left. Idempotent. */
+  kill(reason: string): Promise<InstanceExit>;
+}
+
+export interface CgroupCapabilities {
+  version: 1 | 2 | null;
+  /** Directory under which per-instance groups are created, per controller (v1) or unified (v2). */
+  parents: Record<string, string>;
+  memory: boolean;
+  pids: boolean;
+  cpu: boolean;
+  cpuAccounting: boolean;
+  freezer: boolean;
+}
+
+export interface SandboxCapabilities {
+  driver: string;
+  /** `bubblewrap` = namespaces + read-only root; `none` = operator opted out (SANDBOX=none). */
+  isolation: 'bubblewrap' | 'none';
+  /** False when start() would refuse (no bwrap and no opt-out). */
+  usable: boolean;
+  bwrap: { path: string; version: string; userNamespaces: boolean } | null;
+  /** Sandboxed processes run as a distinct host uid per instance (needs root), else as the platform's uid. */
+  uidPerInstance: boolean;
+  /** A seccomp filter denies kernel interfaces functions have no use for (x86-64 with bubblewrap). */
+  seccomp: boolean;
+  cgroup: CgroupCapabilities;
+  memoryLimit: 'cgroup' | 'rss-watchdog';
+  pidsLimit: 'cgroup' | 'rlimit-nproc' | 'pid-namespace-only';
+  cpuLimit: 'cgroup' | 'none';
+  runtimes: Partial<Record<SandboxRuntime, { path: string; version: string }>>;
+  warnings: string[];
+}
+
+export interface SandboxDriver {
+  readonly name: string;
+  /** What the host supports; cheap after the first call. Exposed at GET /api/v1/system. */
+  probe(): Promise<SandboxCapabilities>;
+  /** Resolves once the runtime inside is up and waiting for `load` (a stem cell). */
+  start(spec: InstanceSpec): Promise<SandboxInstance>;
+}
+
+/** Thrown by start() when the host cannot provide the isolation the driver promises. */
+export class SandboxUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
+/** Thrown by start() when the runtime process could not be brought up. */
+export class SandboxStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxStartError';
+  }
+}
+
+/** Programming error: an operation the instance's current state does not allow. */
+export class SandboxStateError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxStateError';
+  }
+}

@@ -1,0 +1,56 @@
+import type { ResourceLimits } from './driver.ts';
+
+export type ResolvedLimits = Required<Omit<ResourceLimits, 'cpuQuotaPercent'>> & { cpuQuotaPercent: number | null };
+
+export const DEFAULT_LIMITS = {
+  pids: 64,
+  tmpSizeMb: 64,
+  outputBytes: 6 * 1024 * 1024,
+  logBytes: 256 * 1024,
+} as const;
+
+/** Below this a Node runtime cannot even start (measured: pids.max=4 hangs it, 8 is enough). */
+const MIN_PIDS = 12;
+const MIN_MEMORY_MB = 32;
+
+export function resolveLimits(limits: ResourceLimits): ResolvedLimits {
+  const memoryMb = positiveInt(limits.memoryMb, 'memoryMb');
+  if (memoryMb < MIN_MEMORY_MB) throw new RangeError(`memoryMb must be at least ${MIN_MEMORY_MB}`);
+  const pids = positiveInt(limits.pids ?? DEFAULT_LIMITS.pids, 'pids');
+  if (pids < MIN_PIDS) throw new RangeError(`pids must be at least ${MIN_PIDS}: a Node runtime alone uses ~10`);
+  const logBytes = positiveInt(limits.logBytes ?? DEFAULT_LIMITS.logBytes, 'logBytes');
+  const outputBytes = positiveInt(limits.outputBytes ?? DEFAULT_LIMITS.outputBytes, 'outputBytes');
+  return {
+    memoryMb,
+    pids,
+    cpuQuotaPercent: limits.cpuQuotaPercent === undefined ? null : positiveInt(limits.cpuQuotaPercent, 'cpuQuotaPercent'),
+    tmpSizeMb: positiveInt(limits.tmpSizeMb ?? DEFAULT_LIMITS.tmpSizeMb, 'tmpSizeMb'),
+    outputBytes,
+    logBytes: Math.min(logBytes, outputBytes),
+  };
+}
+
+/**
+ * V8's old-space cap, kept under the cgroup limit so that a heap-heavy function usually dies with
+ * V8's own "heap out of memory" (reported as oom) while native memory is still left for the runtime.
+ */
+export function nodeHeapMb(memoryMb: number): number {
+  return Math.max(16, Math.floor(memoryMb * 0.75));
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Limits for a specialised instance: the function's, which may only be narrower than the instance's. */
+export function narrowLimits(current: ResolvedLimits, requested: Omit<ResourceLimits, 'tmpSizeMb'>): ResolvedLimits {
+  const next = resolveLimits({ ...requested, tmpSizeMb: current.tmpSizeMb });
+  for (const key of ['memoryMb', 'pids', 'outputBytes', 'logBytes'] as const) {
+    if (next[key] > current[key]) throw new RangeError(`${key} ${next[key]} exceeds the instance's ${current[key]}: start the instance with the larger limit`);
+  }
+  if (current.cpuQuotaPercent !== null && (next.cpuQuotaPercent === null || next.cpuQuotaPercent > current.cpuQuotaPercent)) {
+    throw new RangeError(`cpuQuotaPercent may not exceed the instance's ${current.cpuQuotaPercent}`);
+  }
+  return next;
+}

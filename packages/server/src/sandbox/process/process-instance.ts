@@ -1,0 +1,313 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  SandboxStartError,
+  SandboxStateError,
+  type ExitCause,
+  type InstanceExit,
+  type InstanceSpec,
+  type InstanceState,
+  type InstanceStats,
+  type InvokeOutcome,
+  type InvokeRequest,
+  type LoadOutcome,
+  type LoadRequest,
+  type SandboxInstance,
+} from '../driver.ts';
+import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
+import { narrowLimits, type ResolvedLimits } from '../limits.ts';
+import { LineSplitter } from '../line-splitter.ts';
+import { encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
+import { stageCode } from './code-stage.ts';
+import { removeInstanceDirs, type InstanceDirs } from './instance-dirs.ts';
+import { admit, spawnRuntime, type LaunchPlan } from './launch.ts';
+import { captured, errorOutcome, newPendingCall, outcomeOnExit, type ExitStatus, type PendingCall, type Termination } from './pending-call.ts';
+import { describeExit, exitStatus, killGroup, sigkill } from './exit-status.ts';
+import { descendantsOf, treeUsage } from './process-tree.ts';
+import { startRssWatchdog } from './rss-watchdog.ts';
+
+export interface ProcessInstanceOptions {
+  spec: InstanceSpec;
+  limits: ResolvedLimits;
+  plan: LaunchPlan;
+  cgroup: InstanceCgroup | null;
+  dirs: InstanceDirs;
+  /** No memory cgroup: enforce the memory limit by polling RSS. */
+  rssWatchdog: boolean;
+  /** Returns the instance's uid to the pool once nothing runs as it any more. */
+  releaseUid: () => void;
+}
+
+const TAIL_CHARS = 4096;
+const V8_HEAP_OOM = /JavaScript heap out of memory|Reached heap limit/;
+
+/** One runtime process (under bwrap, normally) and everything it holds: the single owner of its life. */
+export class ProcessInstance implements SandboxInstance {
+  readonly id: string;
+  readonly runtime: InstanceSpec['runtime'];
+  readonly exited: Promise<InstanceExit>;
+  #state: InstanceState = 'starting';
+  #pid: number | null;
+  readonly #options: ProcessInstanceOptions;
+  #limits: ResolvedLimits;
+  readonly #child: ChildProcess;
+  readonly #closed: Promise<unknown>;
+  readonly #pending = new Map<string, PendingCall>();
+  #calls = 0;
+  #termination: Termination | null = null;
+  #exiting = false;
+  /** Host pid of the runtime, which is pid 1 of its namespace: killing it takes down the whole namespace. */
+  #sandboxInitPid: number | null = null;
+  #outputTail = '';
+  #onReady: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  #resolveExit: (exit: InstanceExit) => void = () => {};
+  #stopWatchdog = (): void => {};
+
+  /** Resolves once the runtime reported ready; on failure nothing of the instance is left behind. */
+  static async start(options: ProcessInstanceOptions, timeoutMs: number): Promise<ProcessInstance> {
+    let instance: ProcessInstance;
+    try {
+      instance = new ProcessInstance(options);
+    } catch (err) {
+      await options.cgroup?.destroy();
+      await removeInstanceDirs(options.dirs).catch(() => {});
+      options.releaseUid();
+      throw new SandboxStartError(`could not spawn the runtime: ${(err as Error).message}`, { cause: err });
+    }
+    await instance.#boot(timeoutMs);
+    return instance;
+  }
+
+  private constructor(options: ProcessInstanceOptions) {
+    this.id = options.spec.id;
+    this.runtime = options.spec.runtime;
+    this.#options = options;
+    this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
+    const child = spawnRuntime(options.plan);
+    this.#child = child;
+    this.#pid = child.pid ?? null;
+    for (const stream of child.stdio) stream?.on('error', () => {});
+    this.#limits = options.limits;
+    // Load can only narrow the limits, so a bound computed from the start limits holds for the instance's life.
+    const maxLine = options.limits.outputBytes + 6 * options.limits.logBytes + 64 * 1024;
+    const splitter = new LineSplitter(maxLine, (line) => this.#onLine(line), () => this.#terminate('output_truncated', 'the runtime sent an oversized message', this.#soleCall()?.id ?? null));
+    (child.stdio[PROTOCOL_FD_OUT] as Readable).on('data', (chunk: Buffer) => splitter.push(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => this.#onRawOutput(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => this.#onRawOutput(chunk));
+    this.#closed = new Promise((resolve) => child.once('close', resolve));
+    child.once('exit', (code, signal) => void this.#onExit(code, signal));
+    child.once('error', (err) => {
+      if (child.pid === undefined) void this.#onExit(null, null, `could not spawn: ${err.message}`);
+    });
+  }
+
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  get pid(): number | null {
+    return this.#pid;
+  }
+
+  async load(request: LoadRequest): Promise<LoadOutcome> {
+    if (this.#state !== 'stem') throw new SandboxStateError(`load needs a stem instance, this one is ${this.#state}`);
+    assertDeadline(request.deadlineMs);
+    const limits = request.limits ? narrowLimits(this.#limits, request.limits) : this.#limits;
+    this.#state = 'loading';
+    this.#limits = limits;
+    try {
+      this.#options.cgroup?.update(limits);
+      await stageCode(request.codeDir, this.#options.dirs.code);
+    } catch (err) {
+      await this.kill(`specialising failed: ${(err as Error).message}`);
+      throw err;
+    }
+    const id = `l${++this.#calls}`;
+    const { logBytes, outputBytes } = this.#limits;
+    const line = encodeMessage({ type: 'load', id, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes } });
+    return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
+  }
+
+  invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    if (this.#state !== 'ready' && this.#state !== 'busy') throw new SandboxStateError(`invoke needs a loaded instance, this one is ${this.#state}`);
+    assertDeadline(request.deadlineMs);
+    const id = `i${++this.#calls}`;
+    const line = encodeMessage({ type: 'invoke', id, event: request.event ?? null, context: { executionId: request.executionId, deadline: request.deadlineMs } });
+    this.#state = 'busy';
+    return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
+  }
+
+  async stats(): Promise<InstanceStats> {
+    const { cgroup } = this.#options;
+    if (cgroup && this.#state !== 'dead') return { ...cgroup.usage(), processes: cgroup.pids().length, source: 'cgroup' };
+    return { ...treeUsage(await this.processes()), source: 'proc' };
+  }
+
+  async processes(): Promise<number[]> {
+    if (this.#state === 'dead') return [];
+    if (this.#options.cgroup) return this.#options.cgroup.pids();
+    return this.#pid === null ? [] : descendantsOf(this.#pid);
+  }
+
+  kill(reason: string): Promise<InstanceExit> {
+    this.#terminate('killed', reason, null);
+    return this.exited;
+  }
+
+  async #boot(timeoutMs: number): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => (this.#onReady = { resolve, reject }));
+    ready.catch(() => {});
+    const timer = setTimeout(() => this.#terminate('crashed', `the runtime was not ready within ${timeoutMs} ms`, null), timeoutMs);
+    try {
+      this.#sandboxInitPid = await admit(this.#child, this.#options.plan, this.#options.cgroup, () => this.#termination === null);
+      if (this.#termination) this.#killProcesses();
+      if (this.#options.rssWatchdog && this.#pid !== null) {
+        this.#stopWatchdog = startRssWatchdog(this.#pid, () => this.#limits.memoryMb * 1024 * 1024, () => this.#terminate('oom', 'memory limit exceeded (RSS watchdog)', this.#soleCall()?.id ?? null));
+      }
+      await ready;
+      if (this.#termination) throw new Error(`the runtime did not start: ${this.#termination.reason}`);
+    } catch (err) {
+      const exit = await this.kill('start failed');
+      const detail = exit.stderrTail.trim() ? `: ${exit.stderrTail.trim()}` : '';
+      throw new SandboxStartError(`${(err as Error).message}${detail}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #call(id: string, kind: PendingCall['kind'], line: string, deadlineMs: number): Promise<InvokeOutcome | LoadOutcome> {
+    return new Promise((settle) => {
+      const call = newPendingCall(id, kind, this.#limits.logBytes, deadlineMs, settle, () => this.#terminate('timeout', `${kind} exceeded its deadline`, id));
+      if (this.#termination) {
+        clearTimeout(call.timer);
+        settle(outcomeOnExit(call, this.#termination, { exitCode: null, signal: null }, this.#limits));
+        return;
+      }
+      this.#pending.set(id, call);
+      (this.#child.stdio[PROTOCOL_FD_IN] as Writable).write(line);
+    });
+  }
+
+  #take(id: string): PendingCall | undefined {
+    const call = this.#pending.get(id);
+    if (!call) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(call.timer);
+    return call;
+  }
+
+  #soleCall(): PendingCall | undefined {
+    return this.#pending.size === 1 ? this.#pending.values().next().value : undefined;
+  }
+
+  #onLine(line: string): void {
+    const message = parseSandboxMessage(line);
+    if (!message) return this.#terminate('crashed', 'the runtime broke the protocol', this.#soleCall()?.id ?? null);
+    if (message.type === 'ready') {
+      if (this.#state === 'starting') this.#state = 'stem';
+      this.#onReady?.resolve();
+    } else if (message.type === 'log') {
+      this.#pending.get(message.id)?.logs.append(message.data);
+    } else if (message.type === 'output_exceeded') {
+      this.#pending.get(message.id)?.logs.producedAtLeast(message.bytes);
+      this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, message.id);
+    } else {
+      this.#onReply(message);
+    }
+  }
+
+  #onReply(message: Extract<SandboxMessage, { type: 'loaded' | 'result' }>): void {
+    const call = this.#take(message.id);
+    if (!call) return;
+    call.logs.addDropped(message.dropped);
+    if (message.type === 'loaded' && message.ok) {
+      this.#state = 'ready';
+      call.settle({ kind: 'loaded', ...captured(call) });
+    } else if (message.type === 'loaded' && !message.ok) {
+      call.settle(errorOutcome(call, message.error));
+      this.#terminate('killed', 'the function failed to load', null);
+    } else if (message.type === 'result' && message.ok) {
+      call.settle({ kind: 'ok', result: message.result, ...captured(call) });
+    } else if (message.type === 'result' && !message.ok && message.outOfMemory) {
+      call.settle({ kind: 'oom', memoryMb: this.#limits.memoryMb, ...captured(call) });
+      this.#terminate('oom', `${message.error.name}: ${message.error.message}`, null);
+    } else if (message.type === 'result' && !message.ok) {
+      call.settle(errorOutcome(call, message.error));
+    }
+    if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind === 'invoke')) this.#state = 'ready';
+  }
+
+  /** fd 1/2 bytes bypassed the bootstrap (a child process, a native write): still logs, still bounded. */
+  #onRawOutput(chunk: Buffer): void {
+    const text = chunk.toString('utf8');
+    this.#outputTail = (this.#outputTail + text).slice(-TAIL_CHARS);
+    const call = this.#soleCall();
+    if (!call) return;
+    call.rawBytes += chunk.length;
+    call.logs.append(text);
+    if (call.rawBytes > this.#limits.outputBytes) this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, call.id);
+  }
+
+  #terminate(cause: ExitCause, reason: string, callId: string | null): void {
+    if (this.#termination || this.#state === 'dead') return;
+    this.#termination = { cause, reason, callId };
+    this.#state = 'stopping';
+    this.#stopWatchdog();
+    this.#killProcesses();
+  }
+
+  /**
+   * With bwrap, the namespace's init (the runtime) is killed, not bwrap itself: the kernel then kills
+   * everything in the pid namespace and bwrap reaps the init and exits. Killing bwrap first would
+   * orphan the init to the host's pid 1, which may not reap it promptly (a zombie). bwrap is killed
+   * only as a last resort.
+   */
+  #killProcesses(): void {
+    if (this.#exiting) return;
+    if (!this.#options.plan.bwrap) {
+      if (this.#pid !== null) killGroup(this.#pid);
+      return;
+    }
+    // Until bwrap reports its init, admit() holds it back and kills it on arrival instead of starting it.
+    const init = this.#sandboxInitPid;
+    const { cgroup } = this.#options;
+    if (init !== null && (!cgroup || cgroup.pids().includes(init))) sigkill(init);
+    setTimeout(() => {
+      if (!this.#exiting) this.#child.kill('SIGKILL');
+    }, 2000).unref();
+  }
+
+  async #onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): Promise<void> {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.#stopWatchdog();
+    const status = exitStatus(code, signal, this.#options.plan.bwrap);
+    const { cgroup } = this.#options;
+    const cgroupOom = cgroup?.oomKilled() ?? false;
+    // Whatever is left (nothing, with a pid namespace) dies now; then let the raw output drain.
+    if (cgroup) await cgroup.destroy();
+    else if (!this.#options.plan.bwrap && this.#pid !== null) killGroup(this.#pid);
+    await Promise.race([this.#closed, sleep(500)]);
+    const oom = cgroupOom || V8_HEAP_OOM.test(this.#outputTail);
+    const end: Termination = this.#termination ?? (oom
+      ? { cause: 'oom', reason: 'memory limit exceeded', callId: null }
+      : { cause: 'crashed', reason: spawnError ?? `the runtime exited (${describeExit(status)})`, callId: this.#soleCall()?.id ?? null });
+    this.#termination = end;
+    this.#state = 'dead';
+    this.#pid = null;
+    for (const call of this.#pending.values()) {
+      clearTimeout(call.timer);
+      call.settle(outcomeOnExit(call, end, status, this.#limits));
+    }
+    this.#pending.clear();
+    this.#onReady?.reject(new Error(`the runtime did not start: ${end.reason}`));
+    await removeInstanceDirs(this.#options.dirs).catch(() => {});
+    this.#options.releaseUid();
+    this.#resolveExit({ cause: end.cause, reason: end.reason, ...status, stderrTail: this.#outputTail });
+  }
+}
+
+function assertDeadline(deadlineMs: number): void {
+  if (!Number.isFinite(deadlineMs)) throw new TypeError(`deadlineMs must be an epoch-ms timestamp, got ${deadlineMs}`);
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SANDBOX_UID } from './bwrap-args.ts';
+import { seccompProgram } from './seccomp.ts';
+
+const RUNTIMES_SRC = fileURLToPath(new URL('../../runtimes/', import.meta.url));
+const NODE_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'node-bootstrap.sandbox.ts');
+const PYTHON_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'bootstrap.py');
+
+export interface RuntimeFiles {
+  /** Host directory, bound read-only at /opt/skyscale/runtime inside. */
+  dir: string;
+  nodeBootstrap: string;
+  pythonBootstrap: string;
+  /** Compiled seccomp filter for bwrap --seccomp; null where there is none for this architecture. */
+  seccompFilter: string | null;
+}
+
+/**
+ * Writes the in-sandbox files once per content version: the Node bootstrap with its types stripped
+ * (Node's own stripping costs ~45 ms per process start, as it loads a wasm compiler), the Python
+ * bootstrap, and stub /etc files that give the sandbox user a name without exposing the host's.
+ */
+export function prepareRuntimeFiles(workDir: string): RuntimeFiles {
+  const nodeSource = readFileSync(NODE_BOOTSTRAP_SRC, 'utf8');
+  const pythonSource = readFileSync(PYTHON_BOOTSTRAP_SRC, 'utf8');
+  const seccomp = seccompProgram();
+  const hash = createHash('sha256').update(process.version).update(nodeSource).update(pythonSource).update(seccomp ?? '').digest('hex').slice(0, 16);
+  const dir = path.join(workDir, `runtime-${hash}`);
+  const files = { dir, nodeBootstrap: 'node-bootstrap.mjs', pythonBootstrap: 'bootstrap.py', seccompFilter: seccomp ? path.join(dir, 'seccomp.bpf') : null };
+  removeOldVersions(workDir, dir);
+  if (existsSync(path.join(dir, 'ready'))) return files;
+
+  const staging = `${dir}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(path.join(staging, 'etc'), { recursive: true, mode: 0o755 });
+  writeFileSync(path.join(staging, files.nodeBootstrap), stripTypes(nodeSource), { mode: 0o644 });
+  writeFileSync(path.join(staging, files.pythonBootstrap), pythonSource, { mode: 0o644 });
+  const id = SANDBOX_UID;
+  writeFileSync(path.join(staging, 'etc/passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${id}:${id}:sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
+  writeFileSync(path.join(staging, 'etc/group'), `root:x:0:\nsandbox:x:${id}:\nnogroup:x:65534:\n`, { mode: 0o644 });
+  writeFileSync(path.join(staging, 'etc/hosts'), '127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n', { mode: 0o644 });
+  if (seccomp) writeFileSync(path.join(staging, 'seccomp.bpf'), seccomp, { mode: 0o644 });
+  writeFileSync(path.join(staging, 'ready'), '');
+  chmodSync(staging, 0o755);
+  try {
+    renameSync(staging, dir);
+  } catch {
+    // Another platform process sharing this workDir won the race with identical content.
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return files;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Runtime dirs of earlier platform versions; only old ones, as another process may share the workDir. */
+function removeOldVersions(workDir: string, current: string): void {
+  for (const entry of readdirSync(workDir)) {
+    const dir = path.join(workDir, entry);
+    if (!entry.startsWith('runtime-') || dir === current) continue;
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > DAY_MS) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile
+    }
+  }
+}
+
+type Stripper = (code: string, options?: { mode?: 'strip' | 'transform' }) => string;
+
+function stripTypes(source: string): string {
+  const strip = (nodeModule as unknown as { stripTypeScriptTypes?: Stripper }).stripTypeScriptTypes;
+  if (!strip) throw new Error('node:module stripTypeScriptTypes is missing: Node 24 is required');
+  // The API prints an ExperimentalWarning on first use; this is a build step, not something to warn about.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    return strip(source, { mode: 'strip' });
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}

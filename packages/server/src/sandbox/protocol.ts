@@ -1,0 +1,97 @@
+/**
+ * Host side of the runtime line protocol (NDJSON). The host writes to the sandbox's fd 3 and reads
+ * the sandbox's fd 4. The bootstraps in src/runtimes/ implement the other side; they cannot import
+ * this file, so the shapes are repeated there. Everything read here is untrusted input.
+ */
+
+export const PROTOCOL_FD_IN = 3;
+export const PROTOCOL_FD_OUT = 4;
+
+export interface LoadMessage {
+  type: 'load';
+  id: string;
+  handler: string;
+  env: Record<string, string>;
+  functionName: string;
+  functionVersion: string;
+  limits: { logBytes: number; outputBytes: number };
+}
+
+export interface InvokeMessage {
+  type: 'invoke';
+  id: string;
+  event: unknown;
+  context: { executionId: string; deadline: number };
+}
+
+export interface ErrorPayload {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+export type SandboxMessage =
+  | { type: 'ready'; runtime: string; version: string }
+  | { type: 'log'; id: string; stream: 'stdout' | 'stderr'; data: string }
+  | { type: 'loaded'; id: string; ok: true; dropped: number }
+  | { type: 'loaded'; id: string; ok: false; error: ErrorPayload; dropped: number }
+  | { type: 'result'; id: string; ok: true; result: unknown; dropped: number }
+  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean }
+  | { type: 'output_exceeded'; id: string; bytes: number };
+
+export function encodeMessage(message: LoadMessage | InvokeMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/** Returns null for anything that is not a well-formed message: the caller treats that as a protocol violation. */
+export function parseSandboxMessage(line: string): SandboxMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value) || typeof value.type !== 'string') return null;
+  const m = value;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready', runtime: String(m.runtime ?? ''), version: String(m.version ?? '') };
+    case 'log':
+      if (!isId(m.id) || typeof m.data !== 'string') return null;
+      return { type: 'log', id: m.id, stream: m.stream === 'stderr' ? 'stderr' : 'stdout', data: m.data };
+    case 'loaded':
+    case 'result': {
+      if (!isId(m.id) || typeof m.ok !== 'boolean') return null;
+      const dropped = typeof m.dropped === 'number' ? m.dropped : 0;
+      if (m.ok) {
+        return m.type === 'loaded' ? { type: 'loaded', id: m.id, ok: true, dropped } : { type: 'result', id: m.id, ok: true, result: m.result ?? null, dropped };
+      }
+      const error = parseError(m.error);
+      return m.type === 'loaded'
+        ? { type: 'loaded', id: m.id, ok: false, error, dropped }
+        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true };
+    }
+    case 'output_exceeded':
+      if (!isId(m.id)) return null;
+      return { type: 'output_exceeded', id: m.id, bytes: typeof m.bytes === 'number' ? m.bytes : 0 };
+    default:
+      return null;
+  }
+}
+
+function parseError(value: unknown): ErrorPayload {
+  const e = isRecord(value) ? value : {};
+  return {
+    name: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
+    message: typeof e.message === 'string' ? e.message : String(e.message ?? ''),
+    stack: typeof e.stack === 'string' ? e.stack : '',
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200;
+}

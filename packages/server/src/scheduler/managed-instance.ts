@@ -1,0 +1,38 @@
+import type { SandboxInstance } from '../sandbox/driver.ts';
+
+/** An instance specialised for one function version, with the scheduler's bookkeeping. */
+export class ManagedInstance {
+  readonly sandbox: SandboxInstance;
+  readonly key: string;
+  readonly ownerId: string;
+  readonly functionId: string;
+  readonly functionName: string;
+  readonly version: number;
+  readonly startedAt = Date.now();
+  lastUsedAt = Date.now();
+  inFlight = 0;
+  invocations = 0;
+
+  constructor(sandbox: SandboxInstance, target: { ownerId: string; functionId: string; functionName: string; version: number }, key: string) {
+    this.sandbox = sandbox;
+    this.key = key;
+    this.ownerId = target.ownerId;
+    this.functionId = target.functionId;
+    this.functionName = target.functionName;
+    this.version = target.version;
+  }
+
+  get id(): string {
+    return this.sandbox.id;
+  }
+
+  /** Usable for another invocation: alive, loaded, not past its concurrency. */
+  canTake(concurrency: number): boolean {
+    const state = this.sandbox.state;
+    return (state === 'ready' || (state === 'busy' && this.inFlight > 0)) && this.inFlight < concurrency;
+  }
+
+  get alive(): boolean {
+    return this.sandbox.state !== 'dead' && this.sandbox.state !== 'stopping';
+  }
+}

@@ -1,0 +1,215 @@
+import type { Logger } from 'pino';
+import { AppError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
+import type { SandboxDriver, SandboxRuntime } from '../sandbox/driver.ts';
+import { ManagedInstance } from './managed-instance.ts';
+import { toInvocationResult, platformFailure } from './outcome.ts';
+import type { StemPool } from './stem-pool.ts';
+import { WaitQueue } from './waiters.ts';
+
+export interface SchedulerOptions {
+  idleTtlMs: number;
+  maxQueuedPerFunction: number;
+  maxTotalInstances: number;
+}
+
+interface VersionPool {
+  instances: ManagedInstance[];
+  starting: number;
+  waiters: WaitQueue;
+}
+
+type Started = { instance: ManagedInstance } | { failure: InvocationResult };
+type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: InvocationResult };
+
+const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python']);
+
+/**
+ * Places invocations on instances: a warm instance of the same function version if one has room,
+ * else a stem cell specialised for it, else a cold start; past `maxInstances` the invocation waits
+ * in a bounded queue (429 beyond it). A version never runs on another version's instance.
+ */
+export class Scheduler implements Invoker {
+  readonly #driver: SandboxDriver;
+  readonly #stems: StemPool;
+  readonly #log: Logger;
+  readonly #options: SchedulerOptions;
+  readonly #pools = new Map<string, VersionPool>();
+  readonly #reaper: NodeJS.Timeout;
+
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions }) {
+    this.#driver = deps.driver;
+    this.#stems = deps.stems;
+    this.#log = deps.log;
+    this.#options = deps.options;
+    this.#reaper = setInterval(() => this.#reapIdle(), Math.min(1000, this.#options.idleTtlMs)).unref();
+  }
+
+  async invoke(target: InvocationTarget, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult> {
+    const startedAt = performance.now();
+    const elapsed = () => performance.now() - startedAt;
+    if (!SANDBOX_RUNTIMES.has(target.runtime)) {
+      return platformFailure('runtime_unavailable', `The ${target.runtime} runtime cannot run functions on this server yet`, { coldStart: false, instanceId: null, durationMs: 0 });
+    }
+    const acquired = await this.#acquire(target, context.deadline);
+    if ('failure' in acquired) return { ...acquired.failure, durationMs: elapsed() };
+    const { instance, coldStart } = acquired;
+    try {
+      const outcome = await instance.sandbox.invoke({ executionId: context.executionId, event, deadlineMs: context.deadline });
+      instance.invocations++;
+      return toInvocationResult(outcome, { coldStart, instanceId: instance.id, durationMs: elapsed() });
+    } catch (err) {
+      this.#log.error({ err, instanceId: instance.id }, 'invoke failed inside the platform');
+      void instance.sandbox.kill('platform error');
+      return platformFailure('platform_error', 'The platform failed to run the invocation', { coldStart, instanceId: instance.id, durationMs: elapsed() });
+    } finally {
+      this.#release(instance);
+    }
+  }
+
+  #pool(key: string): VersionPool {
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      pool = { instances: [], starting: 0, waiters: new WaitQueue() };
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  async #acquire(target: InvocationTarget, deadline: number): Promise<Acquired> {
+    const key = `${target.functionId}@${target.version}`;
+    const pool = this.#pool(key);
+    this.#retireOlderVersions(target);
+    for (;;) {
+      let best: ManagedInstance | undefined;
+      for (const candidate of pool.instances) {
+        if (candidate.canTake(target.concurrency) && (best === undefined || candidate.inFlight < best.inFlight)) best = candidate;
+      }
+      if (best !== undefined) {
+        best.inFlight++;
+        return { instance: best, coldStart: false };
+      }
+      if (pool.instances.length + pool.starting < target.maxInstances && (this.#total() < this.#options.maxTotalInstances || this.#evictIdle())) {
+        pool.starting++;
+        let started: Started;
+        try {
+          started = await this.#start(target, key, deadline);
+        } finally {
+          pool.starting--;
+        }
+        if ('failure' in started) {
+          pool.waiters.wakeOne();
+          return started;
+        }
+        started.instance.inFlight++;
+        pool.instances.push(started.instance);
+        return { instance: started.instance, coldStart: true };
+      }
+      if (pool.waiters.length >= this.#options.maxQueuedPerFunction) {
+        throw new AppError('RATE_LIMITED', `Too many invocations of ${target.functionName} are waiting; retry shortly`, { headers: { 'retry-after': '1' } });
+      }
+      if (!(await pool.waiters.wait(deadline))) {
+        return { failure: { status: 'timed_out', result: null, error: { reason: 'queue_timeout', message: 'No instance became free before the deadline' }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
+      }
+    }
+  }
+
+  async #start(target: InvocationTarget, key: string, deadline: number): Promise<Started> {
+    const runtime = target.runtime as SandboxRuntime;
+    const meta = { coldStart: true, instanceId: null, durationMs: 0 };
+    let sandbox = target.memoryMb === this.#stems.memoryMb ? this.#stems.take(runtime) : undefined;
+    try {
+      sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
+    } catch (err) {
+      this.#log.error({ err, functionId: target.functionId }, 'starting an instance failed');
+      return { failure: platformFailure('sandbox_unavailable', err instanceof Error ? err.message : 'The sandbox could not start', meta) };
+    }
+    const loaded = await sandbox.load({
+      codeDir: target.codeDir,
+      handler: target.handler,
+      env: target.env,
+      functionName: target.functionName,
+      functionVersion: String(target.version),
+      deadlineMs: deadline,
+    });
+    if (loaded.kind !== 'loaded') {
+      void sandbox.kill('load failed');
+      return { failure: toInvocationResult(loaded, { ...meta, instanceId: sandbox.id }) };
+    }
+    const instance = new ManagedInstance(sandbox, target, key);
+    void sandbox.exited.then(() => this.#remove(instance));
+    return { instance };
+  }
+
+  #release(instance: ManagedInstance): void {
+    instance.inFlight--;
+    instance.lastUsedAt = Date.now();
+    if (!instance.alive) this.#remove(instance);
+    this.#pools.get(instance.key)?.waiters.wakeOne();
+  }
+
+  #remove(instance: ManagedInstance): void {
+    const pool = this.#pools.get(instance.key);
+    if (pool === undefined) return;
+    const at = pool.instances.indexOf(instance);
+    if (at >= 0) pool.instances.splice(at, 1);
+    pool.waiters.wakeOne();
+    if (pool.instances.length === 0 && pool.starting === 0 && pool.waiters.length === 0) this.#pools.delete(instance.key);
+  }
+
+  #total(): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) n += pool.instances.length + pool.starting;
+    return n;
+  }
+
+  /** Frees room for a new instance by stopping the least recently used idle one. */
+  #evictIdle(): boolean {
+    let victim: ManagedInstance | undefined;
+    for (const pool of this.#pools.values()) {
+      for (const i of pool.instances) if (i.inFlight === 0 && (victim === undefined || i.lastUsedAt < victim.lastUsedAt)) victim = i;
+    }
+    if (victim === undefined) return false;
+    this.#remove(victim);
+    void victim.sandbox.kill('evicted for capacity');
+    return true;
+  }
+
+  #retireOlderVersions(target: InvocationTarget): void {
+    for (const [key, pool] of this.#pools) {
+      if (!key.startsWith(`${target.functionId}@`) || key === `${target.functionId}@${target.version}`) continue;
+      for (const i of [...pool.instances]) {
+        if (i.version < target.version && i.inFlight === 0) {
+          this.#remove(i);
+          void i.sandbox.kill('superseded by a newer version');
+        }
+      }
+    }
+  }
+
+  #reapIdle(): void {
+    const cutoff = Date.now() - this.#options.idleTtlMs;
+    for (const pool of this.#pools.values()) {
+      for (const i of [...pool.instances]) {
+        if (i.inFlight === 0 && i.lastUsedAt < cutoff) {
+          this.#remove(i);
+          void i.sandbox.kill('idle');
+        }
+      }
+    }
+  }
+
+  /** Every instance the scheduler runs, specialised ones first. */
+  instances(): { managed: ManagedInstance[]; stems: ReturnType<StemPool['instances']> } {
+    return { managed: [...this.#pools.values()].flatMap((p) => p.instances), stems: this.#stems.instances() };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#reaper);
+    const all = [...this.#pools.values()].flatMap((p) => p.instances);
+    for (const pool of this.#pools.values()) pool.waiters.wakeAll();
+    this.#pools.clear();
+    await Promise.allSettled([...all.map((i) => i.sandbox.kill('platform stopping')), this.#stems.close()]);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import type { SandboxDriver, SandboxInstance, SandboxRuntime, ResourceLimits } from '../sandbox/driver.ts';
+import { newId } from '../core/ids.ts';
+
+/**
+ * Pre-started generic instances ("stem cells") per runtime. Taking one triggers a refill in the
+ * background, so a cold start from the pool costs only loading the function's code.
+ */
+export class StemPool {
+  readonly #driver: SandboxDriver;
+  readonly #size: number;
+  readonly #limits: ResourceLimits;
+  readonly #log: Logger;
+  readonly #ready = new Map<SandboxRuntime, SandboxInstance[]>();
+  readonly #starting = new Map<SandboxRuntime, number>();
+  readonly #failures = new Map<SandboxRuntime, number>();
+  #closed = false;
+
+  constructor(driver: SandboxDriver, options: { size: number; runtimes: SandboxRuntime[]; limits: ResourceLimits; log: Logger }) {
+    this.#driver = driver;
+    this.#size = options.size;
+    this.#limits = options.limits;
+    this.#log = options.log;
+    for (const runtime of options.runtimes) this.#ready.set(runtime, []);
+  }
+
+  /** The memory limit stem cells are started with; only functions with this limit can use them. */
+  get memoryMb(): number {
+    return this.#limits.memoryMb;
+  }
+
+  fill(): void {
+    for (const runtime of this.#ready.keys()) this.#refill(runtime);
+  }
+
+  take(runtime: SandboxRuntime): SandboxInstance | undefined {
+    const list = this.#ready.get(runtime);
+    if (list === undefined) return undefined;
+    let instance: SandboxInstance | undefined;
+    while ((instance = list.shift()) !== undefined && instance.state !== 'stem') void instance.kill('stale stem cell');
+    this.#refill(runtime);
+    return instance;
+  }
+
+  count(runtime: SandboxRuntime): number {
+    return this.#ready.get(runtime)?.filter((i) => i.state === 'stem').length ?? 0;
+  }
+
+  instances(): SandboxInstance[] {
+    return [...this.#ready.values()].flat();
+  }
+
+  #refill(runtime: SandboxRuntime): void {
+    const list = this.#ready.get(runtime);
+    if (list === undefined || this.#closed) return;
+    const starting = this.#starting.get(runtime) ?? 0;
+    const missing = this.#size - list.length - starting;
+    for (let i = 0; i < missing; i++) void this.#startOne(runtime, list);
+  }
+
+  async #startOne(runtime: SandboxRuntime, list: SandboxInstance[]): Promise<void> {
+    this.#starting.set(runtime, (this.#starting.get(runtime) ?? 0) + 1);
+    try {
+      const instance = await this.#driver.start({ id: `stem-${runtime}-${newId().slice(0, 8)}`, runtime, limits: this.#limits });
+      this.#failures.set(runtime, 0);
+      if (this.#closed) {
+        await instance.kill('pool closed');
+        return;
+      }
+      list.push(instance);
+      void instance.exited.then(() => {
+        const at = list.indexOf(instance);
+        if (at >= 0) {
+          list.splice(at, 1);
+          this.#refill(runtime);
+        }
+      });
+    } catch (err) {
+      const failures = (this.#failures.get(runtime) ?? 0) + 1;
+      this.#failures.set(runtime, failures);
+      this.#log.warn({ err, runtime, failures }, 'starting a stem cell failed');
+      if (failures < 5 && !this.#closed) setTimeout(() => this.#refill(runtime), 200 * 2 ** failures).unref();
+    } finally {
+      this.#starting.set(runtime, (this.#starting.get(runtime) ?? 1) - 1);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = this.instances();
+    for (const list of this.#ready.values()) list.length = 0;
+    await Promise.allSettled(all.map((i) => i.kill('platform stopping')));
+  }
+}

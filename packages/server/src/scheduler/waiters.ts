@@ -1,0 +1,35 @@
+/** A FIFO of invocations waiting for capacity, each with its own deadline. */
+export class WaitQueue {
+  readonly #waiters: Array<{ resolve: (ok: boolean) => void; timer: NodeJS.Timeout }> = [];
+
+  get length(): number {
+    return this.#waiters.length;
+  }
+
+  /** Resolves true when woken for capacity, false when the deadline passed first. */
+  wait(deadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const entry = {
+        resolve,
+        timer: setTimeout(() => {
+          const at = this.#waiters.indexOf(entry);
+          if (at >= 0) this.#waiters.splice(at, 1);
+          resolve(false);
+        }, Math.max(0, deadline - Date.now())),
+      };
+      this.#waiters.push(entry);
+    });
+  }
+
+  wakeOne(): boolean {
+    const next = this.#waiters.shift();
+    if (next === undefined) return false;
+    clearTimeout(next.timer);
+    next.resolve(true);
+    return true;
+  }
+
+  wakeAll(): void {
+    while (this.wakeOne());
+  }
+}

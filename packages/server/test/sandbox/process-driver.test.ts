@@ -1,0 +1,168 @@
+/** Process-driver specifics beyond the shared suite: probe, opt-out, cgroup placement, limits, cleanup. */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SandboxUnavailableError } from '../../src/sandbox/driver.ts';
+import { ProcessDriver } from '../../src/sandbox/process/process-driver.ts';
+import { findExecutable } from '../../src/sandbox/process/probe.ts';
+import { descendantsOf } from '../../src/sandbox/process/process-tree.ts';
+import { assertNothingSurvives, expectOk, Harness, snapshotProcesses } from './harness.ts';
+
+const hasBwrap = findExecutable('bwrap') !== null;
+if (!hasBwrap) console.warn('\n!!! SKIPPING the bubblewrap tests of the process driver: bwrap is not installed (apt-get install -y bubblewrap) !!!\n');
+const workDir = mkdtempSync(path.join(os.tmpdir(), 'skyscale-driver-test-'));
+// mkdtemp makes it 0700; sandboxed processes run as other uids and must be able to reach into it.
+chmodSync(workDir, 0o711);
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+describe('process driver without bubblewrap', () => {
+  test('refuses to start untrusted code unless the operator opted out', async () => {
+    const driver = new ProcessDriver({ workDir: path.join(workDir, 'refuse'), bwrapPath: '/nonexistent/bwrap', cgroupName: 'skyscale-test' });
+    const caps = await driver.probe();
+    assert.equal(caps.isolation, 'none');
+    assert.equal(caps.usable, false);
+    assert.match(caps.warnings.join('\n'), /bubblewrap/);
+    await assert.rejects(driver.start({ id: 'refused', runtime: 'node', limits: { memoryMb: 128 } }), (err: Error) => err instanceof SandboxUnavailableError && /SANDBOX=none/.test(err.message));
+  });
+
+  test('a work directory sandbox uids cannot reach is reported, and start says why', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('per-instance uids need root');
+    const hidden = mkdtempSync(path.join(os.tmpdir(), 'skyscale-hidden-'));
+    try {
+      const driver = new ProcessDriver({ workDir: path.join(hidden, 'work'), cgroupName: 'skyscale-test' });
+      const caps = await driver.probe();
+      assert.equal(caps.usable, false);
+      assert.match(caps.warnings.join('\n'), /not reachable by sandbox uids/);
+      await assert.rejects(driver.start({ id: 'unreachable', runtime: 'python', limits: { memoryMb: 64 } }), /not reachable by sandbox uids/);
+    } finally {
+      rmSync(hidden, { recursive: true, force: true });
+    }
+  });
+
+  test('with SANDBOX=none it runs the same bootstrap unsandboxed, with a loud warning', async () => {
+    const warnings: string[] = [];
+    const driver = new ProcessDriver({ workDir: path.join(workDir, 'none'), bwrapPath: '/nonexistent/bwrap', allowUnsandboxed: true, cgroupName: 'skyscale-test', logger: { warn: (m) => warnings.push(m) } });
+    const harness = new Harness(driver);
+    try {
+      for (const runtime of ['node', 'python'] as const) {
+        const instance = await harness.loaded(runtime, 'env', { env: { ONLY: 'this' } });
+        const env = expectOk(await harness.invoke(instance)) as Record<string, string>;
+        assert.equal(env.ONLY, 'this');
+        assert.equal(env.JWT_SECRET, undefined);
+        const processes = await snapshotProcesses(instance);
+        await instance.kill('done');
+        await assertNothingSurvives(instance, processes);
+      }
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /SANDBOX=none.*WITHOUT isolation/);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewrap is not installed' }, () => {
+  let driver: ProcessDriver;
+  let harness: Harness;
+  before(() => {
+    driver = new ProcessDriver({ workDir: path.join(workDir, 'bwrap'), cgroupName: 'skyscale-test' });
+    harness = new Harness(driver);
+  });
+  after(() => harness.close());
+
+  test('probe reports bubblewrap, the cgroup controllers and the runtimes', async () => {
+    const caps = await driver.probe();
+    assert.equal(caps.driver, 'process');
+    assert.equal(caps.isolation, 'bubblewrap');
+    assert.equal(caps.usable, true);
+    assert.equal(caps.bwrap?.userNamespaces, true);
+    assert.match(caps.bwrap?.version ?? '', /^\d+\.\d+/);
+    assert.match(caps.runtimes.node?.version ?? '', /^v24\./);
+    assert.match(caps.runtimes.python?.version ?? '', /^3\./);
+    assert.ok(!caps.runtimes.python?.path.includes('pyenv'), 'the real interpreter, not a shim');
+    if (caps.cgroup.memory) assert.equal(caps.memoryLimit, 'cgroup');
+    assert.ok(await driver.probe() === caps, 'probing twice is free');
+  });
+
+  test('every process of the instance is in its cgroup', async (t) => {
+    if (!(await driver.probe()).cgroup.memory) return t.skip('no writable cgroups on this host');
+    const instance = await harness.loaded('python', 'count');
+    const inGroup = new Set(await instance.processes());
+    const tree = descendantsOf(instance.pid!);
+    assert.ok(tree.length >= 2, `bwrap and the runtime, got ${tree}`);
+    assert.deepEqual(tree.filter((pid) => !inGroup.has(pid)), []);
+  });
+
+  test('a CPU quota throttles a busy handler', async (t) => {
+    if (!(await driver.probe()).cgroup.cpu) return t.skip('no cpu cgroup on this host');
+    const instance = await harness.loaded('node', 'spin', { limits: { cpuQuotaPercent: 20 } });
+    const before = (await instance.stats()).cpuMs;
+    expectOk(await harness.invoke(instance, { ms: 1000 }));
+    const used = (await instance.stats()).cpuMs - before;
+    assert.ok(used < 500, `used ${used} ms of CPU in 1 s of wall time under a 20% quota`);
+  });
+
+  test('/tmp is capped at tmpSizeMb', async () => {
+    const instance = await harness.loaded('python', 'fill_tmp', { limits: { tmpSizeMb: 4 } });
+    assert.match(String(expectOk(await harness.invoke(instance, { bytes: 8 * 1024 * 1024 }))), /No space left on device/);
+  });
+
+  test('the runtime holds no file descriptors but stdio and the protocol channel', async () => {
+    const instance = await harness.loaded('python', 'fds');
+    const fds = expectOk(await harness.invoke(instance)) as number[];
+    assert.deepEqual(fds.slice(0, 5), [0, 1, 2, 3, 4]);
+    assert.ok(fds.length <= 6, `open fds: ${fds}`); // + the one listing /proc/self/fd
+  });
+
+  test('seccomp refuses kernel interfaces functions have no use for; ordinary calls work', async (t) => {
+    if (!(await driver.probe()).seccomp) return t.skip('no seccomp filter for this architecture');
+    const instance = await harness.loaded('python', 'syscalls');
+    assert.deepEqual(expectOk(await harness.invoke(instance)), {
+      getpid: 'ok',
+      keyctl: 'Operation not permitted',
+      io_uring_setup: 'Function not implemented',
+      unshare: 'Operation not permitted',
+      ptrace: 'Operation not permitted',
+    });
+  });
+
+  test('load narrows the limits of a stem cell, and cannot widen them', async () => {
+    const stem = await harness.stem('python', { memoryMb: 256 });
+    const load = { codeDir: harness.codeDirs.python, handler: 'main.memory_bomb', env: {}, functionName: 'f', functionVersion: '1', deadlineMs: Date.now() + 5000 };
+    await assert.rejects(stem.load({ ...load, limits: { memoryMb: 512 } }), RangeError);
+    assert.equal(stem.state, 'stem');
+    assert.equal((await stem.load({ ...load, limits: { memoryMb: 64 } })).kind, 'loaded');
+    const outcome = await harness.invoke(stem, null, 10_000);
+    assert.equal(outcome.kind, 'oom');
+    assert.equal(outcome.kind === 'oom' ? outcome.memoryMb : 0, 64);
+  });
+
+  test('network: true gives the instance the host network', async () => {
+    const server = net.createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const instance = await driver.start({ id: 'with-network', runtime: 'node', limits: { memoryMb: 128 }, network: true });
+      const loaded = await instance.load({ codeDir: harness.codeDirs.node, handler: 'index.connect', env: {}, functionName: 'f', functionVersion: '1', deadlineMs: Date.now() + 5000 });
+      assert.equal(loaded.kind, 'loaded');
+      assert.equal(expectOk(await harness.invoke(instance, { port: (server.address() as net.AddressInfo).port })), 'connected');
+      await instance.kill('done');
+    } finally {
+      server.close();
+    }
+  });
+
+  test('killing an instance removes its cgroups and its directories', async () => {
+    const instance = await harness.loaded('node', 'count');
+    const caps = await driver.probe();
+    const name = `${process.pid}-${instance.id}`;
+    const groupDirs = Object.values(caps.cgroup.parents).filter((parent) => existsSync(path.join(parent, name)));
+    assert.equal(groupDirs.length > 0, caps.cgroup.memory);
+    await instance.kill('cleanup test');
+    for (const parent of Object.values(caps.cgroup.parents)) assert.ok(!existsSync(path.join(parent, name)), `${parent}/${name} is left`);
+    assert.ok(!readdirSync(path.join(workDir, 'bwrap', 'instances')).includes(name));
+  });
+});

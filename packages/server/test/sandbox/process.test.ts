@@ -1,0 +1,34 @@
+/** The process driver (bubblewrap + cgroups) against the shared conformance suite. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { ProcessDriver, type ProcessDriverOptions } from '../../src/sandbox/process/process-driver.ts';
+import { findExecutable } from '../../src/sandbox/process/probe.ts';
+import { runDriverConformance } from './conformance.case.ts';
+
+const workDirs: string[] = [];
+
+function makeDriver(options: ProcessDriverOptions = {}): () => ProcessDriver {
+  return () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), 'skyscale-sandbox-test-'));
+    workDirs.push(workDir);
+    return new ProcessDriver({ workDir, cgroupName: 'skyscale-test', ...options });
+  };
+}
+
+if (findExecutable('bwrap') === null) {
+  test('process driver conformance', (t) => {
+    const message = 'SKIPPED: bubblewrap (bwrap) is not installed, so the sandbox cannot be tested. Install it: apt-get install -y bubblewrap';
+    console.warn(`\n${'!'.repeat(100)}\n!!! ${message}\n${'!'.repeat(100)}\n`);
+    t.diagnostic(message);
+    t.skip(message);
+  });
+} else {
+  runDriverConformance('process driver, bubblewrap + cgroups', makeDriver());
+  // The same guarantees through the fallbacks a host without writable cgroups gets.
+  runDriverConformance('process driver, bubblewrap + fallbacks (RSS watchdog, RLIMIT_NPROC)', makeDriver({ cgroups: false }));
+  after(() => {
+    for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}

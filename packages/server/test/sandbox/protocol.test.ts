@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeMessage, parseSandboxMessage } from '../../src/sandbox/protocol.ts';
+
+test('host messages are single NDJSON lines', () => {
+  const line = encodeMessage({ type: 'invoke', id: 'i1', event: { text: 'a\nb' }, context: { executionId: 'e', deadline: 1 } });
+  assert.equal(line.indexOf('\n'), line.length - 1);
+  assert.deepEqual(JSON.parse(line).event, { text: 'a\nb' });
+});
+
+test('sandbox messages are validated; anything malformed is a protocol violation (null)', () => {
+  assert.deepEqual(parseSandboxMessage('{"type":"result","id":"i1","ok":true,"dropped":0,"result":{"a":1}}'), { type: 'result', id: 'i1', ok: true, result: { a: 1 }, dropped: 0 });
+  assert.deepEqual(parseSandboxMessage('{"type":"result","id":"i1","ok":false,"error":{"message":"x"}}'), {
+    type: 'result',
+    id: 'i1',
+    ok: false,
+    error: { name: 'Error', message: 'x', stack: '' },
+    dropped: 0,
+    outOfMemory: false,
+  });
+  assert.deepEqual(parseSandboxMessage('{"type":"log","id":"i1","stream":"weird","data":"hi"}'), { type: 'log', id: 'i1', stream: 'stdout', data: 'hi' });
+  for (const bad of ['', 'not json', '[]', '{"type":"result","ok":true}', '{"type":"log","id":"i1"}', '{"type":"surprise"}', `{"type":"log","id":"${'x'.repeat(300)}","data":""}`]) {
+    assert.equal(parseSandboxMessage(bad), null, bad);
+  }
+});
