@@ -8,19 +8,27 @@ import { assemblePlatform, createLogger } from '../../src/main.ts';
 export interface TestPlatform {
   api: FastifyInstance;
   dataDir: string;
+  /** Set when started with { listen: true }: the control API's port on 127.0.0.1. */
+  port?: number;
   close(): Promise<void>;
   /** Registers a user and returns a bearer header for them. */
   user(name: string, password?: string): Promise<{ id: string; auth: Record<string, string> }>;
 }
 
 /** The real composition, with a temporary data dir, driven in-process through inject(). */
-export async function testPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function testPlatform(env: Record<string, string> = {}, options: { listen?: boolean } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const { api, close } = await assemblePlatform(config, createLogger(config));
+  let port: number | undefined;
+  if (options.listen === true) {
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    port = (api.server.address() as { port: number }).port;
+  }
   return {
     api,
     dataDir,
+    port,
     close: async () => {
       await close();
       rmSync(dataDir, { recursive: true, force: true });
