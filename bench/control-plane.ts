@@ -1,4 +1,4 @@
-import { startRawNodeHttp, startSkyscale } from './lib/servers.ts';
+import { startRawNodeHttp, startSkyscale } from '../packages/server/test/helpers/server-process.ts';
 import { wrk, type LoadResult } from './lib/wrk.ts';
 
 export interface Row {

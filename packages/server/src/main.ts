@@ -43,7 +43,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       maxFiles: config.maxBundleFiles,
     });
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
-    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 128 }, log: logger });
+    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
     const scheduler = new Scheduler({
       driver,
       stems,
@@ -55,7 +55,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       repo: store.executions,
       invoker: scheduler,
       log: logger,
-      options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseGraceMs: 30_000, pollMs: 1000 },
+      options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseGraceMs: 30_000, pollMs: 1000, soleWorker: true },
       loadFunction: async (row) => {
         const fn = await store.functions.findById(row.owner_id, row.function_id);
         const version = fn && (await store.functions.getVersion(row.owner_id, row.function_id, row.version));

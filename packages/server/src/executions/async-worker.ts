@@ -13,6 +13,8 @@ export interface AsyncWorkerOptions {
   retryMaxMs: number;
   leaseGraceMs: number;
   pollMs: number;
+  /** Embedded mode: this is the only worker, so every lease found at start belonged to a dead process. */
+  soleWorker: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export class AsyncWorker {
   }
 
   async #run(): Promise<void> {
-    await this.#repo.reclaimExpired(Date.now()).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
+    await this.#repo.reclaimExpired(Date.now(), this.#options.soleWorker).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
     let lastReclaim = Date.now();
     while (!this.#stopped) {
       let leased: ExecutionRow | undefined;

@@ -141,7 +141,7 @@ export interface SandboxCapabilities {
   driver: string;
   /** `bubblewrap` = namespaces + read-only root; `none` = operator opted out (SANDBOX=none). */
   isolation: 'bubblewrap' | 'none';
-  /** False when start() would refuse (no bwrap and no opt-out). */
+  /** False when start() would refuse: no bwrap and no opt-out, or the work dir is unreachable by sandbox uids. */
   usable: boolean;
   bwrap: { path: string; version: string; userNamespaces: boolean } | null;
   /** Sandboxed processes run as a distinct host uid per instance (needs root), else as the platform's uid. */

@@ -118,7 +118,8 @@ export class Scheduler implements Invoker {
   async #start(target: InvocationTarget, key: string, deadline: number): Promise<Started> {
     const runtime = target.runtime as SandboxRuntime;
     const meta = { coldStart: true, instanceId: null, durationMs: 0 };
-    let sandbox = target.memoryMb === this.#stems.memoryMb ? this.#stems.take(runtime) : undefined;
+    // Stem cells start at the largest common size and are narrowed to the function's limit at load.
+    let sandbox = target.memoryMb <= this.#stems.memoryMb ? this.#stems.take(runtime) : undefined;
     try {
       sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
     } catch (err) {
@@ -132,6 +133,7 @@ export class Scheduler implements Invoker {
       functionName: target.functionName,
       functionVersion: String(target.version),
       deadlineMs: deadline,
+      limits: { memoryMb: target.memoryMb },
     });
     if (loaded.kind !== 'loaded') {
       void sandbox.kill('load failed');

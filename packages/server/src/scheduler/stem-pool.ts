@@ -24,7 +24,7 @@ export class StemPool {
     for (const runtime of options.runtimes) this.#ready.set(runtime, []);
   }
 
-  /** The memory limit stem cells are started with; only functions with this limit can use them. */
+  /** The memory limit stem cells are started with; functions at or below it can use them (narrowed at load). */
   get memoryMb(): number {
     return this.#limits.memoryMb;
   }

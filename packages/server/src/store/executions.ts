@@ -144,15 +144,20 @@ export class ExecutionRepository {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  /** Leases that outlived their deadline (a worker died): back to the queue, or dead-lettered when out of attempts. */
-  async reclaimExpired(now: number): Promise<number> {
+  /**
+   * Leases that outlived their deadline (a worker died): back to the queue, or dead-lettered when out
+   * of attempts. `everyLease` reclaims all running leases — for a single-process platform at start,
+   * where no other worker can hold one.
+   */
+  async reclaimExpired(now: number, everyLease = false): Promise<number> {
+    const expiry = everyLease ? Number.MAX_SAFE_INTEGER : now;
     const reason = JSON.stringify({ reason: 'lease_expired', message: 'The worker running this execution stopped before it finished' });
     const dead = await this.#db
       .updateTable('executions')
       .set({ status: 'dead_lettered', lease_owner: null, lease_expires_at: null, error: reason, finished_at: new Date(now).toISOString() })
       .where('status', '=', 'running')
       .where('mode', '=', 'async')
-      .where('lease_expires_at', '<', now)
+      .where('lease_expires_at', '<', expiry)
       .where(sql<boolean>`attempts >= max_attempts`)
       .executeTakeFirst();
     const back = await this.#db
@@ -160,7 +165,7 @@ export class ExecutionRepository {
       .set({ status: 'queued', lease_owner: null, lease_expires_at: null, available_at: now, error: reason })
       .where('status', '=', 'running')
       .where('mode', '=', 'async')
-      .where('lease_expires_at', '<', now)
+      .where('lease_expires_at', '<', expiry)
       .executeTakeFirst();
     return Number(dead.numUpdatedRows) + Number(back.numUpdatedRows);
   }

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const repo = path.resolve(import.meta.dirname, '../..');
+const repo = path.resolve(import.meta.dirname, '../../../..');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,14 +47,19 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** The real platform (`skyscale serve`) as a child process with a throwaway data dir. */
-export async function startSkyscale(env: Record<string, string> = {}): Promise<RunningServer & { dataDir: string }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-bench-'));
-  const port = await freePort();
+export const skyscaleBin = path.join(repo, 'packages/server/bin/skyscale.js');
+
+/**
+ * The real platform (`skyscale serve`) as a child process. With `dataDir` given it reuses that
+ * directory (a restart) and leaves it in place on stop; otherwise it makes and removes a throwaway one.
+ */
+export async function startSkyscale(env: Record<string, string> = {}, options: { dataDir?: string; port?: number } = {}): Promise<RunningServer & { dataDir: string; port: number }> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'skyscale-server-'));
+  const port = options.port ?? (await freePort());
   const gatewayPort = await freePort();
-  const child = spawn(process.execPath, [path.join(repo, 'packages/server/bin/skyscale.js'), 'serve'], {
+  const child = spawn(process.execPath, [skyscaleBin, 'serve'], {
     env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(gatewayPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, child);
@@ -62,9 +67,10 @@ export async function startSkyscale(env: Record<string, string> = {}): Promise<R
     url,
     child,
     dataDir,
+    port,
     stop: async () => {
       await stopChild(child);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,3 @@
+export { SkyscaleClient, type ClientOptions } from './client.ts';
+export { SkyscaleError } from './errors.ts';
+export type * from './types.ts';

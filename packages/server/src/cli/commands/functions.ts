@@ -1,0 +1,141 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { SkyscaleError, type FunctionSettings, type Runtime } from '@skyscale/client';
+import { contextOf, findFunction } from '../context.ts';
+import { packDirectory } from '../pack.ts';
+import { ago, printJson, printRecord, printTable } from '../output.ts';
+
+const RUNTIMES = ['node', 'python', 'php', 'wasm', 'command'] as const;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseEnv(pairs: string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new SkyscaleError(0, 'USAGE', `--env takes KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+const int = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new SkyscaleError(0, 'USAGE', `"${value}" is not a whole number`);
+  return Number(value);
+};
+
+/** --data '{"a":1}' or --data @event.json */
+export async function readData(data: string | undefined): Promise<unknown> {
+  if (data === undefined) return null;
+  const text = data.startsWith('@') ? await fs.readFile(data.slice(1), 'utf8') : data;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SkyscaleError(0, 'USAGE', '--data must be JSON (or @file holding JSON)');
+  }
+}
+
+const functionRow = (f: { name: string; runtime: string; version: number; memoryMb: number; timeoutMs: number; id: string; updatedAt: string }) =>
+  [f.name, f.runtime, f.version, `${f.memoryMb} MB`, `${f.timeoutMs} ms`, f.id, ago(f.updatedAt)];
+
+export function functionCommands(): Command {
+  const fn = new Command('fn').description('Deploy and manage functions');
+
+  fn.command('deploy')
+    .description('Deploy a file or a directory as a function (a new version if it exists)')
+    .argument('<path>', 'a file (inline code) or a directory (uploaded as a .tar.gz bundle)')
+    .requiredOption('-n, --name <name>', 'function name')
+    .addOption(new Option('-r, --runtime <runtime>', 'runtime').choices(RUNTIMES))
+    .option('--handler <handler>', 'entry point, e.g. index.handler or main.handler')
+    .option('--memory <mb>', 'memory limit in MB', int)
+    .option('--timeout <ms>', 'timeout in milliseconds', int)
+    .option('--concurrency <n>', 'invocations one instance serves at once', int)
+    .option('--max-instances <n>', 'most instances at once', int)
+    .option('--max-attempts <n>', 'attempts for async invocations', int)
+    .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [] as string[])
+    .action(async (target, opts, cmd) => {
+      const { client, out } = contextOf(cmd);
+      const settings: FunctionSettings = {
+        runtime: opts.runtime as Runtime | undefined,
+        handler: opts.handler,
+        memoryMb: opts.memory,
+        timeoutMs: opts.timeout,
+        concurrency: opts.concurrency,
+        maxInstances: opts.maxInstances,
+        maxAttempts: opts.maxAttempts,
+        env: parseEnv(opts.env),
+      };
+      const existing = await client.getFunctionByName(opts.name).catch((err: unknown) => {
+        if (err instanceof SkyscaleError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (existing === undefined && settings.runtime === undefined) throw new SkyscaleError(0, 'USAGE', '--runtime is required for a new function');
+      const stat = await fs.stat(target);
+      let result;
+      if (stat.isDirectory()) {
+        const bundle = await packDirectory(target);
+        result = existing === undefined
+          ? await client.deployBundle({ ...settings, name: opts.name }, bundle)
+          : await client.updateFunctionBundle(existing.id, settings, bundle);
+      } else {
+        const code = await fs.readFile(target, 'utf8');
+        const deploy = { ...settings, code, filename: path.basename(target) };
+        result = existing === undefined ? await client.createFunction({ ...deploy, name: opts.name }) : await client.updateFunction(existing.id, deploy);
+      }
+      if (out.json) return printJson(result);
+      process.stdout.write(`Deployed ${result.name} version ${result.version} (${result.runtime}, ${result.codeSize} bytes, id ${result.id})\n`);
+    });
+
+  fn.command('list').description('List your functions').action(async (_opts, cmd) => {
+    const { client, out } = contextOf(cmd);
+    const items = await client.listFunctions();
+    printTable(out, items, ['name', 'runtime', 'version', 'memory', 'timeout', 'id', 'updated'], items.map(functionRow));
+  });
+
+  fn.command('get').description('Show a function').argument('<name|id>').action(async (ref, _opts, cmd) => {
+    const { client, out } = contextOf(cmd);
+    printRecord(out, { ...(await findFunction(client, ref)) });
+  });
+
+  fn.command('versions').description("List a function's versions").argument('<name|id>').action(async (ref, _opts, cmd) => {
+    const { client, out } = contextOf(cmd);
+    const items = await client.listVersions((await findFunction(client, ref)).id);
+    printTable(out, items, ['version', 'runtime', 'handler', 'memory', 'code', 'created'], items.map((v) => [v.version, v.runtime, v.handler, `${v.memoryMb} MB`, v.codeHash.slice(0, 12), ago(v.createdAt)]));
+  });
+
+  fn.command('rm').description('Delete a function and all its versions').argument('<name|id>').action(async (ref, _opts, cmd) => {
+    const { client } = contextOf(cmd);
+    const found = await findFunction(client, ref);
+    await client.deleteFunction(found.id);
+    process.stdout.write(`Deleted ${found.name}\n`);
+  });
+
+  fn.command('invoke')
+    .description('Invoke a function and print its result (or queue it with --async)')
+    .argument('<name|id>')
+    .option('-d, --data <json|@file>', 'the event, as JSON or @file')
+    .option('--async', 'queue the invocation and print its execution id')
+    .action(async (ref, opts, cmd) => {
+      const { client, out } = contextOf(cmd);
+      const found = await findFunction(client, ref);
+      const event = await readData(opts.data);
+      if (opts.async === true) {
+        const queued = await client.invokeAsync({ id: found.id }, event);
+        if (out.json) return printJson(queued);
+        process.stdout.write(`${queued.id}\n`);
+        return;
+      }
+      const execution = await client.invoke({ id: found.id }, event);
+      if (out.json) return printJson(execution);
+      if (execution.status === 'succeeded') {
+        process.stdout.write(JSON.stringify(execution.result, null, 2) + '\n');
+        return;
+      }
+      process.stderr.write(`error: ${execution.status}: ${execution.error?.message ?? 'failed'} (execution ${execution.id})\n`);
+      process.exitCode = 1;
+    });
+
+  return fn;
+}

@@ -1,0 +1,119 @@
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SkyscaleClient, SkyscaleError } from '@skyscale/client';
+import { skyscaleBin, startSkyscale } from '../helpers/server-process.ts';
+import { sandboxSkipReason } from '../helpers/sandbox.ts';
+
+const skip = sandboxSkipReason();
+
+/** Runs the real CLI as a child process. */
+function cli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [skyscaleBin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(input ?? '');
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('end to end: the real server driven by the CLI and the SDK', { skip }, () => {
+  let server: Awaited<ReturnType<typeof startSkyscale>>;
+  let work: string;
+  let env: Record<string, string>;
+  before(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'skyscale-e2e-'));
+    const dataDir = path.join(work, 'data');
+    server = await startSkyscale({ WARM_POOL_SIZE: '1', ASYNC_RETRY_BASE_MS: '100' }, { dataDir });
+    env = { XDG_CONFIG_HOME: path.join(work, 'config'), SKYSCALE_ENDPOINT: server.url, SKYSCALE_API_KEY: '' };
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('register, log in, create a key, deploy a directory, invoke, inspect — all with the CLI', async () => {
+    assert.equal((await cli(['register', '-u', 'alice'], env, 'alice-password\n')).code, 0);
+    const login = await cli(['login', '-u', 'alice'], env, 'alice-password\n');
+    assert.equal(login.code, 0, login.stderr);
+    const configFile = path.join(env.XDG_CONFIG_HOME, 'skyscale', 'config.json');
+    assert.equal(statSync(configFile).mode & 0o777, 0o600);
+
+    const key = await cli(['keys', 'create', '--name', 'e2e'], env);
+    assert.equal(key.code, 0, key.stderr);
+    const apiKey = key.stdout.trim();
+    assert.match(apiKey, /^sk_/);
+    const withKey = { ...env, SKYSCALE_API_KEY: apiKey };
+
+    const dir = path.join(work, 'hello');
+    mkdirSync(path.join(dir, 'lib'), { recursive: true });
+    writeFileSync(path.join(dir, 'index.mjs'), "import { greet } from './lib/greet.mjs';\nexport const handler = (event) => { console.log('greeting', event.name); return greet(event.name); };\n");
+    writeFileSync(path.join(dir, 'lib', 'greet.mjs'), 'export const greet = (name) => ({ message: `Hello ${name}` });\n');
+    const deploy = await cli(['fn', 'deploy', dir, '--name', 'hello', '--runtime', 'node', '--json'], withKey);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    assert.equal(JSON.parse(deploy.stdout).version, 1);
+
+    const list = await cli(['fn', 'list'], withKey);
+    assert.match(list.stdout, /hello/);
+    const invoke = await cli(['fn', 'invoke', 'hello', '--data', '{"name":"Ada"}'], withKey);
+    assert.equal(invoke.code, 0, invoke.stderr);
+    assert.deepEqual(JSON.parse(invoke.stdout), { message: 'Hello Ada' });
+
+    const execs = JSON.parse((await cli(['exec', 'list', '--json'], withKey)).stdout);
+    const logs = await cli(['exec', 'logs', execs.items[0].id], withKey);
+    assert.match(logs.stdout, /greeting Ada/);
+    assert.match((await cli(['vms', 'list'], withKey)).stdout, /hello/);
+
+    const python = path.join(work, 'main.py');
+    writeFileSync(python, 'def handler(event, context):\n    return {"py": event["x"] * 2}\n');
+    assert.equal((await cli(['fn', 'deploy', python, '--name', 'py', '--runtime', 'python'], withKey)).code, 0);
+    assert.deepEqual(JSON.parse((await cli(['fn', 'invoke', 'py', '--data', '{"x":21}'], withKey)).stdout), { py: 42 });
+
+    const missing = await cli(['fn', 'get', 'nope'], withKey);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /NOT_FOUND/);
+    assert.equal((await cli(['fn', 'frobnicate'], withKey)).code, 2);
+    assert.equal((await cli(['fn', 'list'], { ...env, SKYSCALE_API_KEY: 'sk_wrong' })).code, 1);
+  });
+
+  test('the SDK sees the same platform; errors carry codes', async () => {
+    const client = new SkyscaleClient({ endpoint: server.url });
+    const { token } = await client.login('alice', 'alice-password');
+    const authed = new SkyscaleClient({ endpoint: server.url, token });
+    const fn = await authed.getFunctionByName('hello');
+    const execution = await authed.invoke({ id: fn.id }, { name: 'SDK' });
+    assert.deepEqual(execution.result, { message: 'Hello SDK' });
+    await assert.rejects(authed.getFunction('00000000-0000-4000-8000-000000000000'), (err: unknown) => err instanceof SkyscaleError && err.status === 404 && err.code === 'NOT_FOUND');
+    await client.register('bob', 'bob-password');
+    const bob = new SkyscaleClient({ endpoint: server.url, token: (await client.login('bob', 'bob-password')).token });
+    await assert.rejects(bob.getFunction(fn.id), (err: unknown) => err instanceof SkyscaleError && err.status === 404);
+  });
+
+  test('accepted async work survives a hard kill of the server', async () => {
+    const client = new SkyscaleClient({ endpoint: server.url });
+    const authed = new SkyscaleClient({ endpoint: server.url, token: (await client.login('alice', 'alice-password')).token });
+    const slow = await authed.createFunction({ name: 'slow', runtime: 'node', code: 'export const handler = async (e) => { await new Promise(r => setTimeout(r, 300)); return e.n; };', maxInstances: 1 });
+    const queued = await Promise.all(Array.from({ length: 6 }, (_, n) => authed.invokeAsync({ id: slow.id }, { n })));
+    server.child.kill('SIGKILL');
+    await new Promise((r) => server.child.once('exit', r));
+    server = await startSkyscale({ WARM_POOL_SIZE: '1', ASYNC_RETRY_BASE_MS: '100' }, { dataDir: server.dataDir });
+    const after = new SkyscaleClient({ endpoint: server.url, token: (await new SkyscaleClient({ endpoint: server.url }).login('alice', 'alice-password')).token });
+    for (const [n, q] of queued.entries()) {
+      const done = await after.waitForExecution(q.id, { timeoutMs: 90_000 });
+      assert.equal(done.status, 'succeeded', `${q.id}: ${JSON.stringify(done.error)}`);
+      assert.equal(done.result, n);
+    }
+  });
+
+  test('SIGTERM stops the server cleanly', async () => {
+    const exited = new Promise<number | null>((r) => server.child.once('exit', (code) => r(code)));
+    server.child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+});
