@@ -88,6 +88,13 @@ export class CodeStore {
     return files;
   }
 
+  /** The paths stored under a hash, without reading their contents. */
+  async list(hash: string): Promise<Set<string>> {
+    const root = this.dir(hash);
+    const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
+    return new Set(entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/')));
+  }
+
   async remove(hash: string): Promise<void> {
     await fs.rm(this.dir(hash), { recursive: true, force: true });
   }

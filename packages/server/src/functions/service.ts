@@ -4,6 +4,7 @@ import type { FunctionRecord, FunctionVersion, Principal, Runtime, CodeSource } 
 import type { FunctionRepository } from '../store/functions.ts';
 import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
+import { bundleTypeScript } from './typescript.ts';
 import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
@@ -86,7 +87,7 @@ export class FunctionService {
     let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
     if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);
     else {
-      await this.#checkEntry(runtime, handler, await this.#code.read(current.codeHash));
+      await this.#checkEntry(runtime, handler, await this.#code.list(current.codeHash));
       stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
     }
     const updated = await this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso());
@@ -128,9 +129,10 @@ export class FunctionService {
   }
 
   async #storeCode(runtime: Runtime, handler: string, code: CodeInput): Promise<{ codeHash: string; codeSource: CodeSource; codeSize: number }> {
-    const files = await this.#toFiles(runtime, handler, code);
+    let files = await this.#toFiles(runtime, handler, code);
     if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
-    await this.#checkEntry(runtime, handler, files);
+    const entry = await this.#checkEntry(runtime, handler, files);
+    if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
     const { hash, size } = await this.#code.put(files);
     const codeSource: CodeSource = code.kind;
     return { codeHash: hash, codeSource, codeSize: size };
@@ -149,10 +151,11 @@ export class FunctionService {
     }
   }
 
-  async #checkEntry(runtime: Runtime, handler: string, files: FileMap): Promise<void> {
+  /** The file the handler resolves to (the runtime's first match); refuses code without one. */
+  async #checkEntry(runtime: Runtime, handler: string, files: FileMap | Set<string>): Promise<string> {
     const candidates = entryCandidates(runtime, handler);
-    if (!candidates.some((c) => files.has(c))) {
-      throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
-    }
+    const entry = candidates.find((c) => files.has(c));
+    if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
+    return entry;
   }
 }

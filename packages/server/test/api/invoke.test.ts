@@ -57,6 +57,22 @@ describe('invocation through the API', { skip }, () => {
     assert.match(logs.logs, /log line/);
   });
 
+  test('TypeScript is bundled with esbuild at deploy: enums, types and extensionless imports work', async () => {
+    await deploy({
+      name: 'typed', runtime: 'node',
+      files: {
+        'index.ts': "import { Color, paint } from './lib/colors';\ninterface Event { n: number }\nexport async function handler(event: Event): Promise<string> { return paint(Color.Red, event.n); }\n",
+        'lib/colors.ts': 'export enum Color { Red = "red", Blue = "blue" }\nexport const paint = (c: Color, n: number): string => `${c}:${n * 2}`;\n',
+      },
+    });
+    const e = (await invoke('/api/functions/name/typed/invoke', { n: 21 })).json();
+    assert.equal(e.status, 'succeeded', JSON.stringify(e.error));
+    assert.equal(e.result, 'red:42');
+    const broken = await p.api.inject({ method: 'POST', url: '/api/functions', headers: alice, payload: { name: 'broken-ts', runtime: 'node', files: { 'index.ts': 'export const handler = (: number) => 1;' } } });
+    assert.equal(broken.statusCode, 400);
+    assert.match(broken.json().error.message, /TypeScript build failed: index.ts:1/);
+  });
+
   test('a thrown error is failed with the message and a stack from user code only', async () => {
     await deploy({ name: 'thrower', runtime: 'node', code: 'export function handler() {\n  console.log("before");\n  throw new TypeError("boom");\n}\n' });
     const res = await invoke('/api/functions/name/thrower/invoke', {});
