@@ -1,12 +1,15 @@
-// `npm run bench`: runs the benchmark suites and prints Markdown rows for bench/RESULTS.md.
-// BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) tune the load runs.
+// `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
+// Suites: control, invoke, cold, async, burst (default: all). BENCH_SECONDS (10) and
+// BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasWrk } from './lib/wrk.ts';
-import { benchControlPlane, type Row } from './control-plane.ts';
+import { benchControlPlane } from './control-plane.ts';
+import { benchAsync, benchBurst, benchColdStart, benchWarmInvoke } from './invoke.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 10);
 
 if (!hasWrk()) {
   console.error('bench: wrk is not installed. Install it with: apt-get install -y wrk');
@@ -14,13 +17,32 @@ if (!hasWrk()) {
 }
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const rows: Row[] = await benchControlPlane(seconds, connections);
-const lines = ['| benchmark | req/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|'];
-for (const { name, result } of rows) lines.push(`| ${name} | ${fmt(result.requestsPerSec, 0)} | ${fmt(result.p50Ms)} | ${fmt(result.p99Ms)} | ${result.errors} |`);
-const [baseline, api] = rows;
-lines.push('', `Ratio GET /api/functions/{id} ÷ raw node:http: **${fmt(api.result.requestsPerSec / baseline.result.requestsPerSec)}**`);
-const report = lines.join('\n');
-console.log(report);
+const suites: Record<string, () => Promise<string[]>> = {
+  control: async () => {
+    const rows = await benchControlPlane(seconds, connections);
+    const lines = ['| benchmark | req/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|'];
+    for (const { name, result } of rows) lines.push(`| ${name} | ${fmt(result.requestsPerSec, 0)} | ${fmt(result.p50Ms)} | ${fmt(result.p99Ms)} | ${result.errors} |`);
+    lines.push('', `Ratio GET /api/functions/{id} ÷ raw node:http: **${fmt(rows[1].result.requestsPerSec / rows[0].result.requestsPerSec)}**`);
+    return lines;
+  },
+  invoke: () => benchWarmInvoke(seconds, connections),
+  cold: () => benchColdStart(coldRuns),
+  async: () => benchAsync(1000),
+  burst: () => benchBurst(1000),
+};
+
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
+const report: string[] = [`${new Date().toISOString()} — wrk -t1 -c${connections} -d${seconds}s`, ''];
+for (const name of chosen) {
+  const suite = suites[name];
+  if (suite === undefined) {
+    console.error(`bench: unknown suite "${name}"; choose from ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+  const lines = [`### ${name}`, '', ...(await suite()), ''];
+  console.log(lines.join('\n'));
+  report.push(...lines);
+}
 const outDir = path.join(import.meta.dirname, 'out');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, 'latest.md'), `${new Date().toISOString()} (wrk -t1 -c${connections} -d${seconds}s)\n\n${report}\n`);
+writeFileSync(path.join(outDir, 'latest.md'), report.join('\n') + '\n');

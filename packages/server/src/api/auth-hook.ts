@@ -27,7 +27,6 @@ export function authenticateHook(auth: AuthService) {
     if (credential === undefined) throw new AppError('UNAUTHENTICATED');
     if (credential.length > 4096) throw new AppError('INVALID_TOKEN');
     request.principal = await auth.authenticate(credential);
-    request.log = request.log.child({ userId: request.principal.userId });
   };
 }
 

@@ -6,6 +6,7 @@ import { hashPassword, verifyPassword, decoyHash } from './passwords.ts';
 import { TokenSigner, newApiKey, hashApiKey, looksLikeApiKey } from './tokens.ts';
 import { LoginLimiter } from './login-limiter.ts';
 import { checkUsername, checkPassword } from './credentials.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
 
 export interface AuthOptions {
   signup: 'open' | 'closed';
@@ -22,6 +23,8 @@ export class AuthService {
   readonly #limiter: LoginLimiter;
   /** last_used_at is written at most once a minute per key so key auth stays off the write path. */
   readonly #touched = new Map<string, number>();
+  /** Key hash → owner; revocation in this process drops the entry, other processes see it within the TTL. */
+  readonly #keys = new TtlCache<{ keyId: string; principal: Principal }>(5_000);
 
   constructor(store: Store, options: AuthOptions) {
     this.#store = store;
@@ -57,14 +60,19 @@ export class AuthService {
   /** Resolves a bearer credential (JWT or API key) to a principal, or throws INVALID_TOKEN. */
   async authenticate(credential: string): Promise<Principal> {
     if (looksLikeApiKey(credential)) {
-      const found = await this.#store.apiKeys.findActiveByHash(hashApiKey(credential));
+      const hash = hashApiKey(credential);
+      const cached = this.#keys.get(hash);
+      if (cached !== undefined) return cached.principal;
+      const found = await this.#store.apiKeys.findActiveByHash(hash);
       if (found === undefined) throw new AppError('INVALID_TOKEN', 'The API key is not valid');
       const now = Date.now();
       if ((this.#touched.get(found.keyId) ?? 0) < now - 60_000) {
         this.#touched.set(found.keyId, now);
         await this.#store.apiKeys.touch(found.keyId, new Date(now).toISOString());
       }
-      return { userId: found.userId, role: found.role, via: 'api_key' };
+      const principal: Principal = { userId: found.userId, role: found.role, via: 'api_key' };
+      this.#keys.set(hash, { keyId: found.keyId, principal });
+      return principal;
     }
     const claims = await this.#signer.verify(credential);
     const user = await this.#store.users.findById(claims.userId);
@@ -85,6 +93,7 @@ export class AuthService {
 
   async revokeApiKey(userId: string, keyId: string): Promise<void> {
     if (!(await this.#store.apiKeys.revoke(userId, keyId, nowIso()))) throw notFound('API key');
+    this.#keys.deleteWhere((entry) => entry.keyId === keyId);
   }
 
   async getUser(principal: Principal, id: string): Promise<User> {

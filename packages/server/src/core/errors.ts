@@ -38,7 +38,11 @@ export class AppError extends Error {
   readonly headers?: Record<string, string>;
 
   constructor(code: ErrorCode, message?: string, options?: { details?: unknown; headers?: Record<string, string>; cause?: unknown }) {
+    // Expected errors answer requests; a stack trace is never shown, so don't pay for capturing one.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? ERROR_CODES[code].message, { cause: options?.cause });
+    Error.stackTraceLimit = limit;
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_CODES[code].status;

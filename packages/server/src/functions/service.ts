@@ -5,6 +5,7 @@ import type { FunctionRepository } from '../store/functions.ts';
 import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
 import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
@@ -36,6 +37,8 @@ export class FunctionService {
   readonly #repo: FunctionRepository;
   readonly #code: CodeStore;
   readonly #limits: BundleLimits;
+  /** Definitions read on every invocation; writes here invalidate, other processes are seen within the TTL. */
+  readonly #cache = new TtlCache<FunctionRecord>(2_000);
 
   constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits) {
     this.#repo = repo;
@@ -91,22 +94,31 @@ export class FunctionService {
       stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
     }
     const updated = await this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso());
+    this.#forget(current.id);
     if (updated === undefined) throw notFound('Function');
     return updated;
   }
 
   async get(owner: Principal, id: string): Promise<FunctionRecord> {
     if (!isId(id)) throw notFound('Function');
-    const fn = await this.#repo.findById(owner.userId, id);
+    const key = `${owner.userId}#${id}`;
+    const fn = this.#cache.get(key) ?? (await this.#repo.findById(owner.userId, id));
     if (fn === undefined) throw notFound('Function');
+    this.#cache.set(key, fn);
     return fn;
   }
 
   async getByName(owner: Principal, rawName: string): Promise<FunctionRecord> {
     const name = rawName.normalize('NFC');
-    const fn = await this.#repo.findByName(owner.userId, name);
+    const key = `${owner.userId}@${name}`;
+    const fn = this.#cache.get(key) ?? (await this.#repo.findByName(owner.userId, name));
     if (fn === undefined) throw notFound('Function');
+    this.#cache.set(key, fn);
     return fn;
+  }
+
+  #forget(id: string): void {
+    this.#cache.deleteWhere((fn) => fn.id === id);
   }
 
   list(owner: Principal): Promise<FunctionRecord[]> {
@@ -120,7 +132,10 @@ export class FunctionService {
   }
 
   async delete(owner: Principal, id: string): Promise<void> {
-    if (!isId(id) || !(await this.#repo.delete(owner.userId, id))) throw notFound('Function');
+    if (!isId(id)) throw notFound('Function');
+    const deleted = await this.#repo.delete(owner.userId, id);
+    this.#forget(id);
+    if (!deleted) throw notFound('Function');
   }
 
   /** Host directory holding a version's code (read-only use by the execution engine). */

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { SandboxDriver, SandboxInstance, SandboxRuntime, ResourceLimits } from '../sandbox/driver.ts';
 import { newId } from '../core/ids.ts';
 
+const REFILL_DELAY_MS = 50;
+
 /**
  * Pre-started generic instances ("stem cells") per runtime. Taking one triggers a refill in the
  * background, so a cold start from the pool costs only loading the function's code.
@@ -38,7 +40,9 @@ export class StemPool {
     if (list === undefined) return undefined;
     let instance: SandboxInstance | undefined;
     while ((instance = list.shift()) !== undefined && instance.state !== 'stem') void instance.kill('stale stem cell');
-    this.#refill(runtime);
+    // Refill a moment later: spawning a runtime now would compete for the CPU with the cold start
+    // this stem cell is about to serve.
+    setTimeout(() => this.#refill(runtime), REFILL_DELAY_MS).unref();
     return instance;
   }
 
