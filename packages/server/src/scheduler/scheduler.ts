@@ -87,10 +87,13 @@ export class Scheduler implements Invoker {
         if (candidate.canTake(target.concurrency) && (best === undefined || candidate.inFlight < best.inFlight)) best = candidate;
       }
       if (best !== undefined) {
+        // Every instance is busy: serve this one now and start another in the background, so load
+        // spreads over processes (cores) without making this invocation wait for a cold start.
+        if (best.inFlight > 0 && pool.starting === 0 && this.#hasRoom(pool, target)) this.#scaleOut(target, key, pool);
         best.inFlight++;
         return { instance: best, coldStart: false };
       }
-      if (pool.instances.length + pool.starting < target.maxInstances && (this.#total() < this.#options.maxTotalInstances || this.#evictIdle())) {
+      if (this.#hasRoom(pool, target) && (this.#total() < this.#options.maxTotalInstances || this.#evictIdle())) {
         pool.starting++;
         let started: Started;
         try {
@@ -113,6 +116,27 @@ export class Scheduler implements Invoker {
         return { failure: { status: 'timed_out', result: null, error: { reason: 'queue_timeout', message: 'No instance became free before the deadline' }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
       }
     }
+  }
+
+  #hasRoom(pool: VersionPool, target: InvocationTarget): boolean {
+    return pool.instances.length + pool.starting < target.maxInstances;
+  }
+
+  #scaleOut(target: InvocationTarget, key: string, pool: VersionPool): void {
+    if (this.#total() >= this.#options.maxTotalInstances) return;
+    pool.starting++;
+    void this.#start(target, key, Date.now() + Math.max(target.timeoutMs, 10_000))
+      .then((started) => {
+        if ('instance' in started) {
+          pool.instances.push(started.instance);
+          if (this.#pools.get(key) !== pool) void started.instance.sandbox.kill('pool closed');
+        }
+      })
+      .catch((err: unknown) => this.#log.warn({ err }, 'scaling out failed'))
+      .finally(() => {
+        pool.starting--;
+        pool.waiters.wakeOne();
+      });
   }
 
   async #start(target: InvocationTarget, key: string, deadline: number): Promise<Started> {
