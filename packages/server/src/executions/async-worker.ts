@@ -68,26 +68,28 @@ export class AsyncWorker {
     await this.#repo.reclaimExpired(Date.now(), this.#options.soleWorker).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
     let lastReclaim = Date.now();
     while (!this.#stopped) {
-      let leased: ExecutionRow | undefined;
+      let leased: ExecutionRow[] = [];
       if (this.#running < this.#options.concurrency) {
         try {
           if (Date.now() - lastReclaim > 5_000) {
             lastReclaim = Date.now();
             await this.#repo.reclaimExpired(lastReclaim);
           }
-          leased = await this.#repo.lease(this.id, Date.now(), (row) => this.#leaseMs(row));
+          leased = await this.#repo.lease(this.id, Date.now(), this.#options.concurrency - this.#running, (row) => this.#leaseMs(row));
         } catch (err) {
           this.#log.error({ err }, 'leasing failed');
         }
       }
-      if (leased !== undefined) {
-        const task = this.#execute(leased).finally(() => {
-          this.#running--;
-          this.#inFlight.delete(task);
-          this.notify();
-        });
-        this.#running++;
-        this.#inFlight.add(task);
+      if (leased.length > 0) {
+        for (const row of leased) {
+          const task: Promise<void> = this.#execute(row).finally(() => {
+            this.#running--;
+            this.#inFlight.delete(task);
+            this.notify();
+          });
+          this.#running++;
+          this.#inFlight.add(task);
+        }
         continue;
       }
       await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
+import { GroupCommitter } from './group-commit.ts';
 import type { ExecutionsTable } from './schema.ts';
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/types.ts';
 
@@ -69,8 +70,10 @@ export const outcomeColumns = (o: Outcome) => ({
 
 export class ExecutionRepository {
   readonly #db: Db;
+  readonly #group: GroupCommitter;
   constructor(db: Db) {
     this.#db = db;
+    this.#group = new GroupCommitter(db);
   }
 
   /**
@@ -78,7 +81,7 @@ export class ExecutionRepository {
    * returned instead (`existing`), whatever its state; the caller compares request hashes.
    */
   async insertQueued(row: ExecutionRow): Promise<{ row: ExecutionRow; existing: boolean }> {
-    return this.#db.transaction().execute(async (trx) => {
+    return this.#group.run(async (trx) => {
       if (row.idempotency_key !== null) {
         const found = await trx.selectFrom('executions').selectAll().where('owner_id', '=', row.owner_id).where('idempotency_key', '=', row.idempotency_key).executeTakeFirst();
         if (found !== undefined) return { row: found, existing: true };
@@ -96,9 +99,9 @@ export class ExecutionRepository {
     });
   }
 
-  /** Atomically takes the oldest available queued execution for this worker. */
-  async lease(workerId: string, now: number, leaseMsFor: (row: ExecutionRow) => number): Promise<ExecutionRow | undefined> {
-    return this.#db.transaction().execute(async (trx) => {
+  /** Atomically takes up to `max` of the oldest available queued executions for this worker. */
+  async lease(workerId: string, now: number, max: number, leaseMsFor: (row: ExecutionRow) => number): Promise<ExecutionRow[]> {
+    return this.#group.run(async (trx) => {
       const next = await trx
         .selectFrom('executions')
         .selectAll()
@@ -106,41 +109,44 @@ export class ExecutionRepository {
         .where('available_at', '<=', now)
         .orderBy('available_at')
         .orderBy('created_at')
-        .limit(1)
-        .executeTakeFirst();
-      if (next === undefined) return undefined;
-      const leased = await trx
-        .updateTable('executions')
-        .set({ status: 'running', lease_owner: workerId, lease_expires_at: now + leaseMsFor(next), attempts: next.attempts + 1, started_at: new Date(now).toISOString() })
-        .where('id', '=', next.id)
-        .where('status', '=', 'queued')
-        .returningAll()
-        .executeTakeFirst();
+        .limit(max)
+        .execute();
+      const leased: ExecutionRow[] = [];
+      for (const row of next) {
+        const taken = await trx
+          .updateTable('executions')
+          .set({ status: 'running', lease_owner: workerId, lease_expires_at: now + leaseMsFor(row), attempts: row.attempts + 1, started_at: new Date(now).toISOString() })
+          .where('id', '=', row.id)
+          .where('status', '=', 'queued')
+          .returningAll()
+          .executeTakeFirst();
+        if (taken !== undefined) leased.push(taken);
+      }
       return leased;
     });
   }
 
   /** Ends a leased execution; a no-op (false) when the lease was lost to another worker. */
   async finishLeased(id: string, workerId: string, outcome: Outcome): Promise<boolean> {
-    const res = await this.#db
+    const res = await this.#group.run((trx) => trx
       .updateTable('executions')
       .set({ ...outcomeColumns(outcome), lease_owner: null, lease_expires_at: null })
       .where('id', '=', id)
       .where('lease_owner', '=', workerId)
       .where('status', '=', 'running')
-      .executeTakeFirst();
+      .executeTakeFirst());
     return Number(res.numUpdatedRows) > 0;
   }
 
   /** Puts a leased execution back in the queue for a retry at `availableAt`, keeping what the last attempt said. */
   async requeue(id: string, workerId: string, availableAt: number, lastError: ExecutionError | null, logs: string): Promise<boolean> {
-    const res = await this.#db
+    const res = await this.#group.run((trx) => trx
       .updateTable('executions')
       .set({ status: 'queued', available_at: availableAt, lease_owner: null, lease_expires_at: null, error: lastError === null ? null : JSON.stringify(lastError), logs })
       .where('id', '=', id)
       .where('lease_owner', '=', workerId)
       .where('status', '=', 'running')
-      .executeTakeFirst();
+      .executeTakeFirst());
     return Number(res.numUpdatedRows) > 0;
   }
 
