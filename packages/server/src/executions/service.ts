@@ -93,7 +93,13 @@ export class ExecutionService {
       finished_at: finishedAt,
     };
     this.#writer.add(row);
-    return toExecution(row);
+    // Built from the values in hand rather than parsed back from the row: this is the hot path.
+    return {
+      ...toExecution({ ...row, input: 'null', result: null, error: null }),
+      input: event ?? null,
+      result: outcome.result ?? null,
+      error: outcome.error,
+    };
   }
 
   /**
