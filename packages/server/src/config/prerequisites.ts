@@ -1,5 +1,4 @@
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { findExecutable as findOnPath } from '../sandbox/process/probe.ts';
 
 export interface Prerequisite {
   name: string;
@@ -9,17 +8,8 @@ export interface Prerequisite {
 }
 
 /** Finds an executable on PATH (or at an absolute path) without spawning a shell. */
-export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  const candidates = name.includes('/') ? [name] : searchPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+export function findExecutable(name: string): string | undefined {
+  return findOnPath(name, name.includes('/') ? name : undefined) ?? undefined;
 }
 
 /** The system packages the platform needs, each with the command that installs it on Debian/Ubuntu. */

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { AppError } from '../../core/errors.ts';
 import type { Execution } from '../../core/types.ts';
 import type { AuthService } from '../../auth/service.ts';
@@ -78,27 +78,17 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
       return reply.code(202).header('location', `/api/executions/${execution.id}`).send({ id: execution.id, status: 'queued' as const });
     });
 
+    async function list(request: FastifyRequest, query: Static<typeof ListQuery>, functionId: string | undefined) {
+      const limit = query.limit === undefined ? undefined : Number(query.limit);
+      const page = await executions.list(principalOf(request), { status: query.status, functionId, cursor: query.cursor, limit });
+      return { items: page.items.map(toResponse), nextCursor: page.nextCursor };
+    }
+
     app.get('/executions', { schema: { tags: ['executions'], summary: 'Your executions, newest first', querystring: ListQuery, response: { 200: Page, ...errorResponses(400, 401, 404) } } },
-      async (request) => {
-        const page = await executions.list(principalOf(request), {
-          status: request.query.status,
-          functionId: request.query.functionId,
-          cursor: request.query.cursor,
-          limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
-        });
-        return { items: page.items.map(toResponse), nextCursor: page.nextCursor };
-      });
+      (request) => list(request, request.query, request.query.functionId));
 
     app.get('/executions/function/:id', { schema: { tags: ['executions'], summary: "A function's executions, newest first", params: IdParams, querystring: ListQuery, response: { 200: Page, ...errorResponses(400, 401, 404) } } },
-      async (request) => {
-        const page = await executions.list(principalOf(request), {
-          functionId: request.params.id,
-          status: request.query.status,
-          cursor: request.query.cursor,
-          limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
-        });
-        return { items: page.items.map(toResponse), nextCursor: page.nextCursor };
-      });
+      (request) => list(request, request.query, request.params.id));
 
     app.get('/executions/:id', { schema: { tags: ['executions'], summary: 'An execution', params: IdParams, response: { 200: ExecutionResponse, ...errorResponses(401, 404) } } },
       async (request) => toResponse(await executions.get(principalOf(request), request.params.id)));
