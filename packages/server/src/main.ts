@@ -50,6 +50,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       log: logger,
       options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances },
     });
+    functions.onDeleted = (id) => scheduler.retireFunction(id);
     const writer = new SyncRecordWriter(store.executions, logger);
     const worker: AsyncWorker = new AsyncWorker({
       repo: store.executions,

@@ -40,6 +40,9 @@ export class FunctionService {
   /** Definitions read on every invocation; writes here invalidate, other processes are seen within the TTL. */
   readonly #cache = new TtlCache<FunctionRecord>(2_000);
 
+  /** Called after a function is deleted (the scheduler stops its instances). */
+  onDeleted: (functionId: string) => void = () => {};
+
   constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits) {
     this.#repo = repo;
     this.#code = code;
@@ -136,6 +139,7 @@ export class FunctionService {
     const deleted = await this.#repo.delete(owner.userId, id);
     this.#forget(id);
     if (!deleted) throw notFound('Function');
+    this.onDeleted(id);
   }
 
   /** Host directory holding a version's code (read-only use by the execution engine). */

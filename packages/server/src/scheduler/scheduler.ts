@@ -214,6 +214,19 @@ export class Scheduler implements Invoker {
     }
   }
 
+  /** A deleted function's idle instances stop now instead of idling until the TTL; busy ones are reaped when idle. */
+  retireFunction(functionId: string): void {
+    for (const [key, pool] of this.#pools) {
+      if (!key.startsWith(`${functionId}@`)) continue;
+      for (const i of [...pool.instances]) {
+        if (i.inFlight === 0) {
+          this.#remove(i);
+          void i.sandbox.kill('function deleted');
+        }
+      }
+    }
+  }
+
   #reapIdle(): void {
     const cutoff = Date.now() - this.#options.idleTtlMs;
     for (const pool of this.#pools.values()) {

@@ -172,6 +172,16 @@ describe('invocation through the API', { skip }, () => {
     assert.equal(system.sandbox.isolation, 'bubblewrap');
   });
 
+  test('deleting a function stops its warm instances', async () => {
+    const fn = await deploy({ name: 'short-lived', runtime: 'python', code: 'def handler(e, c):\n    return 1\n' });
+    const e = (await invoke(`/api/functions/${fn.id}/invoke`, {})).json();
+    const before = (await p.api.inject({ method: 'GET', url: '/api/vms', headers: alice })).json().items;
+    assert.ok(before.some((i: { id: string }) => i.id === e.instanceId));
+    assert.equal((await p.api.inject({ method: 'DELETE', url: `/api/functions/${fn.id}`, headers: alice })).statusCode, 204);
+    const after = (await p.api.inject({ method: 'GET', url: '/api/vms', headers: alice })).json().items;
+    assert.ok(!after.some((i: { id: string }) => i.id === e.instanceId));
+  });
+
   test('parallel invocations are all answered', async () => {
     const fn = await deploy({ name: 'parallel', runtime: 'node', maxInstances: 3, code: 'export const handler = async (e) => { await new Promise(r => setTimeout(r, 20)); return e.i; };' });
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => invoke(`/api/functions/${fn.id}/invoke`, { i })));
