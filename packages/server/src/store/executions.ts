@@ -71,8 +71,11 @@ export const outcomeColumns = (o: Outcome) => ({
 export class ExecutionRepository {
   readonly #db: Db;
   readonly #group: GroupCommitter;
-  constructor(db: Db) {
+  readonly #relaxed: Db;
+  /** `relaxed` is a connection without fsync at commit, used only for finished sync records. */
+  constructor(db: Db, relaxed: Db = db) {
     this.#db = db;
+    this.#relaxed = relaxed;
     this.#group = new GroupCommitter(db);
   }
 
@@ -91,10 +94,14 @@ export class ExecutionRepository {
     });
   }
 
-  /** Writes finished sync executions in one transaction (they are batched off the hot path). */
+  /**
+   * Writes finished sync executions in one transaction (they are batched off the hot path). These
+   * commits skip the fsync: a power cut may lose the last moments of sync records (their callers already
+   * have the result); async work never goes this way.
+   */
   async insertMany(rows: ExecutionRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#relaxed.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 100) await trx.insertInto('executions').values(rows.slice(i, i + 100)).execute();
     });
   }

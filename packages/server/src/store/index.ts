@@ -1,4 +1,4 @@
-import { openDatabase, type Db } from './db.ts';
+import { openDatabase, openRelaxedConnection, type Db } from './db.ts';
 import { UserRepository } from './users.ts';
 import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
@@ -16,12 +16,16 @@ export interface Store {
 
 export async function openStore(file: string): Promise<Store> {
   const db = await openDatabase(file);
+  const relaxed = file === ':memory:' ? db : openRelaxedConnection(file);
   return {
     db,
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
-    executions: new ExecutionRepository(db),
-    close: () => db.destroy(),
+    executions: new ExecutionRepository(db, relaxed),
+    close: async () => {
+      if (relaxed !== db) await relaxed.destroy();
+      await db.destroy();
+    },
   };
 }
