@@ -1,7 +1,7 @@
 import { Transport, type TransportOptions } from './http.ts';
 import type {
   ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, NewApiKey, Page, Queued, Session, User,
+  Instance, NewApiKey, Page, Queued, SecretMeta, Session, User,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
@@ -107,6 +107,23 @@ export class SkyscaleClient {
   }
   getExecutionLogs(id: string): Promise<ExecutionLogs> {
     return this.#http.request('GET', `/api/executions/${enc(id)}/logs`);
+  }
+
+  // Secrets (values go in; only metadata comes back)
+  createSecret(name: string, value: string): Promise<SecretMeta> {
+    return this.#http.request('POST', '/api/secrets', { body: { name, value } });
+  }
+  async listSecrets(): Promise<SecretMeta[]> {
+    return (await this.#http.request<{ items: SecretMeta[] }>('GET', '/api/secrets')).items;
+  }
+  getSecret(id: string): Promise<SecretMeta> {
+    return this.#http.request('GET', `/api/secrets/${enc(id)}`);
+  }
+  updateSecret(id: string, value: string): Promise<SecretMeta> {
+    return this.#http.request('PUT', `/api/secrets/${enc(id)}`, { body: { value } });
+  }
+  deleteSecret(id: string): Promise<void> {
+    return this.#http.request('DELETE', `/api/secrets/${enc(id)}`);
   }
 
   // Instances and health

@@ -35,6 +35,8 @@ export interface FunctionSettings {
   concurrency?: number;
   maxInstances?: number;
   maxAttempts?: number;
+  /** Names of your secrets to inject as upper-cased environment variables. */
+  secrets?: string[];
 }
 
 export type FileContent = string | { content: string; encoding: 'utf8' | 'base64' };
@@ -56,6 +58,7 @@ export interface FunctionInfo {
   concurrency: number;
   maxInstances: number;
   maxAttempts: number;
+  secrets: string[];
   version: number;
   codeHash: string;
   codeSource: 'inline' | 'files' | 'bundle';
@@ -118,4 +121,11 @@ export interface Instance {
   invocations: number;
   inFlight: number;
   idleMs: number | null;
+}
+
+export interface SecretMeta {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -16,6 +16,8 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { ExecutionService } from './executions/service.ts';
 import { SyncRecordWriter } from './executions/sync-writer.ts';
 import { AsyncWorker } from './executions/async-worker.ts';
+import { SecretService } from './secrets/service.ts';
+import { SecretCipher } from './secrets/cipher.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
@@ -54,18 +56,18 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const writer = new SyncRecordWriter(store.executions, logger);
     const worker: AsyncWorker = new AsyncWorker({
       repo: store.executions,
-      invoker: scheduler,
+      run: (fn, event, context) => executions.run(fn, event, context),
       log: logger,
       options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseGraceMs: 30_000, pollMs: 1000, soleWorker: true },
       loadFunction: async (row) => {
         const fn = await store.functions.findById(row.owner_id, row.function_id);
         const version = fn && (await store.functions.getVersion(row.owner_id, row.function_id, row.version));
         if (fn === undefined || version === undefined) return undefined;
-        const record = { ...fn, ...version, id: fn.id, createdAt: fn.createdAt };
-        return { fn: record, target: executions.target(record) };
+        return { ...fn, ...version, id: fn.id, createdAt: fn.createdAt };
       },
     });
-    const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, writer, onQueued: () => worker.notify() });
+    const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? Buffer.from(loadOrCreateKey(config.dataDir, 'secrets-key'), 'base64url')));
+    const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, secrets, writer, onQueued: () => worker.notify() });
     const capabilities = await driver.probe();
     if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
     else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
@@ -81,7 +83,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
-    const api = await buildApi({ logger, auth, functions, executions, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
     return {
       api,
       close: async () => {

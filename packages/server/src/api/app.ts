@@ -13,6 +13,8 @@ import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { SandboxDriver } from '../sandbox/driver.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { systemRoutes } from './routes/system.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import type { SecretService } from '../secrets/service.ts';
 import { sendError } from './errors.ts';
 import { ErrorResponse } from './schemas.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
@@ -24,6 +26,7 @@ export interface ApiDeps {
   auth: AuthService;
   functions: FunctionService;
   executions: ExecutionService;
+  secrets: SecretService;
   scheduler: Scheduler;
   driver: SandboxDriver;
   isReady: () => Promise<boolean>;
@@ -80,6 +83,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(functionRoutes(deps.auth, deps.functions, deps.maxBundleBytes), { prefix });
     await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
     await app.register(systemRoutes(deps.auth, deps.scheduler, deps.driver), { prefix });
+    await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });
   }
   return app;
 }

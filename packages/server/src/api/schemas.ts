@@ -67,6 +67,7 @@ const metadataFields = {
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Invocations one instance serves at once (default 1)' })),
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most instances of one version at once (default 10)' })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts of an async invocation before dead-lettering (default 3)' })),
+  secrets: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 100, description: 'Names of your secrets to inject as upper-cased environment variables' })),
 };
 
 /** Metadata of a deploy; also the `metadata` field of a multipart bundle upload. */
@@ -95,6 +96,7 @@ export const FunctionResponse = Type.Object({
   concurrency: Type.Integer(),
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
+  secrets: Type.Array(Type.String()),
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -113,6 +115,7 @@ export const FunctionVersionResponse = Type.Object({
   concurrency: Type.Integer(),
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
+  secrets: Type.Array(Type.String()),
   codeHash: Type.String(),
   codeSource: Type.String(),
   codeSize: Type.Integer(),

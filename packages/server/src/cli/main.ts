@@ -3,6 +3,7 @@ import { SkyscaleError } from '@skyscale/client';
 import { accountCommands } from './commands/account.ts';
 import { functionCommands } from './commands/functions.ts';
 import { executionCommands } from './commands/executions.ts';
+import { secretCommands } from './commands/secrets.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skyscale')
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   for (const command of accountCommands()) program.addCommand(command as never);
   program.addCommand(functionCommands() as never);
   for (const command of executionCommands()) program.addCommand(command as never);
+  program.addCommand(secretCommands() as never);
   // Subcommands added with addCommand() do not inherit these; without them a usage error exits 1 directly.
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError();

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseMasterKey } from '../secrets/cipher.ts';
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -28,6 +29,8 @@ export interface Config {
   readonly maxQueuedPerFunction: number;
   readonly asyncConcurrency: number;
   readonly asyncRetryBaseMs: number;
+  /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
+  readonly secretsKey: Buffer | undefined;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +66,14 @@ function text(env: Env, name: string, fallback: string): string {
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
 }
 
+function secretsKey(env: Env): Buffer | undefined {
+  const raw = env.SECRETS_KEY;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const key = parseMasterKey(raw);
+  if (key === undefined) throw new ConfigError('SECRETS_KEY', 'must be 32 bytes as 64 hex characters or base64');
+  return key;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
   const jwtSecret = env.JWT_SECRET?.trim() || undefined;
@@ -89,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),
     asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 8, 1, 1000),
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
+    secretsKey: secretsKey(env),
   };
   return Object.freeze(config);
 }

@@ -15,6 +15,8 @@ export interface InvocationTarget {
   env: Record<string, string>;
   concurrency: number;
   maxInstances: number;
+  /** Distinguishes instances whose injected secrets differ (a digest, never the values). */
+  envDigest: string;
 }
 
 export interface InvocationResult {

@@ -33,6 +33,8 @@ export interface FunctionConfig {
   maxInstances: number;
   /** Attempts of an async invocation before it is dead-lettered. */
   maxAttempts: number;
+  /** Names of the owner's secrets injected as environment variables (upper-cased). */
+  secrets: string[];
 }
 
 export interface FunctionVersion extends FunctionConfig {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { newId, nowIso } from '../core/ids.ts';
 import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
-import type { Invoker, InvocationResult } from '../core/invoker.ts';
+import type { InvocationResult } from '../core/invoker.ts';
+
+type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult>;
 import type { ExecutionRepository, ExecutionRow } from '../store/executions.ts';
 
 /** Statuses after which an async execution is tried again (until maxAttempts). */
@@ -24,8 +26,8 @@ export interface AsyncWorkerOptions {
 export class AsyncWorker {
   readonly id = `worker-${newId().slice(0, 8)}`;
   readonly #repo: ExecutionRepository;
-  readonly #invoker: Invoker;
-  readonly #loadFunction: (row: ExecutionRow) => Promise<{ fn: FunctionRecord; target: Parameters<Invoker['invoke']>[0] } | undefined>;
+  readonly #run: RunFunction;
+  readonly #loadFunction: (row: ExecutionRow) => Promise<FunctionRecord | undefined>;
   readonly #log: Logger;
   readonly #options: AsyncWorkerOptions;
   #running = 0;
@@ -36,20 +38,20 @@ export class AsyncWorker {
 
   constructor(deps: {
     repo: ExecutionRepository;
-    invoker: Invoker;
-    loadFunction: (row: ExecutionRow) => Promise<{ fn: FunctionRecord; target: Parameters<Invoker['invoke']>[0] } | undefined>;
+    run: RunFunction;
+    loadFunction: (row: ExecutionRow) => Promise<FunctionRecord | undefined>;
     log: Logger;
     options: AsyncWorkerOptions;
   }) {
     this.#repo = deps.repo;
-    this.#invoker = deps.invoker;
+    this.#run = deps.run;
     this.#loadFunction = deps.loadFunction;
     this.#log = deps.log.child({ worker: this.id });
     this.#options = deps.options;
   }
 
   start(): void {
-    this.#loop ??= this.#run();
+    this.#loop ??= this.#work();
   }
 
   /** Something was queued: look now instead of at the next poll. */
@@ -64,7 +66,7 @@ export class AsyncWorker {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #run(): Promise<void> {
+  async #work(): Promise<void> {
     await this.#repo.reclaimExpired(Date.now(), this.#options.soleWorker).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
     let lastReclaim = Date.now();
     while (!this.#stopped) {
@@ -112,11 +114,11 @@ export class AsyncWorker {
     let outcome: InvocationResult;
     const startedAt = nowIso();
     try {
-      const loaded = await this.#loadFunction(row);
-      if (loaded === undefined) {
+      const fn = await this.#loadFunction(row);
+      if (fn === undefined) {
         outcome = { status: 'cancelled', result: null, error: { reason: 'function_deleted', message: 'The function was deleted before the execution ran' }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
       } else {
-        outcome = await this.#invoker.invoke(loaded.target, JSON.parse(row.input), { executionId: row.id, deadline: Date.now() + loaded.target.timeoutMs });
+        outcome = await this.#run(fn, JSON.parse(row.input), { executionId: row.id, deadline: Date.now() + fn.timeoutMs });
       }
     } catch (err) {
       log.error({ err }, 'async invocation failed inside the platform');

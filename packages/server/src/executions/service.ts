@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
-import type { InvocationTarget, Invoker } from '../core/invoker.ts';
+import type { InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
+import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
 import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { SyncRecordWriter } from './sync-writer.ts';
@@ -25,8 +26,11 @@ export class ExecutionService {
   readonly #writer: SyncRecordWriter;
   readonly #onQueued: () => void;
 
-  constructor(deps: { repo: ExecutionRepository; functions: FunctionService; invoker: Invoker; writer: SyncRecordWriter; onQueued: () => void }) {
+  readonly #secrets: SecretService;
+
+  constructor(deps: { repo: ExecutionRepository; functions: FunctionService; invoker: Invoker; secrets: SecretService; writer: SyncRecordWriter; onQueued: () => void }) {
     this.#repo = deps.repo;
+    this.#secrets = deps.secrets;
     this.#functions = deps.functions;
     this.#invoker = deps.invoker;
     this.#writer = deps.writer;
@@ -39,7 +43,22 @@ export class ExecutionService {
     throw new AppError('VALIDATION_FAILED', 'functionId is required');
   }
 
-  target(fn: FunctionRecord): InvocationTarget {
+  /**
+   * Runs one invocation of this function version: resolves its secrets (failing closed as
+   * system_error when they cannot be provided) and hands it to the invoker.
+   */
+  async run(fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult> {
+    let secrets: { env: Record<string, string>; digest: string };
+    try {
+      secrets = await this.#secrets.envFor(fn.ownerId, fn.secrets);
+    } catch (err) {
+      if (!(err instanceof SecretsUnavailableError)) throw err;
+      return { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+    }
+    return this.#invoker.invoke(this.#target(fn, secrets), event, context);
+  }
+
+  #target(fn: FunctionRecord, secrets: { env: Record<string, string>; digest: string }): InvocationTarget {
     return {
       ownerId: fn.ownerId,
       functionId: fn.id,
@@ -51,7 +70,8 @@ export class ExecutionService {
       codeDir: this.#functions.codeDir(fn.codeHash),
       memoryMb: fn.memoryMb,
       timeoutMs: fn.timeoutMs,
-      env: fn.env,
+      env: { ...fn.env, ...secrets.env },
+      envDigest: secrets.digest,
       concurrency: fn.concurrency,
       maxInstances: fn.maxInstances,
     };
@@ -62,7 +82,7 @@ export class ExecutionService {
     const fn = await this.#resolve(owner, ref);
     const id = newId();
     const createdAt = nowIso();
-    const outcome = await this.#invoker.invoke(this.target(fn), event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
+    const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
     const finishedAt = nowIso();
     const row: ExecutionRow = {
       id,

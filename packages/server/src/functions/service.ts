@@ -6,6 +6,9 @@ import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
+import { checkSecretName } from '../secrets/service.ts';
+
+const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
 import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
@@ -26,6 +29,7 @@ export interface FunctionFields {
   concurrency?: number;
   maxInstances?: number;
   maxAttempts?: number;
+  secrets?: string[];
 }
 
 export interface BundleLimits {
@@ -64,6 +68,7 @@ export class FunctionService {
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
       maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
       maxAttempts: fields.maxAttempts ?? LIMITS.maxAttempts.default,
+      secrets: checkSecretNames(fields.secrets ?? []),
     };
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     const stored = await this.#storeCode(runtime, config.handler, code);
@@ -89,6 +94,7 @@ export class FunctionService {
       concurrency: fields.concurrency ?? current.concurrency,
       maxInstances: fields.maxInstances ?? current.maxInstances,
       maxAttempts: fields.maxAttempts ?? current.maxAttempts,
+      secrets: fields.secrets === undefined ? current.secrets : checkSecretNames(fields.secrets),
     };
     let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
     if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);

@@ -78,7 +78,7 @@ export class Scheduler implements Invoker {
   }
 
   async #acquire(target: InvocationTarget, deadline: number): Promise<Acquired> {
-    const key = `${target.functionId}@${target.version}`;
+    const key = `${target.functionId}@${target.version}#${target.envDigest}`;
     const pool = this.#pool(key);
     this.#retireOlderVersions(target);
     for (;;) {
@@ -204,7 +204,7 @@ export class Scheduler implements Invoker {
 
   #retireOlderVersions(target: InvocationTarget): void {
     for (const [key, pool] of this.#pools) {
-      if (!key.startsWith(`${target.functionId}@`) || key === `${target.functionId}@${target.version}`) continue;
+      if (!key.startsWith(`${target.functionId}@`) || key.startsWith(`${target.functionId}@${target.version}#`)) continue;
       for (const i of [...pool.instances]) {
         if (i.version < target.version && i.inFlight === 0) {
           this.#remove(i);

@@ -3,6 +3,7 @@ import { UserRepository } from './users.ts';
 import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
 import { ExecutionRepository } from './executions.ts';
+import { SecretRepository } from './secrets.ts';
 
 /** All repositories over one database handle. Nothing outside store/ writes SQL. */
 export interface Store {
@@ -11,6 +12,7 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly functions: FunctionRepository;
   readonly executions: ExecutionRepository;
+  readonly secrets: SecretRepository;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function openStore(file: string): Promise<Store> {
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
     executions: new ExecutionRepository(db, relaxed),
+    secrets: new SecretRepository(db),
     close: async () => {
       if (relaxed !== db) await relaxed.destroy();
       await db.destroy();

@@ -44,9 +44,23 @@ export interface FunctionVersionsTable {
   concurrency: number;
   max_instances: number;
   max_attempts: number;
+  /** JSON array of the secret names the function declares. */
+  secrets: string;
   created_at: string;
 }
 
+
+export interface SecretsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  /** lower-case name: secret names are unique per owner regardless of case. */
+  name_key: string;
+  /** base64 of iv (12) ‖ tag (16) ‖ AES-256-GCM ciphertext. */
+  ciphertext: string;
+  created_at: string;
+  updated_at: string;
+}
 
 export interface ExecutionsTable {
   id: string;
@@ -79,6 +93,7 @@ export interface ExecutionsTable {
 }
 
 export interface Database {
+  secrets: SecretsTable;
   executions: ExecutionsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

@@ -82,6 +82,21 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     assert.equal((await cli(['fn', 'list'], { ...env, SKYSCALE_API_KEY: 'sk_wrong' })).code, 1);
   });
 
+  test('secrets with the CLI: set from stdin, inject into a function, list names only, remove', async () => {
+    const login = await cli(['login', '-u', 'alice'], env, 'alice-password\n');
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal((await cli(['secrets', 'set', 'service_token'], env, 'tok-123\n')).code, 0);
+    const list = await cli(['secrets', 'list'], env);
+    assert.match(list.stdout, /service_token/);
+    assert.ok(!list.stdout.includes('tok-123'));
+    const file = path.join(work, 'secret.mjs');
+    writeFileSync(file, 'export const handler = () => process.env.SERVICE_TOKEN;\n');
+    assert.equal((await cli(['fn', 'deploy', file, '--name', 'uses-secret', '--runtime', 'node', '--handler', 'secret.handler', '--secret', 'service_token'], env)).code, 0);
+    assert.equal(JSON.parse((await cli(['fn', 'invoke', 'uses-secret'], env)).stdout), 'tok-123');
+    assert.equal((await cli(['secrets', 'rm', 'service_token'], env)).code, 0);
+    assert.equal((await cli(['fn', 'invoke', 'uses-secret'], env)).code, 1, 'fails closed once the secret is gone');
+  });
+
   test('the SDK sees the same platform; errors carry codes', async () => {
     const client = new SkyscaleClient({ endpoint: server.url });
     const { token } = await client.login('alice', 'alice-password');

@@ -55,6 +55,7 @@ export function functionCommands(): Command {
     .option('--max-instances <n>', 'most instances at once', int)
     .option('--max-attempts <n>', 'attempts for async invocations', int)
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [] as string[])
+    .option('-s, --secret <name>', 'a secret to inject as an upper-cased env var (repeatable)', collect, [] as string[])
     .action(async (target, opts, cmd) => {
       const { client, out } = contextOf(cmd);
       const settings: FunctionSettings = {
@@ -66,6 +67,7 @@ export function functionCommands(): Command {
         maxInstances: opts.maxInstances,
         maxAttempts: opts.maxAttempts,
         env: parseEnv(opts.env),
+        secrets: opts.secret.length > 0 ? opts.secret : undefined,
       };
       const existing = await client.getFunctionByName(opts.name).catch((err: unknown) => {
         if (err instanceof SkyscaleError && err.status === 404) return undefined;
