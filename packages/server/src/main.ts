@@ -18,6 +18,7 @@ import { SyncRecordWriter } from './executions/sync-writer.ts';
 import { AsyncWorker } from './executions/async-worker.ts';
 import { SecretService } from './secrets/service.ts';
 import { SecretCipher } from './secrets/cipher.ts';
+import { ObjectService } from './objects/service.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
@@ -52,7 +53,11 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       log: logger,
       options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances },
     });
-    functions.onDeleted = (id) => scheduler.retireFunction(id);
+    const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
+    functions.onDeleted = (id) => {
+      scheduler.retireFunction(id);
+      void objects.removeFunction(id).catch((err: unknown) => logger.warn({ err, functionId: id }, 'removing object files failed'));
+    };
     const writer = new SyncRecordWriter(store.executions, logger);
     const worker: AsyncWorker = new AsyncWorker({
       repo: store.executions,
@@ -83,7 +88,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
-    const api = await buildApi({ logger, auth, functions, executions, secrets, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
     return {
       api,
       close: async () => {

@@ -14,6 +14,8 @@ import type { SandboxDriver } from '../sandbox/driver.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { systemRoutes } from './routes/system.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { objectRoutes } from './routes/objects.ts';
+import type { ObjectService } from '../objects/service.ts';
 import type { SecretService } from '../secrets/service.ts';
 import { sendError } from './errors.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -27,6 +29,7 @@ export interface ApiDeps {
   functions: FunctionService;
   executions: ExecutionService;
   secrets: SecretService;
+  objects: ObjectService;
   scheduler: Scheduler;
   driver: SandboxDriver;
   isReady: () => Promise<boolean>;
@@ -84,6 +87,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
     await app.register(systemRoutes(deps.auth, deps.scheduler, deps.driver), { prefix });
     await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });
+    await app.register(objectRoutes(deps.auth, deps.objects), { prefix });
   }
   return app;
 }

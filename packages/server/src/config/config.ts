@@ -31,6 +31,7 @@ export interface Config {
   readonly asyncRetryBaseMs: number;
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
   readonly secretsKey: Buffer | undefined;
+  readonly maxObjectBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 8, 1, 1000),
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
     secretsKey: secretsKey(env),
+    maxObjectBytes: integer(env, 'MAX_OBJECT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
   };
   return Object.freeze(config);
 }

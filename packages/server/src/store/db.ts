@@ -7,12 +7,14 @@ import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_users_keys_functions.ts';
 import * as m002 from './migrations/002_executions.ts';
 import * as m003 from './migrations/003_secrets.ts';
+import * as m004 from './migrations/004_function_objects.ts';
 
 /** Migrations in order; a new one is appended here and never edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
   '001_users_keys_functions': m001,
   '002_executions': m002,
   '003_secrets': m003,
+  '004_function_objects': m004,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -4,6 +4,7 @@ import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
 import { ExecutionRepository } from './executions.ts';
 import { SecretRepository } from './secrets.ts';
+import { FunctionObjectRepository } from './function-objects.ts';
 
 /** All repositories over one database handle. Nothing outside store/ writes SQL. */
 export interface Store {
@@ -13,6 +14,7 @@ export interface Store {
   readonly functions: FunctionRepository;
   readonly executions: ExecutionRepository;
   readonly secrets: SecretRepository;
+  readonly objects: FunctionObjectRepository;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function openStore(file: string): Promise<Store> {
     functions: new FunctionRepository(db),
     executions: new ExecutionRepository(db, relaxed),
     secrets: new SecretRepository(db),
+    objects: new FunctionObjectRepository(db),
     close: async () => {
       if (relaxed !== db) await relaxed.destroy();
       await db.destroy();

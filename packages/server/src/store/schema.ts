@@ -62,6 +62,19 @@ export interface SecretsTable {
   updated_at: string;
 }
 
+export interface FunctionObjectsTable {
+  /** Also the object's file name on disk: the user's name for it is never used as a path. */
+  id: string;
+  owner_id: string;
+  function_id: string;
+  name: string;
+  size: number;
+  content_type: string;
+  sha256: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ExecutionsTable {
   id: string;
   owner_id: string;
@@ -93,6 +106,7 @@ export interface ExecutionsTable {
 }
 
 export interface Database {
+  function_objects: FunctionObjectsTable;
   secrets: SecretsTable;
   executions: ExecutionsTable;
   users: UsersTable;

@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs, type ReadStream } from 'node:fs';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { AppError, notFound } from '../core/errors.ts';
+import { newId, nowIso } from '../core/ids.ts';
+import type { Principal } from '../core/types.ts';
+import type { FunctionService } from '../functions/service.ts';
+import type { FunctionObjectRepository, ObjectInfo } from '../store/function-objects.ts';
+import { checkObjectName } from './names.ts';
+
+/**
+ * Per-function object storage: files under `<root>/<functionId>/<objectId>`, written to a temp file,
+ * fsynced and renamed before the metadata is committed, so an interrupted upload leaves nothing behind.
+ */
+export class ObjectService {
+  readonly #repo: FunctionObjectRepository;
+  readonly #functions: FunctionService;
+  readonly #root: string;
+  readonly #maxBytes: number;
+
+  constructor(repo: FunctionObjectRepository, functions: FunctionService, root: string, maxBytes: number) {
+    this.#repo = repo;
+    this.#functions = functions;
+    this.#root = path.resolve(root);
+    this.#maxBytes = maxBytes;
+  }
+
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  #file(functionId: string, objectId: string): string {
+    return path.join(this.#root, functionId, objectId);
+  }
+
+  async put(owner: Principal, functionId: string, rawName: string, body: Readable, contentType: string | undefined): Promise<ObjectInfo> {
+    const fn = await this.#functions.get(owner, functionId);
+    const name = checkObjectName(rawName);
+    const dir = path.join(this.#root, fn.id);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const temp = path.join(dir, `.upload-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const limit = this.#maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > limit) return done(new AppError('PAYLOAD_TOO_LARGE', `an object is at most ${limit} bytes`));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const id = newId();
+    try {
+      await receive(body, meter, temp);
+      await fs.rename(temp, this.#file(fn.id, id));
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      if (err instanceof AppError) throw err;
+      throw new AppError('BAD_REQUEST', 'the upload was interrupted', { cause: err });
+    }
+    try {
+      const at = nowIso();
+      const { info, replacedId } = await this.#repo.put({ id, owner_id: owner.userId, function_id: fn.id, name, size, content_type: cleanType(contentType), sha256: hash.digest('hex'), created_at: at, updated_at: at });
+      if (replacedId !== null) await fs.rm(this.#file(fn.id, replacedId), { force: true });
+      return info;
+    } catch (err) {
+      await fs.rm(this.#file(fn.id, id), { force: true });
+      throw err;
+    }
+  }
+
+  async open(owner: Principal, functionId: string, rawName: string): Promise<{ info: ObjectInfo; stream: ReadStream }> {
+    const fn = await this.#functions.get(owner, functionId);
+    const info = await this.#repo.get(owner.userId, fn.id, checkObjectName(rawName));
+    if (info === undefined) throw notFound('Object');
+    return { info, stream: createReadStream(this.#file(fn.id, info.id)) };
+  }
+
+  async info(owner: Principal, functionId: string, rawName: string): Promise<ObjectInfo> {
+    const fn = await this.#functions.get(owner, functionId);
+    const info = await this.#repo.get(owner.userId, fn.id, checkObjectName(rawName));
+    if (info === undefined) throw notFound('Object');
+    return info;
+  }
+
+  async list(owner: Principal, functionId: string): Promise<ObjectInfo[]> {
+    const fn = await this.#functions.get(owner, functionId);
+    return this.#repo.list(owner.userId, fn.id);
+  }
+
+  async delete(owner: Principal, functionId: string, rawName: string): Promise<void> {
+    const fn = await this.#functions.get(owner, functionId);
+    const id = await this.#repo.delete(owner.userId, fn.id, checkObjectName(rawName));
+    if (id === undefined) throw notFound('Object');
+    await fs.rm(this.#file(fn.id, id), { force: true });
+  }
+
+  /** The function is gone (its rows went with it): remove its files. */
+  async removeFunction(functionId: string): Promise<void> {
+    if (!/^[0-9a-f-]{36}$/.test(functionId)) return;
+    await fs.rm(path.join(this.#root, functionId), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Streams the body through the meter into `temp` (fsynced before close). On a limit or an interrupted
+ * upload it stops writing and drains the rest of the body without keeping it, so the client still gets
+ * the error answer instead of a reset connection.
+ */
+function receive(body: Readable, meter: Transform, temp: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const file = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      body.unpipe(meter);
+      body.resume();
+      meter.destroy();
+      file.destroy();
+      reject(err);
+    };
+    const interrupted = (): void => fail(new AppError('BAD_REQUEST', 'the upload was interrupted'));
+    meter.on('error', fail);
+    file.on('error', fail);
+    body.on('error', fail);
+    body.on('aborted', interrupted);
+    body.on('close', () => {
+      if (!body.readableEnded) interrupted();
+    });
+    file.on('close', () => {
+      if (!failed) resolve();
+    });
+    body.pipe(meter).pipe(file);
+  });
+}
+
+function cleanType(value: string | undefined): string {
+  const type = (value ?? '').split(';')[0].trim().toLowerCase();
+  return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? (value ?? '').trim().slice(0, 255) : 'application/octet-stream';
+}

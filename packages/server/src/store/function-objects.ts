@@ -1,0 +1,58 @@
+import type { Db } from './db.ts';
+import type { FunctionObjectsTable } from './schema.ts';
+
+export interface ObjectInfo {
+  id: string;
+  functionId: string;
+  name: string;
+  size: number;
+  contentType: string;
+  checksum: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toInfo = (r: FunctionObjectsTable): ObjectInfo => ({
+  id: r.id, functionId: r.function_id, name: r.name, size: r.size, contentType: r.content_type, checksum: `sha256:${r.sha256}`, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+/** Per-function objects' metadata; the bytes live in files named by object id. */
+export class FunctionObjectRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Inserts or replaces by (function, name); returns the id of a replaced object, whose file can then go. */
+  async put(row: FunctionObjectsTable): Promise<{ info: ObjectInfo; replacedId: string | null }> {
+    return this.#db.transaction().execute(async (trx) => {
+      const old = await trx.selectFrom('function_objects').select(['id', 'created_at']).where('function_id', '=', row.function_id).where('name', '=', row.name).executeTakeFirst();
+      if (old !== undefined) await trx.deleteFrom('function_objects').where('id', '=', old.id).execute();
+      const stored = { ...row, created_at: old?.created_at ?? row.created_at };
+      await trx.insertInto('function_objects').values(stored).execute();
+      return { info: toInfo(stored), replacedId: old?.id ?? null };
+    });
+  }
+
+  async get(ownerId: string, functionId: string, name: string): Promise<ObjectInfo | undefined> {
+    const row = await this.#db.selectFrom('function_objects').selectAll().where('owner_id', '=', ownerId).where('function_id', '=', functionId).where('name', '=', name).executeTakeFirst();
+    return row && toInfo(row);
+  }
+
+  async list(ownerId: string, functionId: string): Promise<ObjectInfo[]> {
+    const rows = await this.#db.selectFrom('function_objects').selectAll().where('owner_id', '=', ownerId).where('function_id', '=', functionId).orderBy('name').execute();
+    return rows.map(toInfo);
+  }
+
+  async delete(ownerId: string, functionId: string, name: string): Promise<string | undefined> {
+    const row = await this.get(ownerId, functionId, name);
+    if (row === undefined) return undefined;
+    await this.#db.deleteFrom('function_objects').where('id', '=', row.id).execute();
+    return row.id;
+  }
+
+  /** Ids of every object of a function (to remove their files when it is deleted). */
+  async idsOfFunction(functionId: string): Promise<string[]> {
+    return (await this.#db.selectFrom('function_objects').select('id').where('function_id', '=', functionId).execute()).map((r) => r.id);
+  }
+}
