@@ -1,7 +1,7 @@
 import { Transport, type TransportOptions } from './http.ts';
 import type {
   ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, NewApiKey, Page, Queued, SecretMeta, Session, User,
+  Instance, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, User,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
@@ -124,6 +124,20 @@ export class SkyscaleClient {
   }
   deleteSecret(id: string): Promise<void> {
     return this.#http.request('DELETE', `/api/secrets/${enc(id)}`);
+  }
+
+  // Function objects
+  putObject(functionId: string, name: string, data: Blob | Uint8Array | string, contentType = 'application/octet-stream'): Promise<ObjectMeta> {
+    return this.#http.request('PUT', `/api/function-objects/${enc(functionId)}/${enc(name)}`, { raw: false, bytes: data, headers: { 'content-type': contentType } });
+  }
+  async getObject(functionId: string, name: string): Promise<Uint8Array> {
+    return this.#http.request('GET', `/api/function-objects/${enc(functionId)}/${enc(name)}`, { binary: true });
+  }
+  async listObjects(functionId: string): Promise<ObjectMeta[]> {
+    return (await this.#http.request<{ items: ObjectMeta[] }>('GET', `/api/function-objects/${enc(functionId)}`)).items;
+  }
+  deleteObject(functionId: string, name: string): Promise<void> {
+    return this.#http.request('DELETE', `/api/function-objects/${enc(functionId)}/${enc(name)}`);
   }
 
   // Instances and health

@@ -15,6 +15,10 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Return the raw text instead of parsing JSON. */
   raw?: boolean;
+  /** Send these bytes as the body (set content-type in headers). */
+  bytes?: Blob | Uint8Array | string;
+  /** Return the response body as bytes. */
+  binary?: boolean;
 }
 
 /** One place that speaks HTTP: credentials, JSON, and the API's error body → SkyscaleError. */
@@ -35,6 +39,7 @@ export class Transport {
     if (credential !== undefined) headers.authorization = `Bearer ${credential}`;
     let body: BodyInit | undefined;
     if (options.form !== undefined) body = options.form;
+    else if (options.bytes !== undefined) body = options.bytes as BodyInit;
     else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
@@ -46,6 +51,7 @@ export class Transport {
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
       throw new SkyscaleError(0, 'NETWORK_ERROR', `Cannot reach ${this.endpoint}: ${cause}`);
     }
+    if (options.binary === true && res.ok) return new Uint8Array(await res.arrayBuffer()) as T;
     const text = await res.text();
     if (!res.ok) throw toError(res, text);
     if (options.raw === true) return text as T;

@@ -129,3 +129,13 @@ export interface SecretMeta {
   createdAt: string;
   updatedAt: string;
 }
+
+export interface ObjectMeta {
+  name: string;
+  size: number;
+  contentType: string;
+  /** sha256:<hex> */
+  checksum: string;
+  createdAt: string;
+  updatedAt: string;
+}

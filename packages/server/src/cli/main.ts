@@ -4,6 +4,7 @@ import { accountCommands } from './commands/account.ts';
 import { functionCommands } from './commands/functions.ts';
 import { executionCommands } from './commands/executions.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { objectCommands } from './commands/objects.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skyscale')
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   program.addCommand(functionCommands() as never);
   for (const command of executionCommands()) program.addCommand(command as never);
   program.addCommand(secretCommands() as never);
+  program.addCommand(objectCommands() as never);
   // Subcommands added with addCommand() do not inherit these; without them a usage error exits 1 directly.
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError();

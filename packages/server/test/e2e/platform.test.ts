@@ -97,6 +97,19 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     assert.equal((await cli(['fn', 'invoke', 'uses-secret'], env)).code, 1, 'fails closed once the secret is gone');
   });
 
+  test('objects with the CLI: put, list, get, rm', async () => {
+    const file = path.join(work, 'table.csv');
+    writeFileSync(file, 'a,b\n1,2\n');
+    const put = await cli(['objects', 'put', 'hello', file], env);
+    assert.equal(put.code, 0, put.stderr);
+    assert.match((await cli(['objects', 'list', 'hello'], env)).stdout, /table\.csv.*text\/csv/);
+    assert.equal((await cli(['objects', 'get', 'hello', 'table.csv'], env)).stdout, 'a,b\n1,2\n');
+    assert.equal((await cli(['objects', 'rm', 'hello', 'table.csv'], env)).code, 0);
+    const gone = await cli(['objects', 'get', 'hello', 'table.csv'], env);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /NOT_FOUND/);
+  });
+
   test('the SDK sees the same platform; errors carry codes', async () => {
     const client = new SkyscaleClient({ endpoint: server.url });
     const { token } = await client.login('alice', 'alice-password');
