@@ -19,6 +19,8 @@ import { AsyncWorker } from './executions/async-worker.ts';
 import { SecretService } from './secrets/service.ts';
 import { SecretCipher } from './secrets/cipher.ts';
 import { ObjectService } from './objects/service.ts';
+import { AppError } from './core/errors.ts';
+import type { Principal } from './core/types.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
@@ -72,7 +74,16 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       },
     });
     const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? Buffer.from(loadOrCreateKey(config.dataDir, 'secrets-key'), 'base64url')));
-    const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, secrets, writer, onQueued: () => worker.notify() });
+    const objectExists = async (owner: Principal, functionId: string, name: string): Promise<boolean> => {
+      try {
+        await objects.info(owner, functionId, name);
+        return true;
+      } catch (err) {
+        if (err instanceof AppError && (err.status === 404 || err.status === 400)) return false;
+        throw err;
+      }
+    };
+    const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, secrets, writer, objectExists, onQueued: () => worker.notify() });
     const capabilities = await driver.probe();
     if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
     else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');

@@ -4,6 +4,7 @@ import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
 import type { InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
+import { checkSeedInput, requestedSecrets } from './seed-input.ts';
 import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { SyncRecordWriter } from './sync-writer.ts';
@@ -27,9 +28,19 @@ export class ExecutionService {
   readonly #onQueued: () => void;
 
   readonly #secrets: SecretService;
+  readonly #objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
 
-  constructor(deps: { repo: ExecutionRepository; functions: FunctionService; invoker: Invoker; secrets: SecretService; writer: SyncRecordWriter; onQueued: () => void }) {
+  constructor(deps: {
+    repo: ExecutionRepository;
+    functions: FunctionService;
+    invoker: Invoker;
+    secrets: SecretService;
+    writer: SyncRecordWriter;
+    onQueued: () => void;
+    objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
+  }) {
     this.#repo = deps.repo;
+    this.#objectExists = deps.objectExists;
     this.#secrets = deps.secrets;
     this.#functions = deps.functions;
     this.#invoker = deps.invoker;
@@ -50,8 +61,10 @@ export class ExecutionService {
   async run(fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult> {
     let secrets: { env: Record<string, string>; digest: string };
     try {
-      secrets = await this.#secrets.envFor(fn.ownerId, fn.secrets);
+      const names = [...new Set([...fn.secrets, ...requestedSecrets(event)])];
+      secrets = await this.#secrets.envFor(fn.ownerId, names);
     } catch (err) {
+      if (err instanceof AppError) return { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
       if (!(err instanceof SecretsUnavailableError)) throw err;
       return { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
     }
@@ -80,6 +93,7 @@ export class ExecutionService {
   /** Runs the function now and answers with the finished execution record. */
   async invokeSync(owner: Principal, ref: FunctionRef, event: unknown): Promise<Execution> {
     const fn = await this.#resolve(owner, ref);
+    await checkSeedInput(owner, event, this.#objectExists);
     const id = newId();
     const createdAt = nowIso();
     const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
@@ -128,6 +142,7 @@ export class ExecutionService {
    */
   async enqueue(owner: Principal, ref: FunctionRef, event: unknown, idempotencyKey?: string): Promise<{ execution: Execution; created: boolean }> {
     const fn = await this.#resolve(owner, ref);
+    await checkSeedInput(owner, event, this.#objectExists);
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,256}$/.test(idempotencyKey)) {
       throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-256 printable ASCII characters');
     }
