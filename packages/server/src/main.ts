@@ -43,7 +43,10 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
   try {
     const jwtSecret = config.jwtSecret ?? loadOrCreateKey(config.dataDir, 'jwt-secret');
     const auth = new AuthService(store, { ...config, jwtSecret });
-    const functions = new FunctionService(store.functions, new CodeStore(path.join(config.dataDir, 'code')), {
+    const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
+    // Temp dirs a crashed earlier run may have left behind.
+    await codeStore.removeStaleTemp();
+    const functions = new FunctionService(store.functions, codeStore, {
       maxBytes: config.maxBundleBytes,
       maxFiles: config.maxBundleFiles,
     });
