@@ -59,8 +59,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('principal', null);
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request and needs no promise.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
   app.setErrorHandler((err: FastifyError, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
