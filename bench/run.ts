@@ -1,11 +1,12 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst (default: all). BENCH_SECONDS (10) and
+// Suites: control, invoke, cold, async, burst, objects (default: all). BENCH_SECONDS (10) and
 // BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasWrk } from './lib/wrk.ts';
 import { benchControlPlane } from './control-plane.ts';
 import { benchAsync, benchBurst, benchColdStart, benchWarmInvoke } from './invoke.ts';
+import { benchObjects } from './objects.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -29,6 +30,7 @@ const suites: Record<string, () => Promise<string[]>> = {
   cold: () => benchColdStart(coldRuns),
   async: () => benchAsync(1000),
   burst: () => benchBurst(1000),
+  objects: () => benchObjects(),
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
