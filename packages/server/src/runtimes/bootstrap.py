@@ -196,6 +196,51 @@ def resolve_handler(spec):
     return handler
 
 
+def forward_host_api(socket_path):
+    """The host API is a Unix socket; code reaches it as http://127.0.0.1:<port>, the only address it has."""
+    import socket
+    import threading
+
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def serve(client):
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(socket_path)
+            back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+            back.start()
+            pump(client, upstream)
+            back.join()
+        except OSError:
+            pass
+        finally:
+            client.close()
+            upstream.close()
+
+    def accept_loop():
+        while True:
+            client, _ = listener.accept()
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    threading.Thread(target=accept_loop, daemon=True).start()
+    return "http://127.0.0.1:%d" % listener.getsockname()[1]
+
+
 def handle_load(message):
     global current
     limits.update(message.get("limits") or {})
@@ -204,6 +249,8 @@ def handle_load(message):
     function["version"] = message.get("functionVersion", "")
     current = execution = Execution(message["id"])
     try:
+        if message.get("api"):
+            os.environ["API_BASE_URL"] = forward_host_api(message["api"]["socket"])
         function["handler"] = resolve_handler(message["handler"])
         reply = {"type": "loaded", "id": execution.id, "ok": True}
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
