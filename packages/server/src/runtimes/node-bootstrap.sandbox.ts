@@ -195,27 +195,44 @@ function pickHandler(mod: Record<string, unknown>, exportName: string, spec: str
   throw namedError('HandlerNotFoundError', `Handler '${spec}': no function '${exportName}' or default export (module exports ${exported})`);
 }
 
-/** The host API is a Unix socket; code reaches it as http://127.0.0.1:<port>, the only address it has. */
-function forwardHostApi(socketPath: string): Promise<string> {
+let hostApiSocket = '';
+let hostApiForwarder: Promise<string> | null = null;
+
+/**
+ * The host API is a Unix socket; code reaches it as http://127.0.0.1:<port>. Sandboxed (we are pid 1
+ * of our own namespaces), loopback is the only interface, so the forwarder listens with no host, and
+ * does so while the instance is still a stem cell: listening costs ~2 ms, with a host ~10 ms more
+ * (the name goes through the libuv thread pool). Unsandboxed, it is bound at load to the host's loopback.
+ */
+async function startHostApiForwarder(host?: string): Promise<string> {
   const server = createServer((client) => {
-    const upstream = connect(socketPath);
+    if (!hostApiSocket) return client.destroy();
+    const upstream = connect(hostApiSocket);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.pipe(upstream).pipe(client);
   });
   server.unref();
-  return new Promise((resolve, reject) => {
+  await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`));
+    server.listen(host ? { port: 0, host } : { port: 0 }, () => resolve(null));
   });
+  server.on('error', (err) => writeToFd(2, `skyscale runtime: host API forwarder failed: ${err.message}\n`));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string } }): Promise<void> {
+function forwardHostApi(api: { socket: string; host?: string }): Promise<string> {
+  hostApiSocket = api.socket;
+  hostApiForwarder ??= startHostApiForwarder(api.host);
+  return hostApiForwarder;
+}
+
+async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
   if (message.limits) limits = message.limits;
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
   const execution = newExecution(message.id);
   try {
-    if (message.api) process.env.API_BASE_URL = await forwardHostApi(message.api.socket);
+    if (message.api) process.env.API_BASE_URL = await forwardHostApi(message.api);
     const dot = message.handler.lastIndexOf('.');
     if (dot <= 0 || dot === message.handler.length - 1) throw namedError('HandlerNotFoundError', `Handler '${message.handler}' must look like 'file.export'`);
     const file = resolveModuleFile(message.handler.slice(0, dot));
@@ -313,3 +330,8 @@ process.on('uncaughtException', onStrayError);
 process.on('unhandledRejection', onStrayError);
 listen();
 sendMessage({ type: 'ready', runtime: 'node', version: process.version });
+if (process.pid === 1) {
+  hostApiForwarder = startHostApiForwarder();
+  // A failure here surfaces at load, which awaits the same promise.
+  hostApiForwarder.catch(() => {});
+}

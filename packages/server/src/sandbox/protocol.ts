@@ -16,7 +16,7 @@ export interface LoadMessage {
   functionVersion: string;
   limits: { logBytes: number; outputBytes: number };
   /** Present when the function may call the host API: the bootstrap forwards a loopback port to this socket. */
-  api?: { socket: string };
+  api?: { socket: string; host?: string };
 }
 
 export interface InvokeMessage {

@@ -133,7 +133,8 @@ export class ProcessInstance implements SandboxInstance {
     }
     const id = `l${++this.#calls}`;
     const { logBytes, outputBytes } = this.#limits;
-    const api = request.hostApi ? { socket: this.#options.plan.bwrap ? `${SANDBOX_PATHS.services}/api.sock` : path.join(this.#options.dirs.services, 'api.sock') } : undefined;
+    // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
+    const api = request.hostApi ? (this.#options.plan.bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#options.dirs.services, 'api.sock'), host: '127.0.0.1' }) : undefined;
     const line = encodeMessage({ type: 'load', id, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes }, api });
     return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
   }
