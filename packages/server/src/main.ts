@@ -19,6 +19,7 @@ import { AsyncWorker } from './executions/async-worker.ts';
 import { SecretService } from './secrets/service.ts';
 import { SecretCipher } from './secrets/cipher.ts';
 import { ObjectService } from './objects/service.ts';
+import { sandboxObjectApi } from './objects/sandbox-api.ts';
 import { AppError } from './core/errors.ts';
 import type { Principal } from './core/types.ts';
 import type { FastifyInstance } from 'fastify';
@@ -52,13 +53,14 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     });
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
     const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
+    const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     const scheduler = new Scheduler({
       driver,
       stems,
       log: logger,
+      hostApi: (target, granted) => sandboxObjectApi(objects, { ownerId: target.ownerId, functionId: target.functionId, granted }),
       options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances },
     });
-    const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     functions.onDeleted = (id) => {
       scheduler.retireFunction(id);
       void objects.removeFunction(id).catch((err: unknown) => logger.warn({ err, functionId: id }, 'removing object files failed'));

@@ -30,7 +30,15 @@ export interface InvocationResult {
   instanceId: string | null;
 }
 
+export interface InvocationContext {
+  executionId: string;
+  /** Epoch ms. */
+  deadline: number;
+  /** `function_id/object_name` references the function may read through the host API during this invocation. */
+  objectRefs?: string[];
+}
+
 /** Runs an invocation somewhere (the scheduler and its sandboxes); never throws for user-code failures. */
 export interface Invoker {
-  invoke(target: InvocationTarget, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult>;
+  invoke(target: InvocationTarget, event: unknown, context: InvocationContext): Promise<InvocationResult>;
 }

@@ -28,3 +28,11 @@ export function requestedSecrets(input: unknown): string[] {
   if (!Array.isArray(secrets) || secrets.length > 100 || !secrets.every((s) => typeof s === 'string')) throw new AppError('VALIDATION_FAILED', 'input.secrets must be a list of secret names');
   return secrets.map((s: string) => checkSecretName(s));
 }
+
+/** The `"function_id/object_name"` references of a seed-shaped input (already checked at acceptance). */
+export function objectRefs(input: unknown): string[] {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return [];
+  const objects = (input as { object_inputs?: unknown }).object_inputs;
+  if (objects === null || typeof objects !== 'object' || Array.isArray(objects)) return [];
+  return Object.values(objects).filter((ref): ref is string => typeof ref === 'string').slice(0, 1000);
+}

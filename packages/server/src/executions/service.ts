@@ -4,7 +4,7 @@ import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
 import type { InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
-import { checkSeedInput, requestedSecrets } from './seed-input.ts';
+import { checkSeedInput, objectRefs, requestedSecrets } from './seed-input.ts';
 import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { SyncRecordWriter } from './sync-writer.ts';
@@ -68,7 +68,7 @@ export class ExecutionService {
       if (!(err instanceof SecretsUnavailableError)) throw err;
       return { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
     }
-    return this.#invoker.invoke(this.#target(fn, secrets), event, context);
+    return this.#invoker.invoke(this.#target(fn, secrets), event, { ...context, objectRefs: objectRefs(event) });
   }
 
   #target(fn: FunctionRecord, secrets: { env: Record<string, string>; digest: string }): InvocationTarget {

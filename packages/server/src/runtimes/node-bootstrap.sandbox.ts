@@ -3,7 +3,7 @@
  * never host code. The driver strips the types once and runs the result as an .mjs file.
  *
  * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
- *   in:  {type:'load', id, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}}
+ *   in:  {type:'load', id, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
  *        {type:'invoke', id, event, context:{executionId, deadline}}
  *   out: {type:'ready', runtime, version}  {type:'log', id, stream, data}
  *        {type:'loaded', id, ok, error?, dropped}  {type:'result', id, ok, result|error, dropped}
@@ -13,7 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, existsSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format, inspect, types } from 'node:util';
@@ -195,11 +195,44 @@ function pickHandler(mod: Record<string, unknown>, exportName: string, spec: str
   throw namedError('HandlerNotFoundError', `Handler '${spec}': no function '${exportName}' or default export (module exports ${exported})`);
 }
 
-async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits }): Promise<void> {
+let hostApiSocket = '';
+let hostApiForwarder: Promise<string> | null = null;
+
+/**
+ * The host API is a Unix socket; code reaches it as http://127.0.0.1:<port>. Sandboxed (we are pid 1
+ * of our own namespaces), loopback is the only interface, so the forwarder listens with no host, and
+ * does so while the instance is still a stem cell: listening costs ~2 ms, with a host ~10 ms more
+ * (the name goes through the libuv thread pool). Unsandboxed, it is bound at load to the host's loopback.
+ */
+async function startHostApiForwarder(host?: string): Promise<string> {
+  const server = createServer((client) => {
+    if (!hostApiSocket) return client.destroy();
+    const upstream = connect(hostApiSocket);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  server.unref();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(host ? { port: 0, host } : { port: 0 }, () => resolve(null));
+  });
+  server.on('error', (err) => writeToFd(2, `skyscale runtime: host API forwarder failed: ${err.message}\n`));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+function forwardHostApi(api: { socket: string; host?: string }): Promise<string> {
+  hostApiSocket = api.socket;
+  hostApiForwarder ??= startHostApiForwarder(api.host);
+  return hostApiForwarder;
+}
+
+async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
   if (message.limits) limits = message.limits;
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
   const execution = newExecution(message.id);
   try {
+    if (message.api) process.env.API_BASE_URL = await forwardHostApi(message.api);
     const dot = message.handler.lastIndexOf('.');
     if (dot <= 0 || dot === message.handler.length - 1) throw namedError('HandlerNotFoundError', `Handler '${message.handler}' must look like 'file.export'`);
     const file = resolveModuleFile(message.handler.slice(0, dot));
@@ -297,3 +330,8 @@ process.on('uncaughtException', onStrayError);
 process.on('unhandledRejection', onStrayError);
 listen();
 sendMessage({ type: 'ready', runtime: 'node', version: process.version });
+if (process.pid === 1) {
+  hostApiForwarder = startHostApiForwarder();
+  // A failure here surfaces at load, which awaits the same promise.
+  hostApiForwarder.catch(() => {});
+}

@@ -21,6 +21,8 @@ export interface ResourceLimits {
   logBytes?: number;
 }
 
+import type { RequestListener } from 'node:http';
+
 export interface InstanceSpec {
   /** Unique per driver; used in cgroup and directory names, so [A-Za-z0-9_-] only. */
   id: string;
@@ -49,6 +51,13 @@ export interface LoadRequest {
    * limit is what enforces the narrower value.
    */
   limits?: Omit<ResourceLimits, 'tmpSizeMb'>;
+  /**
+   * An HTTP API of the host the function may call with no credentials of its own. The driver makes it
+   * reachable inside the sandbox at the loopback URL it puts in `API_BASE_URL` (the sandbox gets no
+   * other network), and only while a load or an invocation is in flight: outside one, requests are
+   * refused. Served until the instance exits.
+   */
+  hostApi?: RequestListener;
 }
 
 export interface InvokeRequest {

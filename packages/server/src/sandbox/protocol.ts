@@ -15,6 +15,8 @@ export interface LoadMessage {
   functionName: string;
   functionVersion: string;
   limits: { logBytes: number; outputBytes: number };
+  /** Present when the function may call the host API: the bootstrap forwards a loopback port to this socket. */
+  api?: { socket: string; host?: string };
 }
 
 export interface InvokeMessage {

@@ -12,9 +12,12 @@ export class ManagedInstance {
   lastUsedAt = Date.now();
   inFlight = 0;
   invocations = 0;
+  /** Object references granted per in-flight execution id (read by the instance's host API). */
+  readonly grants: Map<string, string[]>;
 
-  constructor(sandbox: SandboxInstance, target: { ownerId: string; functionId: string; functionName: string; version: number }, key: string) {
+  constructor(sandbox: SandboxInstance, target: { ownerId: string; functionId: string; functionName: string; version: number }, key: string, grants = new Map<string, string[]>()) {
     this.sandbox = sandbox;
+    this.grants = grants;
     this.key = key;
     this.ownerId = target.ownerId;
     this.functionId = target.functionId;

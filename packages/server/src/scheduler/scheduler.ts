@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
+import type { RequestListener } from 'node:http';
+import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import type { SandboxDriver, SandboxRuntime } from '../sandbox/driver.ts';
 import { ManagedInstance } from './managed-instance.ts';
 import { toInvocationResult, platformFailure } from './outcome.ts';
@@ -19,6 +20,9 @@ interface VersionPool {
   starting: number;
   waiters: WaitQueue;
 }
+
+/** Builds the host API an instance of `target` may call; `granted` lists what its in-flight invocations were given. */
+export type HostApiFactory = (target: InvocationTarget, granted: () => Iterable<string>) => RequestListener;
 
 type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: InvocationResult };
@@ -38,15 +42,18 @@ export class Scheduler implements Invoker {
   readonly #pools = new Map<string, VersionPool>();
   readonly #reaper: NodeJS.Timeout;
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions }) {
+  readonly #hostApi: HostApiFactory | undefined;
+
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory }) {
     this.#driver = deps.driver;
+    this.#hostApi = deps.hostApi;
     this.#stems = deps.stems;
     this.#log = deps.log;
     this.#options = deps.options;
     this.#reaper = setInterval(() => this.#reapIdle(), Math.min(1000, this.#options.idleTtlMs)).unref();
   }
 
-  async invoke(target: InvocationTarget, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult> {
+  async invoke(target: InvocationTarget, event: unknown, context: InvocationContext): Promise<InvocationResult> {
     const startedAt = performance.now();
     const elapsed = () => performance.now() - startedAt;
     if (!SANDBOX_RUNTIMES.has(target.runtime)) {
@@ -55,6 +62,7 @@ export class Scheduler implements Invoker {
     const acquired = await this.#acquire(target, context.deadline);
     if ('failure' in acquired) return { ...acquired.failure, durationMs: elapsed() };
     const { instance, coldStart } = acquired;
+    if (context.objectRefs?.length) instance.grants.set(context.executionId, context.objectRefs);
     try {
       const outcome = await instance.sandbox.invoke({ executionId: context.executionId, event, deadlineMs: context.deadline });
       instance.invocations++;
@@ -64,6 +72,7 @@ export class Scheduler implements Invoker {
       void instance.sandbox.kill('platform error');
       return platformFailure('platform_error', 'The platform failed to run the invocation', { coldStart, instanceId: instance.id, durationMs: elapsed() });
     } finally {
+      instance.grants.delete(context.executionId);
       this.#release(instance);
     }
   }
@@ -150,6 +159,8 @@ export class Scheduler implements Invoker {
       this.#log.error({ err, functionId: target.functionId }, 'starting an instance failed');
       return { failure: platformFailure('sandbox_unavailable', err instanceof Error ? err.message : 'The sandbox could not start', meta) };
     }
+    const grants = new Map<string, string[]>();
+    const hostApi = this.#hostApi?.(target, () => [...grants.values()].flat());
     const loaded = await sandbox.load({
       codeDir: target.codeDir,
       handler: target.handler,
@@ -158,12 +169,13 @@ export class Scheduler implements Invoker {
       functionVersion: String(target.version),
       deadlineMs: deadline,
       limits: { memoryMb: target.memoryMb },
+      hostApi,
     });
     if (loaded.kind !== 'loaded') {
       void sandbox.kill('load failed');
       return { failure: toInvocationResult(loaded, { ...meta, instanceId: sandbox.id }) };
     }
-    const instance = new ManagedInstance(sandbox, target, key);
+    const instance = new ManagedInstance(sandbox, target, key, grants);
     void sandbox.exited.then(() => this.#remove(instance));
     return { instance };
   }

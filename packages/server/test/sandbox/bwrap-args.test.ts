@@ -6,6 +6,7 @@ const args = buildBwrapArgs({
   features: { tmpfsSize: true, disableUserns: true },
   runtimeDir: '/srv/runtime',
   codeDir: '/srv/instances/x/code',
+  servicesDir: '/srv/instances/x/services',
   extraReadOnly: [{ host: '/opt/node/bin', inside: SANDBOX_PATHS.node }],
   network: false,
   tmpSizeBytes: 1024,
@@ -38,6 +39,7 @@ test('only a minimal read-only view of the host is bound; nothing writable but t
     assert.ok(!['/', '/etc', '/root', '/home', '/work', '/var', '/etc/shadow', '/etc/ssl/private'].includes(source), `binds ${source}`);
   }
   assert.ok(binds('--ro-bind').includes('/srv/instances/x/code -> /code'));
+  assert.ok(binds('--ro-bind').includes('/srv/instances/x/services -> /run/skyscale'));
   assert.ok(binds('--ro-bind').includes('/opt/node/bin -> /opt/skyscale/node'));
   assert.ok(binds('--ro-bind').includes('/srv/runtime/etc/passwd -> /etc/passwd'));
   const tmpfsAt = args.indexOf('--tmpfs', args.indexOf('/dev/shm') + 1);

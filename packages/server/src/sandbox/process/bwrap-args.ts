@@ -6,6 +6,7 @@ export const SANDBOX_PATHS = {
   tmp: '/tmp',
   runtime: '/opt/skyscale/runtime',
   node: '/opt/skyscale/node',
+  services: '/run/skyscale',
 } as const;
 
 /** The uid/gid the function sees; mapped by the user namespace to the instance's host uid. */
@@ -24,6 +25,8 @@ export interface BwrapLayout {
   runtimeDir: string;
   /** Host dir (per instance) that appears read-only at /code. */
   codeDir: string;
+  /** Host dir (per instance) where the host puts Unix sockets; appears read-only at /run/skyscale. */
+  servicesDir: string;
   /** Extra read-only binds, e.g. the Node binary's directory when it lives outside /usr. */
   extraReadOnly: Array<{ host: string; inside: string }>;
   network: boolean;
@@ -82,6 +85,8 @@ export function buildBwrapArgs(layout: BwrapLayout): string[] {
   args.push('--ro-bind', layout.runtimeDir, SANDBOX_PATHS.runtime);
   for (const bind of layout.extraReadOnly) args.push('--ro-bind', bind.host, bind.inside);
   args.push('--ro-bind', layout.codeDir, SANDBOX_PATHS.code);
+  // Connecting to a Unix socket needs no write access to the mount, so read-only is enough.
+  args.push('--ro-bind', layout.servicesDir, SANDBOX_PATHS.services);
   // bwrap builds the root on a tmpfs that is writable (and unbounded) unless remounted.
   args.push('--remount-ro', '/dev', '--remount-ro', '/');
   args.push('--chdir', SANDBOX_PATHS.code);

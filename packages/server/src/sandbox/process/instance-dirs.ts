@@ -8,6 +8,8 @@ export interface InstanceDirs {
   code: string;
   /** Writable scratch space, used only when running without bwrap (bwrap gives a private tmpfs). */
   tmp: string;
+  /** Host-made Unix sockets (the host API); appears read-only at /run/skyscale. */
+  services: string;
 }
 
 /**
@@ -19,9 +21,10 @@ export function createInstanceDirs(workDir: string, name: string, uid: number | 
   const root = path.join(workDir, 'instances', name);
   mkdirSync(path.join(workDir, 'instances'), { recursive: true, mode: 0o711 });
   mkdirSync(root, { mode: 0o711 });
-  const dirs = { root, code: path.join(root, 'code'), tmp: path.join(root, 'tmp') };
+  const dirs = { root, code: path.join(root, 'code'), tmp: path.join(root, 'tmp'), services: path.join(root, 'services') };
   mkdirSync(dirs.code, { mode: uid === null ? 0o700 : 0o500 });
   mkdirSync(dirs.tmp, { mode: 0o700 });
+  mkdirSync(dirs.services, { mode: 0o711 });
   if (uid !== null) {
     chownSync(dirs.code, uid, uid);
     chownSync(dirs.tmp, uid, uid);

@@ -128,6 +128,7 @@ export class ProcessDriver implements SandboxDriver {
       features: host.bwrap.features,
       runtimeDir: host.files.dir,
       codeDir: dirs.code,
+      servicesDir: dirs.services,
       extraReadOnly: binary.binds,
       network: spec.network ?? false,
       tmpSizeBytes: limits.tmpSizeMb * MiB,

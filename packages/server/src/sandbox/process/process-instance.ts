@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -20,6 +21,8 @@ import { narrowLimits, type ResolvedLimits } from '../limits.ts';
 import { LineSplitter } from '../line-splitter.ts';
 import { encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
 import { stageCode } from './code-stage.ts';
+import { SANDBOX_PATHS } from './bwrap-args.ts';
+import { openHostApi, type HostApiServer } from './host-api.ts';
 import { removeInstanceDirs, type InstanceDirs } from './instance-dirs.ts';
 import { admit, spawnRuntime, type LaunchPlan } from './launch.ts';
 import { captured, errorOutcome, newPendingCall, outcomeOnExit, type ExitStatus, type PendingCall, type Termination } from './pending-call.ts';
@@ -63,6 +66,7 @@ export class ProcessInstance implements SandboxInstance {
   #onReady: { resolve: () => void; reject: (err: Error) => void } | null = null;
   #resolveExit: (exit: InstanceExit) => void = () => {};
   #stopWatchdog = (): void => {};
+  #hostApi: HostApiServer | null = null;
 
   /** Resolves once the runtime reported ready; on failure nothing of the instance is left behind. */
   static async start(options: ProcessInstanceOptions, timeoutMs: number): Promise<ProcessInstance> {
@@ -118,14 +122,23 @@ export class ProcessInstance implements SandboxInstance {
     this.#limits = limits;
     try {
       this.#options.cgroup?.update(limits);
-      await stageCode(request.codeDir, this.#options.dirs.code);
+      const hostApi = request.hostApi && openHostApi(path.join(this.#options.dirs.services, 'api.sock'), request.hostApi, () => this.#pending.size > 0);
+      const [staged, server] = await Promise.allSettled([stageCode(request.codeDir, this.#options.dirs.code), hostApi]);
+      if (server.status === 'fulfilled' && server.value) {
+        this.#hostApi = server.value;
+        if (this.#exiting) server.value.close();
+      }
+      if (staged.status === 'rejected') throw staged.reason;
+      if (server.status === 'rejected') throw server.reason;
     } catch (err) {
       await this.kill(`specialising failed: ${(err as Error).message}`);
       throw err;
     }
     const id = `l${++this.#calls}`;
     const { logBytes, outputBytes } = this.#limits;
-    const line = encodeMessage({ type: 'load', id, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes } });
+    // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
+    const api = request.hostApi ? (this.#options.plan.bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#options.dirs.services, 'api.sock'), host: '127.0.0.1' }) : undefined;
+    const line = encodeMessage({ type: 'load', id, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes }, api });
     return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
   }
 
@@ -301,6 +314,7 @@ export class ProcessInstance implements SandboxInstance {
     if (this.#exiting) return;
     this.#exiting = true;
     this.#stopWatchdog();
+    this.#hostApi?.close();
     const status = exitStatus(code, signal, this.#options.plan.bwrap);
     const { cgroup } = this.#options;
     const cgroupOom = cgroup?.oomKilled() ?? false;
