@@ -12,14 +12,29 @@ const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 50);
 const TICK_US = 1e6 / 100; // USER_HZ
 
-function cpuOf(pid: number): number {
+function cpuOf(pid: number, tid?: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_US;
   } catch {
     return 0;
   }
+}
+
+/** CPU µs per thread of a process, by thread name. */
+function threadsOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(name, (out.get(name) ?? 0) + cpuOf(pid, tid));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 function descendants(pid: number): number[] {
@@ -64,9 +79,11 @@ try {
   spawnSync('bash', ['-c', wrkCmd.replace(`-d${seconds}s`, '-d2s')]);
   const main = sky.child.pid!;
   const before = new Map([main, ...descendants(main)].map((p) => [p, cpuOf(p)]));
+  const threads0 = threadsOf(main);
   const sys0 = systemBusy();
   const run = spawnSync('bash', ['-c', `${wrkCmd}; times`], { encoding: 'utf8' });
   const sys1 = systemBusy();
+  const threads1 = threadsOf(main);
   const after = new Map([main, ...descendants(main)].map((p) => [p, cpuOf(p)]));
   const requests = Number(/(\d+) requests in/.exec(run.stdout)?.[1] ?? 0);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(run.stdout)?.[1] ?? 0);
@@ -79,7 +96,10 @@ try {
   const per = (us: number) => (us / requests).toFixed(1);
   console.log(`${requests} requests, ${rps} req/s, ${connections} connections`);
   console.log(`CPU µs per request: platform main ${per(delta(main))}, sandboxes ${per(sandboxUs)}, wrk ${per(times[0] + times[1])}, whole machine ${per(sys1.busy - sys0.busy)}`);
+  console.log(`platform threads (µs per request): ${[...threads1].map(([name, us]) => [name, us - (threads0.get(name) ?? 0)] as const).filter(([, us]) => us > 0).map(([name, us]) => `${name} ${per(us)}`).join(', ')}`);
   console.log(`machine busy ${(((sys1.busy - sys0.busy) / (sys1.total - sys0.total)) * 100).toFixed(0)} %`);
 } finally {
+  const t0 = performance.now();
   await sky.stop();
+  console.log(`stopped in ${(performance.now() - t0).toFixed(0)} ms`);
 }

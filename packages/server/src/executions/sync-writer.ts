@@ -8,7 +8,10 @@ import type { ExecutionRepository, ExecutionRow } from '../store/executions.ts';
 export class SyncRecordWriter {
   readonly #repo: ExecutionRepository;
   readonly #log: Logger;
+  /** Not handed to the store yet. */
   readonly #pending = new Map<string, ExecutionRow>();
+  /** Handed to the store, not confirmed yet: still served from here, never handed over twice. */
+  readonly #writing = new Map<string, ExecutionRow>();
   readonly #maxBatch: number;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -18,7 +21,7 @@ export class SyncRecordWriter {
     this.#repo = repo;
     this.#log = log;
     this.#maxBatch = options.maxBatch ?? 2000;
-    // node:sqlite commits (and fsyncs) on the event loop, so fewer, larger batches keep latency flat.
+    // The store writes a batch on a worker thread; larger batches amortise the hand-over and the commit.
     this.#intervalMs = options.intervalMs ?? 200;
   }
 
@@ -29,7 +32,7 @@ export class SyncRecordWriter {
   }
 
   pending(id: string): ExecutionRow | undefined {
-    return this.#pending.get(id);
+    return this.#pending.get(id) ?? this.#writing.get(id);
   }
 
   flush(): Promise<void> {
@@ -37,13 +40,15 @@ export class SyncRecordWriter {
     this.#timer = undefined;
     if (this.#pending.size === 0) return this.#flushing;
     const batch = [...this.#pending.values()];
+    for (const row of batch) this.#writing.set(row.id, row);
+    this.#pending.clear();
     this.#flushing = this.#flushing.then(async () => {
       try {
         await this.#repo.insertMany(batch);
       } catch (err) {
         this.#log.error({ err, count: batch.length }, 'writing execution records failed');
       } finally {
-        for (const row of batch) if (this.#pending.get(row.id) === row) this.#pending.delete(row.id);
+        for (const row of batch) this.#writing.delete(row.id);
       }
     });
     return this.#flushing;

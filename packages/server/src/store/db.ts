@@ -25,11 +25,6 @@ class StaticMigrations implements MigrationProvider {
 
 export type Db = Kysely<Database>;
 
-/** A second connection to the same database whose commits skip the fsync (see openSqlite). */
-export function openRelaxedConnection(file: string): Db {
-  return new Kysely<Database>({ dialect: openSqlite(file, 'NORMAL').dialect });
-}
-
 export async function openDatabase(file: string): Promise<Db> {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const { dialect } = openSqlite(file);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { GroupCommitter } from './group-commit.ts';
+import type { OffThreadInserter } from './off-thread-inserter.ts';
 import type { ExecutionsTable } from './schema.ts';
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/types.ts';
 
@@ -71,11 +72,11 @@ export const outcomeColumns = (o: Outcome) => ({
 export class ExecutionRepository {
   readonly #db: Db;
   readonly #group: GroupCommitter;
-  readonly #relaxed: Db;
-  /** `relaxed` is a connection without fsync at commit, used only for finished sync records. */
-  constructor(db: Db, relaxed: Db = db) {
+  readonly #offThread: OffThreadInserter | null;
+  /** `offThread` writes finished sync records beside the event loop (absent for an in-memory database). */
+  constructor(db: Db, offThread: OffThreadInserter | null = null) {
     this.#db = db;
-    this.#relaxed = relaxed;
+    this.#offThread = offThread;
     this.#group = new GroupCommitter(db);
   }
 
@@ -95,13 +96,14 @@ export class ExecutionRepository {
   }
 
   /**
-   * Writes finished sync executions in one transaction (they are batched off the hot path). These
+   * Writes finished sync executions (they are batched off the hot path), on a worker thread whose
    * commits skip the fsync: a power cut may lose the last moments of sync records (their callers already
    * have the result); async work never goes this way.
    */
   async insertMany(rows: ExecutionRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#relaxed.transaction().execute(async (trx) => {
+    if (this.#offThread !== null) return this.#offThread.insertMany(rows);
+    await this.#db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 100) await trx.insertInto('executions').values(rows.slice(i, i + 100)).execute();
     });
   }

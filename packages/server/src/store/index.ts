@@ -1,4 +1,5 @@
-import { openDatabase, openRelaxedConnection, type Db } from './db.ts';
+import { openDatabase, type Db } from './db.ts';
+import { OffThreadInserter } from './off-thread-inserter.ts';
 import { UserRepository } from './users.ts';
 import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
@@ -20,17 +21,17 @@ export interface Store {
 
 export async function openStore(file: string): Promise<Store> {
   const db = await openDatabase(file);
-  const relaxed = file === ':memory:' ? db : openRelaxedConnection(file);
+  const offThread = file === ':memory:' ? null : new OffThreadInserter(file);
   return {
     db,
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
-    executions: new ExecutionRepository(db, relaxed),
+    executions: new ExecutionRepository(db, offThread),
     secrets: new SecretRepository(db),
     objects: new FunctionObjectRepository(db),
     close: async () => {
-      if (relaxed !== db) await relaxed.destroy();
+      await offThread?.close();
       await db.destroy();
     },
   };
