@@ -107,6 +107,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
     return {
       api,
+      executions,
       close: async () => {
         await api.close();
         await worker.stop();
