@@ -68,7 +68,8 @@ export class PrometheusMetrics implements PlatformMetrics {
 
   /** The text exposition format (version 0.0.4). */
   async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    // The client prints NaN as "Nan"; Prometheus parses it (Go's ParseFloat ignores case), strict parsers don't.
+    return { contentType: this.registry.contentType, body: (await this.registry.metrics()).replace(/ Nan$/gm, ' NaN') };
   }
 
   #inc(key: string, make: () => Inc): void {
