@@ -15,6 +15,7 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 type Inc = { inc: (value?: number) => void };
 type Observe = { observe: (value: number) => void };
+interface InvocationSeries { invocations: Inc; errors: Inc | undefined; coldStarts: Inc | undefined; duration: Observe }
 
 /**
  * The Prometheus registry of one platform process (docs/metrics.md lists every metric). Hot-path
@@ -30,6 +31,8 @@ export class PrometheusMetrics implements PlatformMetrics {
   readonly #requests: Counter<'plane' | 'route' | 'method' | 'status'>;
   readonly #requestDuration: Histogram<'plane' | 'route' | 'method'>;
   readonly #children = new Map<string, Inc | Observe>();
+  /** Per function id: its label values and the children of each kind of sample seen (hot path: two Map lookups). */
+  readonly #functions = new Map<string, { name: string; runtime: string; series: Map<string, InvocationSeries> }>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -45,15 +48,29 @@ export class PrometheusMetrics implements PlatformMetrics {
   }
 
   invocation(s: InvocationSample): void {
-    const base = `${s.functionId}\0${s.functionName}\0${s.mode}`;
-    this.#inc(`i\0${base}\0${s.status}\0${s.runtime}`, () => this.#invocations.labels({ function: s.functionName, function_id: s.functionId, runtime: s.runtime, mode: s.mode, status: s.status }));
-    if (s.status !== 'succeeded') {
-      const reason = s.errorReason ?? 'unknown';
-      this.#inc(`e\0${base}\0${s.status}\0${reason}`, () => this.#errors.labels({ function: s.functionName, function_id: s.functionId, mode: s.mode, status: s.status, reason }));
+    let fn = this.#functions.get(s.functionId);
+    if (fn === undefined || fn.name !== s.functionName || fn.runtime !== s.runtime) {
+      fn = { name: s.functionName, runtime: s.runtime, series: new Map() };
+      this.#functions.set(s.functionId, fn);
     }
-    if (s.coldStart) this.#inc(`c\0${s.functionId}\0${s.functionName}\0${s.runtime}`, () => this.#coldStarts.labels({ function: s.functionName, function_id: s.functionId, runtime: s.runtime }));
-    const start = s.coldStart ? 'cold' : 'warm';
-    this.#observe(`d\0${base}\0${start}`, s.durationMs / 1000, () => this.#duration.labels({ function: s.functionName, function_id: s.functionId, mode: s.mode, start }));
+    const key = s.status === 'succeeded' ? (s.coldStart ? `${s.mode}+` : s.mode) : `${s.mode}\0${s.status}\0${s.errorReason}\0${s.coldStart}`;
+    let series = fn.series.get(key);
+    if (series === undefined) fn.series.set(key, (series = this.#seriesFor(s.functionId, s)));
+    series.invocations.inc();
+    series.errors?.inc();
+    series.coldStarts?.inc();
+    series.duration.observe(s.durationMs / 1000);
+  }
+
+  /** The labelled children one kind of invocation sample updates, resolved once per kind. */
+  #seriesFor(functionId: string, s: InvocationSample): InvocationSeries {
+    const base = { function: s.functionName, function_id: functionId };
+    return {
+      invocations: this.#invocations.labels({ ...base, runtime: s.runtime, mode: s.mode, status: s.status }),
+      errors: s.status === 'succeeded' ? undefined : this.#errors.labels({ ...base, mode: s.mode, status: s.status, reason: s.errorReason ?? 'unknown' }),
+      coldStarts: s.coldStart ? this.#coldStarts.labels({ ...base, runtime: s.runtime }) : undefined,
+      duration: this.#duration.labels({ ...base, mode: s.mode, start: s.coldStart ? 'cold' : 'warm' }),
+    };
   }
 
   rejection(s: RejectionSample): void {
