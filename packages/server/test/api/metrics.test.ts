@@ -126,6 +126,10 @@ describe('metrics', { skip }, () => {
     assert.equal(types.get('skyscale_invocation_duration_seconds'), 'histogram');
     assert.equal(types.get('process_cpu_user_seconds_total'), 'counter', 'process metrics are exported');
     assert.equal(types.get('nodejs_eventloop_lag_seconds'), 'gauge');
+    const spec = (await p.api.inject({ method: 'GET', url: '/docs/json' })).json();
+    assert.ok(spec.paths['/metrics']?.get, 'OpenAPI lists /metrics');
+    const workers = spec.paths['/api/v1/metrics/workers']?.get?.responses?.['200'];
+    assert.ok(workers?.content?.['application/json']?.schema?.properties?.instances, 'OpenAPI describes /api/v1/metrics/workers');
   });
 
   test('GET /metrics counts invocations, errors, cold starts and durations as the execution records do', async () => {
