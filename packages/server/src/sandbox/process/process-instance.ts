@@ -122,11 +122,14 @@ export class ProcessInstance implements SandboxInstance {
     this.#limits = limits;
     try {
       this.#options.cgroup?.update(limits);
-      await stageCode(request.codeDir, this.#options.dirs.code);
-      if (request.hostApi) {
-        this.#hostApi = await openHostApi(path.join(this.#options.dirs.services, 'api.sock'), request.hostApi, () => this.#pending.size > 0);
-        if (this.#exiting) this.#hostApi.close();
+      const hostApi = request.hostApi && openHostApi(path.join(this.#options.dirs.services, 'api.sock'), request.hostApi, () => this.#pending.size > 0);
+      const [staged, server] = await Promise.allSettled([stageCode(request.codeDir, this.#options.dirs.code), hostApi]);
+      if (server.status === 'fulfilled' && server.value) {
+        this.#hostApi = server.value;
+        if (this.#exiting) server.value.close();
       }
+      if (staged.status === 'rejected') throw staged.reason;
+      if (server.status === 'rejected') throw server.reason;
     } catch (err) {
       await this.kill(`specialising failed: ${(err as Error).message}`);
       throw err;
