@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readIoBytes } from '../../src/sandbox/cgroup/cgroupfs.ts';
 import { DEFAULT_LOAD_SETTINGS, LoadTracker, score, smooth, utilisation, type LoadReading } from '../../src/scheduler/load.ts';
 import { place } from '../../src/scheduler/placement.ts';
 import { loadConfig, ConfigError } from '../../src/config/config.ts';
@@ -107,4 +111,19 @@ test('load settings come from the environment and are validated', () => {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable, `${JSON.stringify(env)} should fail on ${variable}`);
   }
   assert.equal(loadConfig({}).metricsAccess, 'token');
+});
+
+test('block I/O bytes are read from cgroup v1 blkio and v2 io.stat files alike', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skyscale-io-'));
+  try {
+    writeFileSync(path.join(dir, 'v1'), '8:0 Read 4096\n8:0 Write 1024\n8:0 Sync 5120\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 5120\n8:16 Read 100\n8:16 Write 0\nTotal 5220\n');
+    writeFileSync(path.join(dir, 'v2'), '8:0 rbytes=4096 wbytes=1024 rios=2 wios=1 dbytes=0 dios=0\n8:16 rbytes=100 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n');
+    writeFileSync(path.join(dir, 'empty'), '');
+    assert.equal(readIoBytes(path.join(dir, 'v1')), 5220);
+    assert.equal(readIoBytes(path.join(dir, 'v2')), 5220);
+    assert.equal(readIoBytes(path.join(dir, 'empty')), 0);
+    assert.ok(Number.isNaN(readIoBytes(path.join(dir, 'missing'))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
