@@ -43,6 +43,8 @@ describe('load-aware placement', { skip }, () => {
     assert.equal(e.status, 'succeeded', JSON.stringify(e.error));
     return e as { instanceId: string; coldStart: boolean };
   };
+  // Deleting the function stops its idle instances at once, which ends a burn early (the machine is shared).
+  const remove = async (id: string) => assert.equal((await p.api.inject({ method: 'DELETE', url: `/api/functions/${id}`, headers: alice })).statusCode, 204);
   const loads = async (functionId: string): Promise<InstanceLoad[]> =>
     ((await p.api.inject({ method: 'GET', url: '/api/v1/metrics/workers', headers: alice })).json().instances as InstanceLoad[]).filter((i) => i.functionId === functionId);
   const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> => {
@@ -71,7 +73,7 @@ describe('load-aware placement', { skip }, () => {
       const [a, b] = [list.find((i) => i.id === loaded), list.find((i) => i.id === other)];
       return a && b && a.score > b.score + 0.125 + 0.05 ? true : undefined;
     });
-    const sleeper = invoke('placed', { sleepMs: 3000 });
+    const sleeper = invoke('placed', { sleepMs: 2000 });
     await until('the sleeper to hold a slot', async () => ((await loads(fn.id)).some((i) => i.inFlight === 1) ? true : undefined));
     // The old rule (fewest in flight) would now choose the loaded instance; the score does not.
     for (let n = 0; n < 5; n++) {
@@ -79,6 +81,7 @@ describe('load-aware placement', { skip }, () => {
       assert.equal(e.instanceId, other, `invocation ${n} went to the loaded instance`);
     }
     assert.equal((await sleeper).instanceId, other);
+    await remove(fn.id);
   });
 
   test('a saturated instance (score over the threshold) makes the version scale out before its slots run out', async () => {
@@ -98,5 +101,6 @@ describe('load-aware placement', { skip }, () => {
     });
     const fresh = list.find((i) => i.id !== only.instanceId)!;
     assert.equal((await invoke('saturating', {})).instanceId, fresh.id, 'the new instance takes the next invocation');
+    await remove(fn.id);
   });
 });
