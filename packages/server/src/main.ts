@@ -115,14 +115,17 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       }
     };
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    // A process dying of an uncaught error still writes the sync records it already answered.
+    const writeOnExit = (): void => void writer.flushSync();
+    process.on('exit', writeOnExit);
     return {
       api,
-      executions,
       close: async () => {
         await api.close();
         await worker.stop();
         await scheduler.close();
         await writer.flush();
+        process.off('exit', writeOnExit);
         await store.close();
       },
     };

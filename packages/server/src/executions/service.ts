@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError, notFound } from '../core/errors.ts';
-import { isId, newId, nowIso } from '../core/ids.ts';
+import { isId, newTimeOrderedId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
 import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
@@ -94,7 +94,7 @@ export class ExecutionService {
   async invokeSync(owner: Principal, ref: FunctionRef, event: unknown): Promise<Execution> {
     const fn = await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
-    const id = newId();
+    const id = newTimeOrderedId();
     const createdAt = nowIso();
     const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
     const finishedAt = nowIso();
@@ -149,7 +149,7 @@ export class ExecutionService {
     const input = JSON.stringify(event ?? null);
     const requestHash = createHash('sha256').update(fn.id).update('\0').update(input).digest('hex');
     const row: ExecutionRow = {
-      id: newId(),
+      id: newTimeOrderedId(),
       owner_id: fn.ownerId,
       function_id: fn.id,
       function_name: fn.name,

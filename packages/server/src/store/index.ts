@@ -1,5 +1,5 @@
 import { openDatabase, type Db } from './db.ts';
-import { OffThreadInserter } from './off-thread-inserter.ts';
+import { SyncRecordInserter } from './sync-record-inserter.ts';
 import { UserRepository } from './users.ts';
 import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
@@ -20,19 +20,15 @@ export interface Store {
 }
 
 export async function openStore(file: string): Promise<Store> {
-  const db = await openDatabase(file);
-  const offThread = file === ':memory:' ? null : new OffThreadInserter(file);
+  const { db, raw } = await openDatabase(file);
   return {
     db,
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
-    executions: new ExecutionRepository(db, offThread),
+    executions: new ExecutionRepository(db, new SyncRecordInserter(raw)),
     secrets: new SecretRepository(db),
     objects: new FunctionObjectRepository(db),
-    close: async () => {
-      await offThread?.close();
-      await db.destroy();
-    },
+    close: () => db.destroy(),
   };
 }

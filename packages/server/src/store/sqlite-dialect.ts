@@ -24,9 +24,8 @@ class StatementAdapter {
 }
 
 /**
- * Every commit on this connection is durable (WAL, synchronous=FULL: a committed write survives a power
- * cut). `synchronous` is per connection in WAL mode: the sync-record writer thread opens its own with
- * NORMAL (fsync only at checkpoints; a commit survives a crash of the process, not of the machine).
+ * Commits on this connection are durable (WAL, synchronous=FULL: a committed write survives a power
+ * cut). The one exception is a batch of finished sync records (see SyncRecordInserter).
  */
 export function openSqlite(file: string): { dialect: SqliteDialect; raw: DatabaseSync } {
   const raw = new DatabaseSync(file, { timeout: 5000 });
