@@ -20,6 +20,15 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+const NO_SECRETS: { env: Record<string, string>; digest: string } = Object.freeze({ env: Object.freeze({}), digest: '' });
+
+/** A finished sync invocation, with its result already serialised (the record and the response share it). */
+export interface SyncInvocation {
+  execution: Execution;
+  /** `execution.result` as JSON text ("null" when there is none). */
+  resultJson: string;
+}
+
 export class ExecutionService {
   readonly #repo: ExecutionRepository;
   readonly #functions: FunctionService;
@@ -28,6 +37,7 @@ export class ExecutionService {
   readonly #onQueued: () => void;
 
   readonly #secrets: SecretService;
+  readonly #targets = new WeakMap<FunctionRecord, InvocationTarget>();
   readonly #objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
 
   constructor(deps: {
@@ -58,11 +68,12 @@ export class ExecutionService {
    * Runs one invocation of this function version: resolves its secrets (failing closed as
    * system_error when they cannot be provided) and hands it to the invoker.
    */
-  async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode'>): Promise<InvocationResult> {
+  async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode' | 'eventJson'>): Promise<InvocationResult> {
     let secrets: { env: Record<string, string>; digest: string };
     try {
-      const names = [...new Set([...fn.secrets, ...requestedSecrets(event)])];
-      secrets = await this.#secrets.envFor(fn.ownerId, names);
+      const requested = requestedSecrets(event);
+      const names = requested.length === 0 ? fn.secrets : [...new Set([...fn.secrets, ...requested])];
+      secrets = names.length === 0 ? NO_SECRETS : await this.#secrets.envFor(fn.ownerId, names);
     } catch (err) {
       if (err instanceof AppError) return { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
       if (!(err instanceof SecretsUnavailableError)) throw err;
@@ -71,8 +82,11 @@ export class ExecutionService {
     return this.#invoker.invoke(this.#target(fn, secrets), event, { ...context, objectRefs: objectRefs(event) });
   }
 
+  /** One target per function record (cached records are shared) and set of secrets: built once, not per call. */
   #target(fn: FunctionRecord, secrets: { env: Record<string, string>; digest: string }): InvocationTarget {
-    return {
+    const known = this.#targets.get(fn);
+    if (known !== undefined && known.envDigest === secrets.digest) return known;
+    const target: InvocationTarget = Object.freeze({
       ownerId: fn.ownerId,
       functionId: fn.id,
       functionName: fn.name,
@@ -87,18 +101,32 @@ export class ExecutionService {
       envDigest: secrets.digest,
       concurrency: fn.concurrency,
       maxInstances: fn.maxInstances,
-    };
+    });
+    this.#targets.set(fn, target);
+    return target;
   }
 
   /** Runs the function now and answers with the finished execution record. */
   async invokeSync(owner: Principal, ref: FunctionRef, event: unknown): Promise<Execution> {
+    return (await this.invokeSyncJson(owner, ref, event)).execution;
+  }
+
+  /**
+   * `invokeSync`, for callers that hold the event's JSON text (the request body) and want the result
+   * as JSON text: neither is serialised again on the way.
+   */
+  async invokeSyncJson(owner: Principal, ref: FunctionRef, event: unknown, eventJson?: string): Promise<SyncInvocation> {
     const fn = await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
-    const id = newTimeOrderedId();
-    const createdAt = nowIso();
-    const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
+    const createdMs = Date.now();
+    const id = newTimeOrderedId(createdMs);
+    const createdAt = nowIso(createdMs);
+    const outcome = await this.run(fn, event, { executionId: id, deadline: createdMs + fn.timeoutMs, eventJson });
     const finishedAt = nowIso();
-    const row: ExecutionRow = {
+    const result = outcome.result ?? null;
+    const resultJson = JSON.stringify(result);
+    const input = eventJson ?? JSON.stringify(event ?? null);
+    this.#writer.add({
       id,
       owner_id: fn.ownerId,
       function_id: fn.id,
@@ -107,8 +135,8 @@ export class ExecutionService {
       timeout_ms: fn.timeoutMs,
       mode: 'sync',
       status: outcome.status,
-      input: JSON.stringify(event ?? null),
-      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      input,
+      result: outcome.result === undefined ? null : resultJson,
       error: outcome.error === null ? null : JSON.stringify(outcome.error),
       logs: outcome.logs,
       logs_truncated: outcome.logsTruncated ? 1 : 0,
@@ -125,15 +153,30 @@ export class ExecutionService {
       created_at: createdAt,
       started_at: createdAt,
       finished_at: finishedAt,
-    };
-    this.#writer.add(row);
+    });
     // Built from the values in hand rather than parsed back from the row: this is the hot path.
-    return {
-      ...toExecution({ ...row, input: 'null', result: null, error: null }),
+    const execution: Execution = {
+      id,
+      ownerId: fn.ownerId,
+      functionId: fn.id,
+      functionName: fn.name,
+      version: fn.version,
+      mode: 'sync',
+      status: outcome.status,
       input: event ?? null,
-      result: outcome.result ?? null,
+      result,
       error: outcome.error,
+      logsTruncated: outcome.logsTruncated,
+      durationMs: outcome.durationMs,
+      coldStart: outcome.coldStart,
+      instanceId: outcome.instanceId,
+      attempts: 1,
+      maxAttempts: 1,
+      createdAt,
+      startedAt: createdAt,
+      finishedAt,
     };
+    return { execution, resultJson };
   }
 
   /**

@@ -64,6 +64,8 @@ export interface InvokeRequest {
   executionId: string;
   /** Any JSON-serialisable value; passed to the handler as its first argument. */
   event: unknown;
+  /** `event` as the JSON text it was parsed from, when the caller has it: sent as is instead of re-serialising the event. */
+  eventJson?: string;
   /** Absolute epoch-ms deadline. The instance is killed when it passes; the outcome is `timeout`. */
   deadlineMs: number;
 }

@@ -79,7 +79,7 @@ export class Scheduler implements Invoker {
     const { instance, coldStart } = acquired;
     if (context.objectRefs?.length) instance.grants.set(context.executionId, context.objectRefs);
     try {
-      const outcome = await instance.sandbox.invoke({ executionId: context.executionId, event, deadlineMs: context.deadline });
+      const outcome = await instance.sandbox.invoke({ executionId: context.executionId, event, eventJson: context.eventJson, deadlineMs: context.deadline });
       instance.invocations++;
       return toInvocationResult(outcome, { coldStart, instanceId: instance.id, durationMs: elapsed() });
     } catch (err) {

@@ -19,7 +19,7 @@ import {
 import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import { narrowLimits, type ResolvedLimits } from '../limits.ts';
 import { LineSplitter } from '../line-splitter.ts';
-import { encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
+import { encodeInvoke, encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
 import { stageCode } from './code-stage.ts';
 import { SANDBOX_PATHS } from './bwrap-args.ts';
 import { openHostApi, type HostApiServer } from './host-api.ts';
@@ -146,7 +146,7 @@ export class ProcessInstance implements SandboxInstance {
     if (this.#state !== 'ready' && this.#state !== 'busy') throw new SandboxStateError(`invoke needs a loaded instance, this one is ${this.#state}`);
     assertDeadline(request.deadlineMs);
     const id = `i${++this.#calls}`;
-    const line = encodeMessage({ type: 'invoke', id, event: request.event ?? null, context: { executionId: request.executionId, deadline: request.deadlineMs } });
+    const line = encodeInvoke({ type: 'invoke', id, event: request.event ?? null, context: { executionId: request.executionId, deadline: request.deadlineMs } }, request.eventJson);
     this.#state = 'busy';
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
   }
@@ -268,7 +268,12 @@ export class ProcessInstance implements SandboxInstance {
     } else if (message.type === 'result' && !message.ok) {
       call.settle(errorOutcome(call, message.error));
     }
-    if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind === 'invoke')) this.#state = 'ready';
+    if (this.#state === 'busy' && !this.#invoking()) this.#state = 'ready';
+  }
+
+  #invoking(): boolean {
+    for (const call of this.#pending.values()) if (call.kind === 'invoke') return true;
+    return false;
   }
 
   /** fd 1/2 bytes bypassed the bootstrap (a child process, a native write): still logs, still bounded. */
