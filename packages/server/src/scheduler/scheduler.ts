@@ -47,6 +47,8 @@ export class Scheduler implements Invoker {
   readonly #log: Logger;
   readonly #options: SchedulerOptions;
   readonly #pools = new Map<string, VersionPool>();
+  /** Pools per function id: with one, there is no older version to look for on each invocation. */
+  readonly #poolsPerFunction = new Map<string, number>();
   readonly #reaper: NodeJS.Timeout;
   readonly #hostApi: HostApiFactory | undefined;
   readonly #load: LoadSettings;
@@ -97,6 +99,7 @@ export class Scheduler implements Invoker {
     if (pool === undefined) {
       pool = { functionId: target.functionId, functionName: target.functionName, instances: [], starting: 0, waiters: new WaitQueue() };
       this.#pools.set(key, pool);
+      this.#poolsPerFunction.set(target.functionId, (this.#poolsPerFunction.get(target.functionId) ?? 0) + 1);
     }
     return pool;
   }
@@ -205,7 +208,14 @@ export class Scheduler implements Invoker {
     const at = pool.instances.indexOf(instance);
     if (at >= 0) pool.instances.splice(at, 1);
     pool.waiters.wakeOne();
-    if (pool.instances.length === 0 && pool.starting === 0 && pool.waiters.length === 0) this.#pools.delete(instance.key);
+    if (pool.instances.length === 0 && pool.starting === 0 && pool.waiters.length === 0) this.#deletePool(instance.key, pool);
+  }
+
+  #deletePool(key: string, pool: VersionPool): void {
+    this.#pools.delete(key);
+    const left = (this.#poolsPerFunction.get(pool.functionId) ?? 1) - 1;
+    if (left > 0) this.#poolsPerFunction.set(pool.functionId, left);
+    else this.#poolsPerFunction.delete(pool.functionId);
   }
 
   #total(): number {
@@ -227,6 +237,7 @@ export class Scheduler implements Invoker {
   }
 
   #retireOlderVersions(target: InvocationTarget): void {
+    if ((this.#poolsPerFunction.get(target.functionId) ?? 0) <= 1) return;
     for (const [key, pool] of this.#pools) {
       if (!key.startsWith(`${target.functionId}@`) || key.startsWith(`${target.functionId}@${target.version}#`)) continue;
       for (const i of [...pool.instances]) {
@@ -279,6 +290,7 @@ export class Scheduler implements Invoker {
     const all = [...this.#pools.values()].flatMap((p) => p.instances);
     for (const pool of this.#pools.values()) pool.waiters.wakeAll();
     this.#pools.clear();
+    this.#poolsPerFunction.clear();
     await Promise.allSettled([...all.map((i) => i.sandbox.kill('platform stopping')), this.#stems.close()]);
   }
 }
