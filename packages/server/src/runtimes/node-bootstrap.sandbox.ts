@@ -1,6 +1,6 @@
 /**
  * Skyscale Node runtime bootstrap. Runs INSIDE the sandbox: it may import node: builtins only,
- * never host code. The driver strips the types once and runs the result as an .mjs file.
+ * never host code. The driver compiles it once to a CommonJS file (see runtime-files.ts).
  *
  * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
  *   in:  {type:'load', id, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
@@ -15,14 +15,15 @@ import { closeSync, existsSync, readFileSync, readdirSync, writeSync } from 'nod
 import { createRequire } from 'node:module';
 import { connect, createServer, Socket } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { format, inspect, types } from 'node:util';
 
 const FD_IN = 3;
 const FD_OUT = 4;
 const O_CLOEXEC = 0o2000000;
 const CODE_ROOT = process.argv[2] ?? '/code';
-const BOOTSTRAP_FILE = fileURLToPath(import.meta.url);
+// Not import.meta: this file runs as CommonJS. Node sets argv[1] to the entry's absolute path.
+const BOOTSTRAP_FILE = process.argv[1] ?? '';
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 
 interface Execution {

@@ -20,7 +20,7 @@ import { BLOCK_FD, INFO_FD, SECCOMP_FD, type LaunchPlan } from './launch.ts';
 import { findExecutable, probeBwrap, unreachableAncestor, type BwrapInfo } from './probe.ts';
 import { ProcessInstance } from './process-instance.ts';
 import { baseEnv, resolveNode, resolvePython, runtimeCommand, type RuntimeBinary } from './runtime-binaries.ts';
-import { prepareRuntimeFiles, type RuntimeFiles } from './runtime-files.ts';
+import { prepareRuntimeFiles, withCompiledPythonBootstrap, type RuntimeFiles } from './runtime-files.ts';
 import { seccompProgram } from './seccomp.ts';
 import { UidPool } from './uid-pool.ts';
 
@@ -208,7 +208,9 @@ export class ProcessDriver implements SandboxDriver {
       runtimes: Object.fromEntries(Object.entries(binaries).map(([runtime, b]) => [runtime, { path: b.hostPath, version: b.version }])),
       warnings,
     };
-    return { caps, problems, bwrap: usableBwrap, prlimit, binaries, files: prepareRuntimeFiles(this.#workDir), uidPool };
+    let files = prepareRuntimeFiles(this.#workDir);
+    if (binaries.python) files = await withCompiledPythonBootstrap(files, binaries.python.hostPath, SANDBOX_PATHS.runtime);
+    return { caps, problems, bwrap: usableBwrap, prlimit, binaries, files, uidPool };
   }
 }
 
