@@ -43,6 +43,8 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; close(): Promise<void> }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.dbPath);
+  // Idle sandbox launchers are processes: a failed assembly must stop them too.
+  let closeDriver = async (): Promise<void> => {};
   try {
     const jwtSecret = config.jwtSecret ?? loadOrCreateKey(config.dataDir, 'jwt-secret');
     const auth = new AuthService(store, { ...config, jwtSecret });
@@ -53,7 +55,8 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       maxBytes: config.maxBundleBytes,
       maxFiles: config.maxBundleFiles,
     });
-    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
+    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
+    closeDriver = () => driver.close();
     const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     const scheduler = new Scheduler({
@@ -124,12 +127,14 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         await api.close();
         await worker.stop();
         await scheduler.close();
+        await driver.close();
         await writer.flush();
         process.off('exit', writeOnExit);
         await store.close();
       },
     };
   } catch (err) {
+    await closeDriver();
     await store.close();
     throw err;
   }

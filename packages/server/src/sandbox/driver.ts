@@ -185,6 +185,8 @@ export interface SandboxDriver {
   probe(): Promise<SandboxCapabilities>;
   /** Resolves once the runtime inside is up and waiting for `load` (a stem cell). */
   start(spec: InstanceSpec): Promise<SandboxInstance>;
+  /** Releases what the driver keeps ready beside its instances (not the instances themselves). */
+  close?(): Promise<void>;
 }
 
 /** Thrown by start() when the host cannot provide the isolation the driver promises. */

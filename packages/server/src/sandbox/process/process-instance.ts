@@ -25,6 +25,7 @@ import { SANDBOX_PATHS } from './bwrap-args.ts';
 import { openHostApi, type HostApiServer } from './host-api.ts';
 import { removeInstanceDirs, type InstanceDirs } from './instance-dirs.ts';
 import { admit, spawnRuntime, type LaunchPlan } from './launch.ts';
+import type { PreparedLauncher } from './launcher-pool.ts';
 import { captured, errorOutcome, newPendingCall, outcomeOnExit, type ExitStatus, type PendingCall, type Termination } from './pending-call.ts';
 import { describeExit, exitStatus, killGroup, sigkill } from './exit-status.ts';
 import { descendantsOf, treeUsage } from './process-tree.ts';
@@ -40,6 +41,8 @@ export interface ProcessInstanceOptions {
   rssWatchdog: boolean;
   /** Returns the instance's uid to the pool once nothing runs as it any more. */
   releaseUid: () => void;
+  /** A pre-admitted process to exec the plan's command in, instead of spawning it. */
+  launcher?: PreparedLauncher;
 }
 
 const TAIL_CHARS = 4096;
@@ -88,7 +91,7 @@ export class ProcessInstance implements SandboxInstance {
     this.runtime = options.spec.runtime;
     this.#options = options;
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
-    const child = spawnRuntime(options.plan);
+    const child = options.launcher ? options.launcher.exec(options.plan.command) : spawnRuntime(options.plan);
     this.#child = child;
     this.#pid = child.pid ?? null;
     for (const stream of child.stdio) stream?.on('error', () => {});
@@ -174,7 +177,7 @@ export class ProcessInstance implements SandboxInstance {
     ready.catch(() => {});
     const timer = setTimeout(() => this.#terminate('crashed', `the runtime was not ready within ${timeoutMs} ms`, null), timeoutMs);
     try {
-      this.#sandboxInitPid = await admit(this.#child, this.#options.plan, this.#options.cgroup, () => this.#termination === null);
+      this.#sandboxInitPid = await admit(this.#child, this.#options.plan, this.#options.cgroup, () => this.#termination === null, this.#options.launcher !== undefined);
       if (this.#termination) this.#killProcesses();
       if (this.#options.rssWatchdog && this.#pid !== null) {
         this.#stopWatchdog = startRssWatchdog(this.#pid, () => this.#limits.memoryMb * 1024 * 1024, () => this.#terminate('oom', 'memory limit exceeded (RSS watchdog)', this.#soleCall()?.id ?? null));
