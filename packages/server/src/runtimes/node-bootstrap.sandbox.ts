@@ -8,6 +8,8 @@
  *   out: {type:'ready', runtime, version}  {type:'log', id, stream, data}
  *        {type:'loaded', id, ok, error?, dropped}  {type:'result', id, ok, result|error, dropped}
  *        {type:'output_exceeded', id, bytes}
+ *   stream sessions: stream_open / stream_data / stream_end / stream_credit in, stream_data / stream_ack /
+ *   stream_close out, then the session's `result` (node-stream.sandbox.ts, loaded on first use).
  * User output (console, process.stdout/stderr) never reaches fd 1/2: it becomes `log` messages.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -31,6 +33,8 @@ interface Execution {
   produced: number;
   dropped: number;
   finished: boolean;
+  /** A stream session: its logs are bounded but never fatal (it may run for hours). */
+  stream: boolean;
   /** Rejects the execution from an uncaught exception / unhandled rejection raised by its code. */
   fail: (reason: unknown) => void;
   failed: Promise<never>;
@@ -85,13 +89,13 @@ function closeInheritedFds(): void {
   }
 }
 
-function newExecution(id: string): Execution {
+function newExecution(id: string, stream = false): Execution {
   let fail: (reason: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     fail = reject;
   });
   failed.catch(() => {});
-  const execution = { id, forwarded: 0, produced: 0, dropped: 0, finished: false, fail, failed };
+  const execution = { id, forwarded: 0, produced: 0, dropped: 0, finished: false, stream, fail, failed };
   inflight.set(id, execution);
   return execution;
 }
@@ -118,7 +122,7 @@ function capture(execution: Execution | undefined, stream: 'stdout' | 'stderr', 
   } else {
     execution.dropped += bytes;
   }
-  if (execution.produced > limits.outputBytes) {
+  if (execution.produced > limits.outputBytes && !execution.stream) {
     sendMessage({ type: 'output_exceeded', id: execution.id, bytes: execution.produced });
     // The spewing code may be a synchronous loop we cannot interrupt: park the thread, the host kills us.
     for (;;) sleepMs(60_000);
@@ -272,6 +276,41 @@ async function invoke(message: { id: string; event?: unknown; context?: { execut
   if (line !== null) send(line);
 }
 
+/** Runs a stream session's handler as execution `id` (its stream object comes from node-stream). */
+async function runStream(id: string, call: (context: Record<string, unknown>) => unknown, ctx: { executionId?: string; deadline?: number; request: unknown }): Promise<void> {
+  const execution = newExecution(id, true);
+  const deadline = Number(ctx.deadline ?? 0);
+  const context = {
+    executionId: ctx.executionId ?? id,
+    functionName: fn?.name ?? '',
+    functionVersion: fn?.version ?? '',
+    deadline,
+    mode: 'stream',
+    request: ctx.request,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    log: (...args: unknown[]) => capture(execution, 'stdout', `${format(...args)}\n`),
+  };
+  let line: string | null;
+  try {
+    const value = await executions.run(execution, () => Promise.race([call(context), execution.failed]));
+    line = resultLine(execution, value);
+  } catch (err) {
+    line = `${JSON.stringify({ type: 'result', id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory: err instanceof RangeError && /allocation failed/i.test(err.message) })}\n`;
+  }
+  finish(execution);
+  if (line !== null) send(line);
+}
+
+type StreamModule = { dispatch(message: { type?: string; id: string }): void };
+let streams: Promise<StreamModule> | null = null;
+
+/** The stream code is imported on the first session only, so it costs nothing to a cold start. */
+function streamModule(): Promise<StreamModule> {
+  streams ??= import(new URL('./node-stream.mjs', import.meta.url).href).then((m: { createStreams: (host: unknown, handler: () => unknown) => StreamModule }) =>
+    m.createStreams({ send, run: runStream }, () => fn?.handler ?? null));
+  return streams;
+}
+
 /** The result is spliced in as already-serialised JSON so it is stringified exactly once. */
 function resultLine(execution: Execution, value: unknown): string | null {
   let json: string | undefined;
@@ -305,6 +344,7 @@ function dispatch(line: string): void {
   const message = JSON.parse(line) as { type?: string; id: string };
   if (message.type === 'load') void load(message as Parameters<typeof load>[0]);
   else if (message.type === 'invoke') void invoke(message);
+  else if (message.type?.startsWith('stream_')) void streamModule().then((m) => m.dispatch(message));
 }
 
 function listen(): void {

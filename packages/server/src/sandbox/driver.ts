@@ -68,6 +68,52 @@ export interface InvokeRequest {
   deadlineMs: number;
 }
 
+/** One WebSocket-style message: text frames are strings, binary frames Buffers. */
+export interface StreamMessage {
+  data: string | Buffer;
+  binary: boolean;
+}
+
+/** Flow-control window of a stream session, per direction (docs/streams.md). */
+export const STREAM_DEFAULTS = Object.freeze({ windowMessages: 64, windowBytes: 1024 * 1024, maxMessageBytes: 1024 * 1024 });
+
+export interface StreamRequest {
+  executionId: string;
+  /** Absolute epoch-ms end of the session: past it the instance is killed (`timeout`). */
+  deadlineMs: number;
+  /** Path, query and headers of the connection, as the function sees them (no credentials). */
+  request: { path: string; query: Record<string, string>; headers: Record<string, string> };
+  /** Each message the function sends, in order. Call `session.release()` once it has been written out. */
+  onMessage(message: StreamMessage): void;
+  /** The function asked to close the connection with this code and reason. */
+  onClose(code: number, reason: string): void;
+  /** write() returned false earlier and the function has now taken enough to accept more. */
+  onWritable(): void;
+  /** Overrides STREAM_DEFAULTS (tests, benchmarks). */
+  window?: { messages: number; bytes: number };
+  maxMessageBytes?: number;
+}
+
+/**
+ * A bidirectional message session with the loaded function, which runs its handler with a stream
+ * object for as long as the session lasts. The instance is `busy` meanwhile and serves nothing else.
+ */
+export interface StreamSession {
+  /** Settles when the handler returned (`ok`, its return value as result) or threw, or the instance died. */
+  readonly outcome: Promise<InvokeOutcome>;
+  /**
+   * Queues a message for the function. False once the function's window is full: stop reading the
+   * client until onWritable. Messages queued meanwhile are kept (bounded by the caller pausing).
+   */
+  write(message: StreamMessage): boolean;
+  /** One more of the function's messages (in order) has been written out: it may send another. */
+  release(): void;
+  /** The client is gone: the function's iterator ends after what it was already sent. Idempotent. */
+  end(): void;
+  /** Payload bytes the host holds for this session: queued for the function, plus delivered and not released. */
+  readonly bufferedBytes: number;
+}
+
 /** Present on every outcome: the execution's stdout/stderr, bounded, in order, interleaved. */
 export interface CapturedLogs {
   logs: string;
@@ -137,6 +183,8 @@ export interface SandboxInstance {
   readonly exited: Promise<InstanceExit>;
   load(request: LoadRequest): Promise<LoadOutcome>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /** Starts a stream session on a ready instance; it is `busy` until the session's outcome settles. */
+  openStream(request: StreamRequest): StreamSession;
   /** A few file reads; call it when a number is needed, not on every invocation. */
   stats(): Promise<InstanceStats>;
   /** Host pids currently belonging to the instance (for audits and tests). */

@@ -15,6 +15,8 @@ import {
   type LoadOutcome,
   type LoadRequest,
   type SandboxInstance,
+  type StreamRequest,
+  type StreamSession,
 } from '../driver.ts';
 import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import { narrowLimits, type ResolvedLimits } from '../limits.ts';
@@ -29,6 +31,7 @@ import { captured, errorOutcome, newPendingCall, outcomeOnExit, type ExitStatus,
 import { describeExit, exitStatus, killGroup, sigkill } from './exit-status.ts';
 import { descendantsOf, treeUsage } from './process-tree.ts';
 import { startRssWatchdog } from './rss-watchdog.ts';
+import { ProcessStreamSession } from './stream-session.ts';
 
 export interface ProcessInstanceOptions {
   spec: InstanceSpec;
@@ -57,6 +60,7 @@ export class ProcessInstance implements SandboxInstance {
   readonly #child: ChildProcess;
   readonly #closed: Promise<unknown>;
   readonly #pending = new Map<string, PendingCall>();
+  readonly #streams = new Map<string, ProcessStreamSession>();
   #calls = 0;
   #termination: Termination | null = null;
   #exiting = false;
@@ -151,6 +155,18 @@ export class ProcessInstance implements SandboxInstance {
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
   }
 
+  openStream(request: StreamRequest): StreamSession {
+    if (this.#state !== 'ready') throw new SandboxStateError(`a stream needs a ready instance, this one is ${this.#state}`);
+    assertDeadline(request.deadlineMs);
+    const id = `s${++this.#calls}`;
+    const port = { send: (line: string) => this.#send(line), violate: (reason: string) => this.#terminate('crashed', reason, id) };
+    const session = new ProcessStreamSession(id, request, port, (open) => this.#call(id, 'stream', open, request.deadlineMs) as Promise<InvokeOutcome>);
+    this.#streams.set(id, session);
+    void session.outcome.then(() => this.#streams.delete(id));
+    this.#state = 'busy';
+    return session;
+  }
+
   async stats(): Promise<InstanceStats> {
     const { cgroup } = this.#options;
     const limits = { memoryLimitBytes: this.#limits.memoryMb * 1024 * 1024, cpuLimitCores: this.#limits.cpuQuotaPercent === null ? null : this.#limits.cpuQuotaPercent / 100 };
@@ -242,6 +258,8 @@ export class ProcessInstance implements SandboxInstance {
       this.#onReady?.resolve();
     } else if (message.type === 'log') {
       this.#pending.get(message.id)?.logs.append(message.data);
+    } else if (message.type === 'stream_data' || message.type === 'stream_ack' || message.type === 'stream_close') {
+      this.#streams.get(message.id)?.receive(message);
     } else if (message.type === 'output_exceeded') {
       this.#pending.get(message.id)?.logs.producedAtLeast(message.bytes);
       this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, message.id);
@@ -268,7 +286,7 @@ export class ProcessInstance implements SandboxInstance {
     } else if (message.type === 'result' && !message.ok) {
       call.settle(errorOutcome(call, message.error));
     }
-    if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind === 'invoke')) this.#state = 'ready';
+    if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind !== 'load')) this.#state = 'ready';
   }
 
   /** fd 1/2 bytes bypassed the bootstrap (a child process, a native write): still logs, still bounded. */
@@ -279,7 +297,8 @@ export class ProcessInstance implements SandboxInstance {
     if (!call) return;
     call.rawBytes += chunk.length;
     call.logs.append(text);
-    if (call.rawBytes > this.#limits.outputBytes) this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, call.id);
+    // A stream session may run for hours: its logs are bounded (logBytes) but never fatal.
+    if (call.kind !== 'stream' && call.rawBytes > this.#limits.outputBytes) this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, call.id);
   }
 
   #terminate(cause: ExitCause, reason: string, callId: string | null): void {

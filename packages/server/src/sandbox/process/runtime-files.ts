@@ -9,6 +9,9 @@ import { seccompProgram } from './seccomp.ts';
 const RUNTIMES_SRC = fileURLToPath(new URL('../../runtimes/', import.meta.url));
 const NODE_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'node-bootstrap.sandbox.ts');
 const PYTHON_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'bootstrap.py');
+/** Stream-session modules, imported by the bootstraps on the first session only (they sit next to them). */
+const NODE_STREAM_SRC = path.join(RUNTIMES_SRC, 'node-stream.sandbox.ts');
+const PYTHON_STREAM_SRC = path.join(RUNTIMES_SRC, 'stream.py');
 
 export interface RuntimeFiles {
   /** Host directory, bound read-only at /opt/skyscale/runtime inside. */
@@ -27,8 +30,10 @@ export interface RuntimeFiles {
 export function prepareRuntimeFiles(workDir: string): RuntimeFiles {
   const nodeSource = readFileSync(NODE_BOOTSTRAP_SRC, 'utf8');
   const pythonSource = readFileSync(PYTHON_BOOTSTRAP_SRC, 'utf8');
+  const nodeStreamSource = readFileSync(NODE_STREAM_SRC, 'utf8');
+  const pythonStreamSource = readFileSync(PYTHON_STREAM_SRC, 'utf8');
   const seccomp = seccompProgram();
-  const hash = createHash('sha256').update(process.version).update(nodeSource).update(pythonSource).update(seccomp ?? '').digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(process.version).update(nodeSource).update(pythonSource).update(nodeStreamSource).update(pythonStreamSource).update(seccomp ?? '').digest('hex').slice(0, 16);
   const dir = path.join(workDir, `runtime-${hash}`);
   const files = { dir, nodeBootstrap: 'node-bootstrap.mjs', pythonBootstrap: 'bootstrap.py', seccompFilter: seccomp ? path.join(dir, 'seccomp.bpf') : null };
   removeOldVersions(workDir, dir);
@@ -39,6 +44,8 @@ export function prepareRuntimeFiles(workDir: string): RuntimeFiles {
   mkdirSync(path.join(staging, 'etc'), { recursive: true, mode: 0o755 });
   writeFileSync(path.join(staging, files.nodeBootstrap), stripTypes(nodeSource), { mode: 0o644 });
   writeFileSync(path.join(staging, files.pythonBootstrap), pythonSource, { mode: 0o644 });
+  writeFileSync(path.join(staging, 'node-stream.mjs'), stripTypes(nodeStreamSource), { mode: 0o644 });
+  writeFileSync(path.join(staging, 'stream.py'), pythonStreamSource, { mode: 0o644 });
   const id = SANDBOX_UID;
   writeFileSync(path.join(staging, 'etc/passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${id}:${id}:sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
   writeFileSync(path.join(staging, 'etc/group'), `root:x:0:\nsandbox:x:${id}:\nnogroup:x:65534:\n`, { mode: 0o644 });
