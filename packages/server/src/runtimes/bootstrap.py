@@ -12,10 +12,12 @@ FD_IN, FD_OUT = 3, 4
 CODE_ROOT = sys.argv[1] if len(sys.argv) > 1 else "/code"
 SITE_PACKAGES = [d for d in (sys.argv[2] if len(sys.argv) > 2 else "").split(":") if d]
 BOOTSTRAP_FILE = os.path.abspath(__file__)
+RUNTIME_DIR = os.path.dirname(BOOTSTRAP_FILE)  # this file and stream_session.py: not the user's frames
 FLUSH_BYTES = 4096
 
 limits = {"logBytes": 256 * 1024, "outputBytes": 6 * 1024 * 1024}
-function = {"handler": None, "name": "", "version": ""}
+# "stream": the module's `stream` function (WebSocket stream sessions, stream_session.py), if it has one.
+function = {"handler": None, "stream": None, "name": "", "version": ""}
 current = None  # the execution in flight (this runtime serves one at a time)
 event_loop = None
 
@@ -73,8 +75,9 @@ def send(message):
 
 
 class Execution:
-    def __init__(self, execution_id):
+    def __init__(self, execution_id, stream=False):
         self.id = execution_id
+        self.stream = stream  # a stream session may run for hours: its logs are bounded, never fatal
         self.forwarded = 0
         self.produced = 0
         self.dropped = 0
@@ -94,7 +97,7 @@ class Execution:
         self.pending_bytes += size
         if "\n" in text or self.pending_bytes >= FLUSH_BYTES:
             self.flush()
-        if self.produced > limits["outputBytes"]:
+        if self.produced > limits["outputBytes"] and not self.stream:
             self.flush()
             send({"type": "output_exceeded", "id": self.id, "bytes": self.produced})
             # The spewing code may be a loop we cannot interrupt: park here, the host kills us.
@@ -169,7 +172,7 @@ def error_payload(exc):
 
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
-        if f.filename != BOOTSTRAP_FILE and not f.filename.startswith("<frozen importlib")
+        if os.path.dirname(f.filename) != RUNTIME_DIR and not f.filename.startswith("<frozen importlib")
     ]
     stack = "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames)]) if frames else ""
     stack += "".join(traceback.format_exception_only(type(exc), exc))
@@ -191,9 +194,63 @@ def resolve_handler(spec):
         raise HandlerNotFoundError(f"Cannot find module '{module_path}' ({module_name.replace('.', '/')}.py in the code directory)")
     module = importlib.import_module(module_name)
     handler = getattr(module, export, None)
+    stream = getattr(module, "stream", None)
+    function["stream"] = stream if callable(stream) else None
     if not callable(handler):
-        raise HandlerNotFoundError(f"Handler '{spec}': module '{module_name}' has no function '{export}'")
+        error = HandlerNotFoundError(f"Handler '{spec}': module '{module_name}' has no function '{export}'")
+        if function["stream"] is None:
+            raise error
+        return missing_handler(error)  # a module that only streams loads fine
     return handler
+
+
+def missing_handler(error):
+    def handler(event, context):
+        raise error
+
+    return handler
+
+
+class Channel:
+    """Host messages on fd 3, read without Python's buffering so a stream session can poll for them."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = bytearray()
+        self.eof = False
+
+    def buffered_line(self):
+        return b"\n" in self.buffer
+
+    def readline(self):
+        """The next line, blocking; b"" at end of input."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
+                return line
+            if self.eof:
+                return b""
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                self.eof = True
+            self.buffer += chunk
+
+
+channel = Channel(FD_IN)
+stream_sessions = None
+
+
+def handle_stream_open(message):
+    """Stream sessions live in stream_session.py, next to this file, compiled on the first one only."""
+    global stream_sessions
+    if stream_sessions is None:
+        path = os.path.join(RUNTIME_DIR, "stream_session.py")
+        stream_sessions = {"__name__": "_skyscale_stream_session", "__file__": path}
+        with open(path, encoding="utf-8") as source:
+            exec(compile(source.read(), path, "exec"), stream_sessions)  # importlib.util would cost more
+    stream_sessions["run"](message, sys.modules[__name__])
 
 
 def forward_host_api(socket_path):
@@ -318,15 +375,16 @@ def main():
 
     builtins.exit = builtins.quit = sys.exit
     send({"type": "ready", "runtime": "python", "version": sys.version.split()[0]})
-    with os.fdopen(FD_IN, "rb") as channel:
-        for line in channel:
-            if not line.strip():
-                continue
-            message = json_loads(line.decode("utf-8"))
-            if message.get("type") == "load":
-                handle_load(message)
-            elif message.get("type") == "invoke":
-                handle_invoke(message)
+    for line in iter(channel.readline, b""):
+        if not line.strip():
+            continue
+        message = json_loads(line.decode("utf-8"))
+        if message.get("type") == "load":
+            handle_load(message)
+        elif message.get("type") == "invoke":
+            handle_invoke(message)
+        elif message.get("type") == "stream_open":
+            handle_stream_open(message)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ const writeToFd = writeSync;
 const executions = new AsyncLocalStorage<Execution>();
 const inflight = new Map<string, Execution>();
 let limits = { logBytes: 256 * 1024, outputBytes: 6 * 1024 * 1024 };
-let fn: { handler: Handler; name: string; version: string } | null = null;
+/** `stream` is the module's `stream` export (WebSocket stream sessions), null when it has none. */
+let fn: { handler: Handler; stream: Handler | null; name: string; version: string } | null = null;
 
 function send(line: string): void {
   const bytes = Buffer.from(line);
@@ -199,6 +200,23 @@ function pickHandler(mod: Record<string, unknown>, exportName: string, spec: str
   throw namedError('HandlerNotFoundError', `Handler '${spec}': no function '${exportName}' or default export (module exports ${exported})`);
 }
 
+/** A module that only streams loads fine; invoking it then fails with the missing-handler error. */
+function pickHandlerOr(mod: Record<string, unknown>, spec: string): Handler {
+  try {
+    return pickHandler(mod, spec.slice(spec.lastIndexOf('.') + 1), spec);
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
+}
+
+function pickStream(mod: Record<string, unknown>): Handler | null {
+  const fallback = mod.default as Record<string, unknown> | undefined;
+  const found = [mod.stream, typeof fallback === 'object' || typeof fallback === 'function' ? fallback?.stream : undefined].find((c) => typeof c === 'function');
+  return (found as Handler | undefined) ?? null;
+}
+
 let hostApiSocket = '';
 let hostApiForwarder: Promise<string> | null = null;
 
@@ -241,8 +259,9 @@ async function load(message: { id: string; handler: string; env?: Record<string,
     if (dot <= 0 || dot === message.handler.length - 1) throw namedError('HandlerNotFoundError', `Handler '${message.handler}' must look like 'file.export'`);
     const file = resolveModuleFile(message.handler.slice(0, dot));
     const mod = await executions.run(execution, () => Promise.race([importModule(file), execution.failed]));
-    const handler = pickHandler(mod, message.handler.slice(dot + 1), message.handler);
-    fn = { handler, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+    const stream = pickStream(mod);
+    const handler = stream === null ? pickHandler(mod, message.handler.slice(dot + 1), message.handler) : pickHandlerOr(mod, message.handler);
+    fn = { handler, stream, name: message.functionName ?? '', version: message.functionVersion ?? '' };
     finish(execution);
     sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
   } catch (err) {
@@ -307,7 +326,7 @@ let streams: Promise<StreamModule> | null = null;
 /** The stream code is imported on the first session only, so it costs nothing to a cold start. */
 function streamModule(): Promise<StreamModule> {
   streams ??= import(new URL('./node-stream.mjs', import.meta.url).href).then((m: { createStreams: (host: unknown, handler: () => unknown) => StreamModule }) =>
-    m.createStreams({ send, run: runStream }, () => fn?.handler ?? null));
+    m.createStreams({ send, run: runStream }, () => fn?.stream ?? null));
   return streams;
 }
 

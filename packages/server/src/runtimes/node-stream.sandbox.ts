@@ -2,10 +2,11 @@
  * Stream sessions of the Node runtime (docs/streams.md). Runs INSIDE the sandbox, imported by
  * node-bootstrap.sandbox.ts on the first stream_open only; node: builtins only, never host code.
  *
- * The function's handler is called as handler(stream, context): `for await (const m of stream)` yields
- * each client message (a string for a text frame, a Buffer for a binary one) and ends when the client
- * goes away; `await stream.send(x)` sends one (string → text frame, bytes → binary frame) and waits
- * while the flow-control window is full; `stream.close(code, reason)` closes the connection.
+ * The module's `stream` export is called as stream(messages, send, context): `for await (const m of
+ * messages)` yields each client message (a string for a text frame, a Buffer for a binary one) and ends
+ * when the client goes away; `await send(x)` sends one (string → text frame, bytes → binary frame) and
+ * waits while the flow-control window is full; `context.close(code, reason)` closes the connection.
+ * `messages.send` and `messages.close` are the same functions.
  */
 
 export interface StreamHost {
@@ -99,7 +100,7 @@ class Stream implements AsyncIterable<Message> {
   }
 
   /** Resolves true once the message is within the window (sent), false if the stream is closed. */
-  send(data: unknown): Promise<boolean> {
+  readonly send = (data: unknown): Promise<boolean> => {
     const { payload, binary } = toPayload(data);
     if (this.closed) return Promise.resolve(false);
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
@@ -112,10 +113,10 @@ class Stream implements AsyncIterable<Message> {
       return Promise.resolve(true);
     }
     return new Promise((resolve) => this.#senders.push({ line, size, resolve }));
-  }
+  };
 
   /** Closes the client connection (after what was sent) with a code (1000 or 3000-4999) and a reason. */
-  close(code = 1000, reason = ''): void {
+  readonly close = (code = 1000, reason = ''): void => {
     if (this.closed) return;
     const valid = code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999);
     if (!valid) throw new RangeError(`close code must be 1000 or 3000-4999, got ${code}`);
@@ -123,7 +124,7 @@ class Stream implements AsyncIterable<Message> {
     this.#closed = true;
     this.#host.send(`${JSON.stringify({ type: 'stream_close', id: this.id, code, reason: Buffer.from(String(reason)).subarray(0, 123).toString('utf8').replace(/\uFFFD$/, '') })}\n`);
     this.#stop();
-  }
+  };
 
   /** From the host: */
   receive(message: { type: string; data?: unknown; binary?: unknown; messages?: unknown }): void {
@@ -190,7 +191,17 @@ class Stream implements AsyncIterable<Message> {
   }
 }
 
-export function createStreams(host: StreamHost, handler: () => ((stream: Stream, context: unknown) => unknown) | null) {
+type StreamHandler = (messages: Stream, send: Stream['send'], context: Record<string, unknown>) => unknown;
+
+function notFound(): Error {
+  const err = new Error("The function's module has no `stream` export: export stream(messages, send, context) to serve WebSocket streams");
+  err.name = 'StreamHandlerNotFoundError';
+  err.stack = `${err.name}: ${err.message}`;
+  return err;
+}
+
+/** `handler()` is the loaded module's `stream` export, null when it has none. */
+export function createStreams(host: StreamHost, handler: () => StreamHandler | null) {
   const sessions = new Map<string, Stream>();
 
   async function open(message: OpenMessage): Promise<void> {
@@ -199,8 +210,8 @@ export function createStreams(host: StreamHost, handler: () => ((stream: Stream,
     try {
       await host.run(stream.id, async (context) => {
         const fn = handler();
-        if (fn === null) throw Object.assign(new Error('No function is loaded in this instance'), { name: 'NotLoadedError' });
-        const value = await fn(stream, context);
+        if (fn === null) throw notFound();
+        const value = await fn(stream, stream.send, Object.assign(context, { close: stream.close }));
         await stream.drained();
         return value;
       }, { executionId: message.context?.executionId, deadline: message.context?.deadline, mode: 'stream', request: message.context?.request ?? null });
@@ -213,7 +224,7 @@ export function createStreams(host: StreamHost, handler: () => ((stream: Stream,
   return {
     dispatch(message: { type?: string; id: string }): void {
       if (message.type === 'stream_open') void open(message as OpenMessage);
-      else sessions.get(message.id)?.receive(message);
+      else sessions.get(message.id)?.receive(message as { type: string });
     },
   };
 }

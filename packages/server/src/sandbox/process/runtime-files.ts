@@ -11,7 +11,7 @@ const NODE_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'node-bootstrap.sandbox.ts');
 const PYTHON_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'bootstrap.py');
 /** Stream-session modules, imported by the bootstraps on the first session only (they sit next to them). */
 const NODE_STREAM_SRC = path.join(RUNTIMES_SRC, 'node-stream.sandbox.ts');
-const PYTHON_STREAM_SRC = path.join(RUNTIMES_SRC, 'stream.py');
+const PYTHON_STREAM_SRC = path.join(RUNTIMES_SRC, 'stream_session.py');
 
 export interface RuntimeFiles {
   /** Host directory, bound read-only at /opt/skyscale/runtime inside. */
@@ -45,7 +45,7 @@ export function prepareRuntimeFiles(workDir: string): RuntimeFiles {
   writeFileSync(path.join(staging, files.nodeBootstrap), stripTypes(nodeSource), { mode: 0o644 });
   writeFileSync(path.join(staging, files.pythonBootstrap), pythonSource, { mode: 0o644 });
   writeFileSync(path.join(staging, 'node-stream.mjs'), stripTypes(nodeStreamSource), { mode: 0o644 });
-  writeFileSync(path.join(staging, 'stream.py'), pythonStreamSource, { mode: 0o644 });
+  writeFileSync(path.join(staging, 'stream_session.py'), pythonStreamSource, { mode: 0o644 });
   const id = SANDBOX_UID;
   writeFileSync(path.join(staging, 'etc/passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${id}:${id}:sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
   writeFileSync(path.join(staging, 'etc/group'), `root:x:0:\nsandbox:x:${id}:\nnogroup:x:65534:\n`, { mode: 0o644 });
