@@ -37,6 +37,15 @@ export interface FunctionSettings {
   maxAttempts?: number;
   /** Names of your secrets to inject as upper-cased environment variables. */
   secrets?: string[];
+  /** Pool policy of WebSocket stream instances; fields left out keep their value. */
+  stream?: Partial<StreamPolicy>;
+}
+
+export interface StreamPolicy {
+  /** Idle stream instances kept ready while the function is streamed to (default 0). */
+  minFree: number;
+  /** A stream instance idle this long is stopped (default 900000 = 15 min). */
+  idleTimeoutMs: number;
 }
 
 export type FileContent = string | { content: string; encoding: 'utf8' | 'base64' };
@@ -59,6 +68,7 @@ export interface FunctionInfo {
   maxInstances: number;
   maxAttempts: number;
   secrets: string[];
+  stream: StreamPolicy;
   version: number;
   codeHash: string;
   codeSource: 'inline' | 'files' | 'bundle';
@@ -76,7 +86,7 @@ export interface Execution {
   functionId: string;
   functionName: string;
   version: number;
-  mode: 'sync' | 'async';
+  mode: 'sync' | 'async' | 'stream';
   status: ExecutionStatus;
   input: unknown;
   result: unknown;

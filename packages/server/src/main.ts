@@ -24,6 +24,9 @@ import { AppError } from './core/errors.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
 import { meteredInvoker } from './metrics/metered-invoker.ts';
 import type { Principal } from './core/types.ts';
+import { StreamPools } from './streams/stream-pool.ts';
+import { StreamService } from './streams/stream-service.ts';
+import { StreamEndpoint, attachStreams } from './streams/endpoint.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
@@ -56,15 +59,20 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
     const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
+    // Stream instances are the scheduler's too (stem cells, MAX_INSTANCES) but each serves one connection.
+    let streamPools: StreamPools | undefined;
     const scheduler = new Scheduler({
       driver,
       stems,
       log: logger,
+      dedicatedInstances: () => streamPools?.size ?? 0,
       hostApi: (target, granted) => sandboxObjectApi(objects, { ownerId: target.ownerId, functionId: target.functionId, granted }),
       options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances, load: config.load },
     });
+    const pools = new StreamPools({ source: scheduler, log: logger });
+    streamPools = pools;
     const metrics = new PrometheusMetrics({
-      instances: () => scheduler.instances().managed.map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),
+      instances: () => [...scheduler.instances().managed, ...pools.instances()].map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),
       stemCells: () => scheduler.instances().stems.map((s) => ({ runtime: s.runtime, state: s.state })),
       waiting: () => scheduler.waiting(),
       asyncQueued: () => store.executions.countQueued(),
@@ -73,6 +81,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     });
     functions.onDeleted = (id) => {
       scheduler.retireFunction(id);
+      pools.retireFunction(id);
       void objects.removeFunction(id).catch((err: unknown) => logger.warn({ err, functionId: id }, 'removing object files failed'));
     };
     const writer = new SyncRecordWriter(store.executions, logger);
@@ -114,10 +123,28 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
-    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    const streams = new StreamService({ functions, executions, pools, writer, metrics, log: logger, limits: config.stream });
+    // Streams are answered on the server of the control plane until the gateway (data plane) serves them.
+    const streamEndpoint = new StreamEndpoint({
+      service: streams,
+      log: logger,
+      resolve: async (name, key) => {
+        if (key === undefined) return undefined;
+        const owner = await auth.authenticate(key);
+        const fn = await functions.getByName(owner, name).catch((err: unknown) => {
+          if (err instanceof AppError && err.status === 404) return undefined;
+          throw err;
+        });
+        return fn && { ownerId: fn.ownerId, functionId: fn.id };
+      },
+    });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, streams, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    attachStreams(api.server, streamEndpoint.handleUpgrade);
     return {
       api,
       close: async () => {
+        await streamEndpoint.close();
+        await pools.close();
         await api.close();
         await worker.stop();
         await scheduler.close();

@@ -68,7 +68,13 @@ const metadataFields = {
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most instances of one version at once (default 10)' })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts of an async invocation before dead-lettering (default 3)' })),
   secrets: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 100, description: 'Names of your secrets to inject as upper-cased environment variables' })),
+  stream: Type.Optional(Type.Object({
+    minFree: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Idle stream instances kept ready while the function is streamed to (default 0)' })),
+    idleTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 604_800_000, description: 'A stream instance idle this long is stopped (default 900000 = 15 min)' })),
+  }, { additionalProperties: false, description: 'Pool policy of WebSocket stream instances (docs/streams.md); fields left out keep their value' })),
 };
+
+const StreamPolicySchema = Type.Object({ minFree: Type.Integer(), idleTimeoutMs: Type.Integer() });
 
 /** Metadata of a deploy; also the `metadata` field of a multipart bundle upload. */
 export const FunctionMetadata = Type.Object(metadataFields, { additionalProperties: false });
@@ -97,6 +103,7 @@ export const FunctionResponse = Type.Object({
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
+  stream: StreamPolicySchema,
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -116,6 +123,7 @@ export const FunctionVersionResponse = Type.Object({
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
+  stream: StreamPolicySchema,
   codeHash: Type.String(),
   codeSource: Type.String(),
   codeSize: Type.Integer(),
@@ -131,7 +139,7 @@ export const ExecutionResponse = Type.Object({
   functionId: Type.String(),
   functionName: Type.String(),
   version: Type.Integer(),
-  mode: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
+  mode: Type.Union([Type.Literal('sync'), Type.Literal('async'), Type.Literal('stream')]),
   status: ExecutionStatusSchema,
   input: Type.Unknown(),
   result: Type.Unknown(),

@@ -38,6 +38,8 @@ export interface Config {
   /** Who may read GET /metrics: admins or METRICS_TOKEN (`token`), also any loopback client, or anyone. */
   readonly metricsAccess: 'token' | 'loopback' | 'open';
   readonly metricsToken: string | undefined;
+  /** WebSocket stream sessions (docs/streams.md). */
+  readonly stream: { readonly maxDurationMs: number; readonly endGraceMs: number; readonly maxMessageBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -147,6 +149,11 @@ export function loadConfig(env: Env = process.env): Config {
     load: loadSettings(env),
     metricsAccess: oneOf(env, 'METRICS_ACCESS', 'token', ['token', 'loopback', 'open'] as const),
     metricsToken: metricsToken(env),
+    stream: Object.freeze({
+      maxDurationMs: integer(env, 'STREAM_MAX_SECONDS', 24 * 3600, 1, 30 * 24 * 3600) * 1000,
+      endGraceMs: integer(env, 'STREAM_END_GRACE_MS', 5000, 0, 600_000),
+      maxMessageBytes: integer(env, 'STREAM_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 4 * 1024 * 1024),
+    }),
   };
   return Object.freeze(config);
 }

@@ -21,6 +21,14 @@ export type Runtime = (typeof RUNTIMES)[number];
 
 export type CodeSource = 'inline' | 'files' | 'bundle';
 
+/** How a function's WebSocket stream instances are pooled (docs/streams.md). */
+export interface StreamPolicy {
+  /** Idle instances kept ready while the function is being streamed to; fewer starts more. */
+  minFree: number;
+  /** An instance idle this long is stopped (beyond minFree, or once no session is open). */
+  idleTimeoutMs: number;
+}
+
 export interface FunctionConfig {
   runtime: Runtime;
   handler: string;
@@ -35,6 +43,7 @@ export interface FunctionConfig {
   maxAttempts: number;
   /** Names of the owner's secrets injected as environment variables (upper-cased). */
   secrets: string[];
+  stream: StreamPolicy;
 }
 
 export interface FunctionVersion extends FunctionConfig {
@@ -83,7 +92,7 @@ export interface Execution {
   functionId: string;
   functionName: string;
   version: number;
-  mode: 'sync' | 'async';
+  mode: 'sync' | 'async' | 'stream';
   status: ExecutionStatus;
   input: unknown;
   result: unknown;

@@ -59,16 +59,22 @@ export class ExecutionService {
    * system_error when they cannot be provided) and hands it to the invoker.
    */
   async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode'>): Promise<InvocationResult> {
+    const target = await this.target(fn, requestedSecrets(event));
+    if ('failure' in target) return target.failure;
+    return this.#invoker.invoke(target, event, { ...context, objectRefs: objectRefs(event) });
+  }
+
+  /** What the engine needs to run this version, its secrets resolved (failing closed as an invocation result). */
+  async target(fn: FunctionRecord, extraSecrets: string[] = []): Promise<InvocationTarget | { failure: InvocationResult }> {
     let secrets: { env: Record<string, string>; digest: string };
     try {
-      const names = [...new Set([...fn.secrets, ...requestedSecrets(event)])];
-      secrets = await this.#secrets.envFor(fn.ownerId, names);
+      secrets = await this.#secrets.envFor(fn.ownerId, [...new Set([...fn.secrets, ...extraSecrets])]);
     } catch (err) {
-      if (err instanceof AppError) return { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+      if (err instanceof AppError) return { failure: { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
       if (!(err instanceof SecretsUnavailableError)) throw err;
-      return { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+      return { failure: { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
     }
-    return this.#invoker.invoke(this.#target(fn, secrets), event, { ...context, objectRefs: objectRefs(event) });
+    return this.#target(fn, secrets);
   }
 
   #target(fn: FunctionRecord, secrets: { env: Record<string, string>; digest: string }): InvocationTarget {

@@ -1,6 +1,6 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
-import type { FunctionRecord, FunctionVersion, Principal, Runtime, CodeSource } from '../core/types.ts';
+import type { FunctionRecord, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
 import type { FunctionRepository } from '../store/functions.ts';
 import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
@@ -9,7 +9,7 @@ import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -30,6 +30,7 @@ export interface FunctionFields {
   maxInstances?: number;
   maxAttempts?: number;
   secrets?: string[];
+  stream?: Partial<StreamPolicy>;
 }
 
 export interface BundleLimits {
@@ -69,6 +70,7 @@ export class FunctionService {
       maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
       maxAttempts: fields.maxAttempts ?? LIMITS.maxAttempts.default,
       secrets: checkSecretNames(fields.secrets ?? []),
+      stream: streamPolicy(fields.stream),
     };
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     const stored = await this.#storeCode(runtime, config.handler, code);
@@ -95,6 +97,7 @@ export class FunctionService {
       maxInstances: fields.maxInstances ?? current.maxInstances,
       maxAttempts: fields.maxAttempts ?? current.maxAttempts,
       secrets: fields.secrets === undefined ? current.secrets : checkSecretNames(fields.secrets),
+      stream: streamPolicy(fields.stream, current.stream),
     };
     let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
     if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);

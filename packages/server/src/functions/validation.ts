@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.ts';
-import { RUNTIMES, type Runtime } from '../core/types.ts';
+import { RUNTIMES, type Runtime, type StreamPolicy } from '../core/types.ts';
 
 const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,127}$/u;
 
@@ -83,4 +83,16 @@ export const LIMITS = {
   concurrency: { min: 1, max: 1000, default: 1 },
   maxInstances: { min: 1, max: 1000, default: 10 },
   maxAttempts: { min: 1, max: 100, default: 3 },
+  streamMinFree: { min: 0, max: 100, default: 0 },
+  streamIdleTimeoutMs: { min: 1000, max: 7 * 24 * 3_600_000, default: 15 * 60_000 },
 } as const;
+
+/** A stream policy from a deploy: fields left out keep `current`'s value (the defaults for a new function). */
+export function streamPolicy(given: Partial<StreamPolicy> | undefined, current?: StreamPolicy): StreamPolicy {
+  const policy = { minFree: given?.minFree ?? current?.minFree ?? LIMITS.streamMinFree.default, idleTimeoutMs: given?.idleTimeoutMs ?? current?.idleTimeoutMs ?? LIMITS.streamIdleTimeoutMs.default };
+  for (const [field, limit] of [['minFree', LIMITS.streamMinFree], ['idleTimeoutMs', LIMITS.streamIdleTimeoutMs]] as const) {
+    const value = policy[field];
+    if (!Number.isInteger(value) || value < limit.min || value > limit.max) throw new AppError('VALIDATION_FAILED', `stream.${field} must be a whole number from ${limit.min} to ${limit.max}`);
+  }
+  return policy;
+}

@@ -30,7 +30,7 @@ interface VersionPool {
 /** Builds the host API an instance of `target` may call; `granted` lists what its in-flight invocations were given. */
 export type HostApiFactory = (target: InvocationTarget, granted: () => Iterable<string>) => RequestListener;
 
-type Started = { instance: ManagedInstance } | { failure: InvocationResult };
+export type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: InvocationResult };
 
 const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python']);
@@ -51,9 +51,12 @@ export class Scheduler implements Invoker {
   readonly #hostApi: HostApiFactory | undefined;
   readonly #load: LoadSettings;
   readonly sampler: LoadSampler;
+  /** Instances this scheduler started for others (stream sessions): they count against maxTotalInstances. */
+  readonly #dedicated: () => number;
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory }) {
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory; dedicatedInstances?: () => number }) {
     this.#driver = deps.driver;
+    this.#dedicated = deps.dedicatedInstances ?? (() => 0);
     this.#hostApi = deps.hostApi;
     this.#stems = deps.stems;
     this.#log = deps.log;
@@ -192,6 +195,19 @@ export class Scheduler implements Invoker {
     return { instance };
   }
 
+  /**
+   * Starts and loads an instance of `target` that no pool of this scheduler knows: the caller owns it
+   * exclusively (a stream session) and kills it when done. Counted through `dedicatedInstances`.
+   */
+  startDedicated(target: InvocationTarget, deadline: number): Promise<Started> {
+    return this.#start(target, `dedicated:${target.functionId}`, deadline);
+  }
+
+  /** Whether one more instance fits under maxTotalInstances. */
+  hasRoom(): boolean {
+    return this.#total() < this.#options.maxTotalInstances;
+  }
+
   #release(instance: ManagedInstance): void {
     instance.inFlight--;
     instance.lastUsedAt = Date.now();
@@ -209,7 +225,7 @@ export class Scheduler implements Invoker {
   }
 
   #total(): number {
-    let n = 0;
+    let n = this.#dedicated();
     for (const pool of this.#pools.values()) n += pool.instances.length + pool.starting;
     return n;
   }

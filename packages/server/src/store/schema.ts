@@ -46,6 +46,8 @@ export interface FunctionVersionsTable {
   max_attempts: number;
   /** JSON array of the secret names the function declares. */
   secrets: string;
+  stream_min_free: number;
+  stream_idle_timeout_ms: number;
   created_at: string;
 }
 
@@ -82,7 +84,7 @@ export interface ExecutionsTable {
   function_name: string;
   version: number;
   timeout_ms: number;
-  mode: 'sync' | 'async';
+  mode: 'sync' | 'async' | 'stream';
   status: string;
   input: string;
   result: string | null;
