@@ -1,19 +1,28 @@
+import { SkyscaleError } from './errors.ts';
 import { Transport, type TransportOptions } from './http.ts';
 import type {
   ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, User,
+  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, StreamStatus, User,
 } from './types.ts';
+import { openStreamSocket, type StreamConnection, type StreamOptions, type WebSocketConstructor } from './stream.ts';
 
-export type ClientOptions = TransportOptions;
+export interface ClientOptions extends TransportOptions {
+  /** Where stream functions are served (ws:// or http://); default: `endpoint`. */
+  streamEndpoint?: string;
+  /** WebSocket implementation for openStream(); default: the global WebSocket (Node ≥ 22). */
+  WebSocket?: WebSocketConstructor;
+}
 
 const enc = encodeURIComponent;
 
 /** Typed access to the Skyscale API. Credentials: an API key (`sk_…`) or a session token from login(). */
 export class SkyscaleClient {
   readonly #http: Transport;
+  readonly #options: ClientOptions;
 
   constructor(options: ClientOptions) {
     this.#http = new Transport(options);
+    this.#options = options;
   }
 
   get endpoint(): string {
@@ -86,6 +95,25 @@ export class SkyscaleClient {
     const headers: Record<string, string> = { 'x-invocation-type': 'async' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     return this.#http.request('POST', `${functionPath(fn)}/invoke`, { body: event ?? null, headers });
+  }
+  /**
+   * Opens a WebSocket session with a stream function: the function's `stream(messages, send, context)`
+   * runs on an instance of its own until either side closes (docs/streams.md). Sends the API key if the
+   * client has one (a session token is not accepted there); without one only public functions answer.
+   */
+  openStream(name: string, options: StreamOptions = {}): Promise<StreamConnection> {
+    const base = (this.#options.streamEndpoint ?? this.endpoint).replace(/^http/, 'ws').replace(/\/+$/, '');
+    const sub = options.path === undefined || options.path === '/' ? '' : `/${options.path.replace(/^\/+/, '')}`;
+    const query = options.query === undefined ? '' : `?${new URLSearchParams(options.query)}`;
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.#options.apiKey !== undefined) headers['x-api-key'] = this.#options.apiKey;
+    const Impl = this.#options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined);
+    if (Impl === undefined) throw new SkyscaleError(0, 'UNSUPPORTED', 'No WebSocket implementation: pass options.WebSocket (e.g. the ws package)');
+    return openStreamSocket(Impl, `${base}/ws/${enc(name)}${sub}${query}`, headers);
+  }
+  /** The stream instances (busy / idle per version) and open sessions of a function. */
+  streamStatus(functionId: string): Promise<StreamStatus> {
+    return this.#http.request('GET', `/api/functions/${enc(functionId)}/streams`);
   }
   getExecution(id: string): Promise<Execution> {
     return this.#http.request('GET', `/api/executions/${enc(id)}`);

@@ -190,3 +190,23 @@ export interface LoadReport {
   instances: InstanceLoad[];
   workers: WorkerLoad[] | null;
 }
+
+/** GET /api/functions/{id}/streams: stream instances and open sessions (docs/streams.md). */
+export interface StreamStatus {
+  pools: Array<{
+    version: number;
+    policy: StreamPolicy;
+    starting: number;
+    instances: Array<{ id: string; state: 'busy' | 'idle'; since: string; sessions: number }>;
+  }>;
+  sessions: Array<{
+    executionId: string;
+    functionId: string;
+    instanceId: string;
+    startedAt: string;
+    messagesIn: number;
+    messagesOut: number;
+    bufferedBytes: number;
+    clientBufferedBytes: number;
+  }>;
+}

@@ -56,6 +56,8 @@ export function functionCommands(): Command {
     .option('--max-attempts <n>', 'attempts for async invocations', int)
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [] as string[])
     .option('-s, --secret <name>', 'a secret to inject as an upper-cased env var (repeatable)', collect, [] as string[])
+    .option('--stream-min-free <n>', 'idle stream instances kept ready while the function is streamed to', int)
+    .option('--stream-idle-timeout <ms>', 'stop a stream instance idle this long', int)
     .action(async (target, opts, cmd) => {
       const { client, out } = contextOf(cmd);
       const settings: FunctionSettings = {
@@ -68,6 +70,7 @@ export function functionCommands(): Command {
         maxAttempts: opts.maxAttempts,
         env: parseEnv(opts.env),
         secrets: opts.secret.length > 0 ? opts.secret : undefined,
+        stream: opts.streamMinFree === undefined && opts.streamIdleTimeout === undefined ? undefined : { minFree: opts.streamMinFree, idleTimeoutMs: opts.streamIdleTimeout },
       };
       const existing = await client.getFunctionByName(opts.name).catch((err: unknown) => {
         if (err instanceof SkyscaleError && err.status === 404) return undefined;
