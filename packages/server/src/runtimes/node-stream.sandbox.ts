@@ -69,6 +69,8 @@ class Stream implements AsyncIterable<Message> {
   readonly #senders: Array<{ line: string; size: number; resolve: (sent: boolean) => void }> = [];
   readonly #inFlight = new InFlight();
   #drained: Array<() => void> = [];
+  #outgoing: string[] = [];
+  #batching = false;
   #consumed = 0;
   #consumedBytes = 0;
   #ended = false;
@@ -121,6 +123,7 @@ class Stream implements AsyncIterable<Message> {
     const valid = code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999);
     if (!valid) throw new RangeError(`close code must be 1000 or 3000-4999, got ${code}`);
     this.#flushSenders();
+    this.flush();
     this.#closed = true;
     this.#host.send(`${JSON.stringify({ type: 'stream_close', id: this.id, code, reason: Buffer.from(String(reason)).subarray(0, 123).toString('utf8').replace(/\uFFFD$/, '') })}\n`);
     this.#stop();
@@ -169,9 +172,30 @@ class Stream implements AsyncIterable<Message> {
     return this.#inFlight.count < this.#windowMessages && this.#inFlight.bytes < this.#windowBytes;
   }
 
+  /**
+   * The first message of an event-loop turn is written at once (latency); the rest of the turn's leave
+   * together at its end (a write per message costs a third of the throughput).
+   */
   #write(line: string, size: number): void {
     this.#inFlight.push(size);
+    if (this.#batching) {
+      this.#outgoing.push(line);
+      return;
+    }
     this.#host.send(line);
+    this.#batching = true;
+    setImmediate(() => {
+      this.#batching = false;
+      this.flush();
+    });
+  }
+
+  /** Writes what send() queued; before a close, and before the session's result, so the order holds. */
+  flush(): void {
+    if (this.#outgoing.length === 0) return;
+    const lines = this.#outgoing.join('');
+    this.#outgoing = [];
+    this.#host.send(lines);
   }
 
   #flushSenders(): void {
@@ -211,9 +235,13 @@ export function createStreams(host: StreamHost, handler: () => StreamHandler | n
       await host.run(stream.id, async (context) => {
         const fn = handler();
         if (fn === null) throw notFound();
-        const value = await fn(stream, stream.send, Object.assign(context, { close: stream.close }));
-        await stream.drained();
-        return value;
+        try {
+          const value = await fn(stream, stream.send, Object.assign(context, { close: stream.close }));
+          await stream.drained();
+          return value;
+        } finally {
+          stream.flush();
+        }
       }, { executionId: message.context?.executionId, deadline: message.context?.deadline, mode: 'stream', request: message.context?.request ?? null });
     } finally {
       stream.finish();
