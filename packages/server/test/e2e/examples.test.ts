@@ -23,6 +23,31 @@ describe('the examples deploy and run', { skip: sandboxSkipReason() }, () => {
     ['hello-typescript', 'node', { name: 'Ada', mood: 'grumpy' }, undefined, (r: { message: string }) => r.message === "Oh, it's you, Ada."],
     ['hello-python', 'python', { name: 'Ada' }, { GREETING: 'hi' }, (r: { message: string; greeting_env: string }) => r.message === 'Hello Ada' && r.greeting_env === 'hi'],
   ];
+  test('stream-node and stream-python: a WebSocket conversation each', async () => {
+    const { key } = await client.createApiKey('streams');
+    const streams = new SkyscaleClient({ endpoint: `http://127.0.0.1:${p.port}`, apiKey: key });
+    await client.deployBundle({ name: 'words', runtime: 'node' }, await packDirectory(path.join(examples, 'stream-node')));
+    const words = await streams.openStream('words', { query: { user: 'ada' } });
+    assert.match(String(await words.next()), /^hello ada/);
+    words.send('the cat and the dog');
+    assert.equal(await words.next(), '4 distinct words so far');
+    words.send('stats');
+    assert.deepEqual(JSON.parse(String(await words.next())), { the: 2, cat: 1, and: 1, dog: 1 });
+    words.send('bye');
+    assert.deepEqual(await words.closed, { code: 4000, reason: 'bye' });
+
+    await client.deployBundle({ name: 'averages', runtime: 'python' }, await packDirectory(path.join(examples, 'stream-python')));
+    const averages = await streams.openStream('averages');
+    averages.send('3');
+    assert.equal(await averages.next(), 'average of 1: 3');
+    averages.send('x');
+    assert.equal(await averages.next(), "not a number: 'x'");
+    averages.send('5');
+    assert.equal(await averages.next(), 'average of 2: 4');
+    averages.close();
+    assert.equal((await averages.closed).code, 1000);
+  });
+
   for (const [dir, runtime, event, env, check] of cases) {
     test(dir, async () => {
       const fn = await client.deployBundle({ name: dir, runtime, env }, await packDirectory(path.join(examples, dir)));

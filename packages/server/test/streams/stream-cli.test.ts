@@ -110,8 +110,15 @@ describe('streams through the CLI and the SDK (real server process)', { skip }, 
     for await (const m of stream) lines.push(String(m));
     assert.deepEqual(lines, ['welcome anonymous at /', '1: X']);
     assert.deepEqual(await stream.closed, { code: 4000, reason: 'bye' });
-    const e = await client.getExecution(stream.executionId!);
-    assert.equal(e.status, 'succeeded');
+    // The record is written in a batch shortly after the session ended.
+    let e;
+    for (let i = 0; i < 50 && e === undefined; i++) {
+      e = await client.getExecution(stream.executionId!).catch((err: unknown) => {
+        if (err instanceof SkyscaleError && err.status === 404) return new Promise<undefined>((r) => setTimeout(r, 100));
+        throw err;
+      });
+    }
+    assert.equal(e?.status, 'succeeded');
     await assert.rejects(viaWs.openStream('no-such'), (err: unknown) => err instanceof SkyscaleError && err.status === 404 && err.code === 'NOT_FOUND');
     const global = new SkyscaleClient({ endpoint: server.url });
     await assert.rejects(global.openStream('chat'), (err: unknown) => err instanceof SkyscaleError && err.code === 'STREAM_REFUSED');
