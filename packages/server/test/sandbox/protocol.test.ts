@@ -23,3 +23,15 @@ test('sandbox messages are validated; anything malformed is a protocol violation
     assert.equal(parseSandboxMessage(bad), null, bad);
   }
 });
+
+test('stream messages from the runtime: data, acknowledgements, closes; malformed ones are violations', () => {
+  assert.deepEqual(parseSandboxMessage('{"type":"stream_data","id":"s1","data":"hi"}'), { type: 'stream_data', id: 's1', data: 'hi', binary: false });
+  assert.deepEqual(parseSandboxMessage('{"type":"stream_data","id":"s1","data":"AAE=","binary":true}'), { type: 'stream_data', id: 's1', data: 'AAE=', binary: true });
+  assert.deepEqual(parseSandboxMessage('{"type":"stream_ack","id":"s1","messages":16}'), { type: 'stream_ack', id: 's1', messages: 16 });
+  assert.deepEqual(parseSandboxMessage('{"type":"stream_close","id":"s1","code":4000,"reason":"bye"}'), { type: 'stream_close', id: 's1', code: 4000, reason: 'bye' });
+  // A code the runtime may not use (1011 is the platform's, 2000 is not a code) becomes a normal closure.
+  assert.deepEqual(parseSandboxMessage('{"type":"stream_close","id":"s1","code":1011}'), { type: 'stream_close', id: 's1', code: 1000, reason: '' });
+  for (const bad of ['{"type":"stream_data","id":"s1"}', '{"type":"stream_data","id":"s1","data":5}', '{"type":"stream_ack","id":"s1","messages":0}', '{"type":"stream_ack","id":"s1","messages":1.5}', '{"type":"stream_close"}']) {
+    assert.equal(parseSandboxMessage(bad), null, bad);
+  }
+});

@@ -348,3 +348,31 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.deepEqual(again.json().stream, { minFree: 1, idleTimeoutMs: 5000 });
   });
 });
+
+describe('stream sessions when the platform stops', { skip }, () => {
+  test('open sessions are closed with 1001 and the platform stops within the grace period', async () => {
+    const p = await testPlatform({ WARM_POOL_SIZE: '0', STREAM_END_GRACE_MS: '500' }, { listen: true });
+    let closed = false;
+    try {
+      const alice = (await p.user('alice')).auth;
+      const key = (await p.api.inject({ method: 'POST', url: '/api/auth/api-key', headers: alice, payload: {} })).json().key;
+      for (const [name, code] of [['polite', ECHO], ['stubborn', CLOSER]]) {
+        const res = await p.api.inject({ method: 'POST', url: '/api/functions', headers: alice, payload: { name, runtime: 'node', code } });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      const polite = await open(`ws://127.0.0.1:${p.port}/polite`, { 'x-api-key': key });
+      const stubborn = await open(`ws://127.0.0.1:${p.port}/stubborn`, { 'x-api-key': key });
+      stubborn.send('stubborn');
+      polite.send('hi');
+      assert.equal(await polite.next(), 'echo: hi');
+      const t0 = Date.now();
+      await p.close();
+      closed = true;
+      assert.ok(Date.now() - t0 < 5000, `stopping took ${Date.now() - t0} ms`);
+      assert.deepEqual(await polite.closed, { code: 1001, reason: 'the platform is stopping' });
+      assert.equal((await stubborn.closed).code, 1001);
+    } finally {
+      if (!closed) await p.close();
+    }
+  });
+});
