@@ -65,14 +65,14 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       driver,
       stems,
       log: logger,
-      dedicatedInstances: () => streamPools?.size ?? 0,
+      dedicatedInstances: () => streamPools?.instances() ?? [],
       hostApi: (target, granted) => sandboxObjectApi(objects, { ownerId: target.ownerId, functionId: target.functionId, granted }),
       options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances, load: config.load },
     });
     const pools = new StreamPools({ source: scheduler, log: logger });
     streamPools = pools;
     const metrics = new PrometheusMetrics({
-      instances: () => [...scheduler.instances().managed, ...pools.instances()].map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),
+      instances: () => scheduler.instances().managed.map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),
       stemCells: () => scheduler.instances().stems.map((s) => ({ runtime: s.runtime, state: s.state })),
       waiting: () => scheduler.waiting(),
       asyncQueued: () => store.executions.countQueued(),

@@ -51,12 +51,12 @@ export class Scheduler implements Invoker {
   readonly #hostApi: HostApiFactory | undefined;
   readonly #load: LoadSettings;
   readonly sampler: LoadSampler;
-  /** Instances this scheduler started for others (stream sessions): they count against maxTotalInstances. */
-  readonly #dedicated: () => number;
+  /** Instances started for others (stream sessions): counted against maxTotalInstances, listed and sampled, never placed on. */
+  readonly #dedicated: () => ManagedInstance[];
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory; dedicatedInstances?: () => number }) {
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory; dedicatedInstances?: () => ManagedInstance[] }) {
     this.#driver = deps.driver;
-    this.#dedicated = deps.dedicatedInstances ?? (() => 0);
+    this.#dedicated = deps.dedicatedInstances ?? (() => []);
     this.#hostApi = deps.hostApi;
     this.#stems = deps.stems;
     this.#log = deps.log;
@@ -225,7 +225,7 @@ export class Scheduler implements Invoker {
   }
 
   #total(): number {
-    let n = this.#dedicated();
+    let n = this.#dedicated().length;
     for (const pool of this.#pools.values()) n += pool.instances.length + pool.starting;
     return n;
   }
@@ -281,7 +281,7 @@ export class Scheduler implements Invoker {
 
   /** Every instance the scheduler runs, specialised ones first. */
   instances(): { managed: ManagedInstance[]; stems: ReturnType<StemPool['instances']> } {
-    return { managed: [...this.#pools.values()].flatMap((p) => p.instances), stems: this.#stems.instances() };
+    return { managed: [...[...this.#pools.values()].flatMap((p) => p.instances), ...this.#dedicated()], stems: this.#stems.instances() };
   }
 
   /** Invocations waiting for capacity, per function version pool. */

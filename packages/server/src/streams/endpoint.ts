@@ -156,9 +156,16 @@ export class StreamEndpoint {
     });
   }
 
-  /** A client that did not answer the last ping is gone (a dead peer would otherwise hold its instance). */
+  /**
+   * A client that did not answer the last ping is gone (a dead peer would otherwise hold its instance).
+   * While its socket is paused (the function is not reading) its pongs cannot be read: it is not judged.
+   */
   #ping(): void {
     for (const [ws, client] of this.#clients) {
+      if (ws.isPaused) {
+        client.alive = true;
+        continue;
+      }
       if (!client.alive) {
         ws.terminate();
         continue;

@@ -58,13 +58,6 @@ export class StreamPools {
     this.#reaper = setInterval(() => this.reap(), deps.reapIntervalMs ?? 500).unref();
   }
 
-  /** Instances running or starting, every pool together (they count against MAX_INSTANCES). */
-  get size(): number {
-    let n = 0;
-    for (const pool of this.#pools.values()) n += pool.idle.length + pool.busy.size + pool.starting;
-    return n;
-  }
-
   /** An idle instance of this version, else a new one; refused (429) when the function or platform is at its cap. */
   async acquire(target: InvocationTarget, policy: StreamPolicy): Promise<StreamLease | { failure: InvocationResult }> {
     if (this.#closed) throw new AppError('SERVICE_UNAVAILABLE', 'The platform is stopping');
