@@ -129,15 +129,27 @@ export class StreamEndpoint {
     const ready = prepared;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true;
-      this.#connected(ws, ready);
+      this.#connected(ws, socket, ready);
     });
     // ws refuses some handshakes itself (and never calls back): the instance must not stay reserved.
     if (!accepted) this.#service.abandon(prepared);
   }
 
-  #connected(ws: WebSocket, prepared: PreparedStream): void {
+  #connected(ws: WebSocket, socket: Duplex, prepared: PreparedStream): void {
+    let corked = false;
     const running = this.#service.run(prepared, {
-      send: (message, written) => ws.send(message.data, { binary: message.binary }, () => written()),
+      send: (message, written) => {
+        // The function's messages of one event-loop turn leave in one write to the client's socket.
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          setImmediate(() => {
+            corked = false;
+            socket.uncork();
+          });
+        }
+        ws.send(message.data, { binary: message.binary }, () => written());
+      },
       close: (code, reason) => ws.close(code, reason),
       pause: () => ws.pause(),
       resume: () => ws.resume(),
