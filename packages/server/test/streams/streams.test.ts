@@ -337,6 +337,27 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.match(closed.reason, /no `stream` export/);
   });
 
+  test('a new version serves new connections; the old version\'s instance stops when its session ends; deleting cuts sessions', async () => {
+    const fn = await deploy({ name: 'versions', runtime: 'node', code: TOTAL });
+    const v1 = await open(`${base}/versions`, withKey());
+    const v1Instance = JSON.parse(String(await v1.next())).instance;
+    const updated = await p.api.inject({ method: 'PUT', url: `/api/functions/${fn.id}`, headers: alice, payload: { code: TOTAL.replace('let total = 0', 'let total = 1000') } });
+    assert.equal(updated.json().version, 2);
+    const v2 = await open(`${base}/versions`, withKey());
+    assert.notEqual(JSON.parse(String(await v2.next())).instance, v1Instance);
+    v2.send('1');
+    assert.deepEqual(JSON.parse(String(await v2.next())), { total: 1001 });
+    v1.send('1');
+    assert.deepEqual(JSON.parse(String(await v1.next())), { total: 1 }, 'the open session keeps its version');
+    v1.ws.close();
+    await until('only version 2 is left', () => status(fn.id), (s) => s.pools.length === 1 && s.pools[0].version === 2 && s.pools[0].instances.length === 1);
+    const deleted = await p.api.inject({ method: 'DELETE', url: `/api/functions/${fn.id}`, headers: alice });
+    assert.equal(deleted.statusCode, 204);
+    const closed = await v2.closed;
+    assert.equal(closed.code, 1011);
+    assert.match(closed.reason, /function deleted/);
+  });
+
   test('the stream policy is validated and kept across updates', async () => {
     const bad = await p.api.inject({ method: 'POST', url: '/api/functions', headers: alice, payload: { name: 'bad-policy', runtime: 'node', code: ECHO, stream: { minFree: 101 } } });
     assert.equal(bad.statusCode, 400);
