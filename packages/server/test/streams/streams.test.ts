@@ -329,6 +329,19 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.ok('refused' in missing && missing.status === 404);
   });
 
+  test('a function that fails to load: the upgrade is refused with 502, and the failed start is recorded', async () => {
+    await deploy({ name: 'broken-stream', runtime: 'node', code: 'export async function stream( {' });
+    const refused = await connect(`${base}/broken-stream`, withKey());
+    assert.ok('refused' in refused);
+    assert.equal(refused.status, 502);
+    assert.equal(refused.body.error?.code, 'EXECUTION_FAILED');
+    const { executionId } = (refused.body.error as { details: { executionId: string } }).details;
+    const e = await execution(executionId);
+    assert.equal(e.mode, 'stream');
+    assert.equal(e.status, 'failed');
+    assert.match(e.error.message, /SyntaxError/);
+  });
+
   test('a function without a stream export: the connection closes 1011 with the reason', async () => {
     await deploy({ name: 'not-a-stream', runtime: 'node', code: 'export const handler = () => 1;' });
     const ws = await open(`${base}/not-a-stream`, withKey());
