@@ -22,11 +22,15 @@ import { ObjectService } from './objects/service.ts';
 import { sandboxObjectApi } from './objects/sandbox-api.ts';
 import { AppError } from './core/errors.ts';
 import type { Principal } from './core/types.ts';
+import { GatewayServer } from './gateway/server.ts';
+import { LiveRoutes, ROUTE_POLL_MS } from './gateway/routing-table.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
   readonly config: Config;
   readonly controlUrl: string;
+  /** The data plane: user HTTP routes and /function/{name} (docs/gateway.md). */
+  readonly gatewayUrl: string;
   close(): Promise<void>;
 }
 
@@ -38,7 +42,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
  * The composition root: the only place that wires implementations together.
  * Builds every service and the API without listening, so tests can drive it with inject().
  */
-export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; close(): Promise<void> }> {
+export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; gateway: GatewayServer; close(): Promise<void> }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.dbPath);
   try {
@@ -50,7 +54,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const functions = new FunctionService(store.functions, codeStore, {
       maxBytes: config.maxBundleBytes,
       maxFiles: config.maxBundleFiles,
-    });
+    }, store.routes);
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
     const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
@@ -104,10 +108,32 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
+    // The gateway acts for a function's owner: it has already checked the route's auth or the API key.
+    const ownerOf = (userId: string): Principal => ({ userId, role: 'user', via: 'api_key' });
+    const routes = new LiveRoutes(store.routes, logger);
+    functions.onExposureChanged = () => routes.refresh();
+    const gateway = new GatewayServer({
+      routes,
+      maxBodyBytes: config.maxBodyBytes,
+      log: logger,
+      backend: {
+        authenticate: (key) => auth.authenticate(key),
+        functionIdByName: (ownerId, name) => functions.getByName(ownerOf(ownerId), name).then((fn) => fn.id, (err: unknown) => {
+          if (err instanceof AppError && err.status === 404) return undefined;
+          throw err;
+        }),
+        invoke: (ownerId, functionId, event) => executions.invokeSync(ownerOf(ownerId), { id: functionId }, event),
+      },
+    });
+    await routes.start(ROUTE_POLL_MS);
+
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
     return {
       api,
+      gateway,
       close: async () => {
+        routes.stop();
+        await gateway.close();
         await api.close();
         await worker.stop();
         await scheduler.close();
@@ -125,21 +151,26 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
 export async function startPlatform(config: Config = loadConfig(), logger: Logger = createLogger(config)): Promise<Platform> {
   for (const line of describeMissing(checkPrerequisites())) logger.warn(line);
   const platform = await assemblePlatform(config, logger);
+  let gatewayPort: number;
   try {
     await platform.api.listen({ host: config.host, port: config.port });
+    gatewayPort = await platform.gateway.listen(config.host, config.gatewayPort);
   } catch (err) {
     await platform.close();
     throw err;
   }
   const address = platform.api.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const controlUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ controlUrl, dataDir: config.dataDir }, 'skyscale control plane listening');
+  const hostname = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const controlUrl = `http://${hostname}:${port}`;
+  const gatewayUrl = `http://${hostname}:${gatewayPort}`;
+  logger.info({ controlUrl, gatewayUrl, dataDir: config.dataDir }, 'skyscale control plane and gateway listening');
 
   let closing: Promise<void> | undefined;
   return {
     config,
     controlUrl,
+    gatewayUrl,
     close: () => {
       closing ??= platform.close().then(() => logger.info('skyscale stopped'));
       return closing;

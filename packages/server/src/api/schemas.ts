@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES } from '../core/errors.ts';
-import { RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus } from '../core/types.ts';
+import { ROUTE_AUTH, RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus } from '../core/types.ts';
 
 export const ErrorResponse = Type.Object(
   {
@@ -57,6 +57,15 @@ const FileEntry = Type.Union([
   Type.Object({ content: Type.String(), encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]) }, { additionalProperties: false }),
 ]);
 
+export const RouteSchema = Type.Object(
+  {
+    method: Type.String({ minLength: 1, maxLength: 16, description: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY' }),
+    path: Type.String({ minLength: 1, maxLength: 512, description: 'e.g. /users/:id or /static/* (docs/gateway.md)' }),
+    auth: Type.Optional(Type.Union(ROUTE_AUTH.map((a) => Type.Literal(a)), { description: 'public (default) or api_key (an API key of the owner)' })),
+  },
+  { additionalProperties: false },
+);
+
 const metadataFields = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
@@ -68,6 +77,8 @@ const metadataFields = {
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most instances of one version at once (default 10)' })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts of an async invocation before dead-lettering (default 3)' })),
   secrets: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 100, description: 'Names of your secrets to inject as upper-cased environment variables' })),
+  routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'HTTP routes on the gateway that invoke the function; given, they replace its routes' })),
+  public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway (public names are unique)' })),
 };
 
 /** Metadata of a deploy; also the `metadata` field of a multipart bundle upload. */
@@ -97,6 +108,8 @@ export const FunctionResponse = Type.Object({
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
+  public: Type.Boolean(),
+  routes: Type.Array(Type.Object({ method: Type.String(), path: Type.String(), auth: Type.String() })),
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -120,6 +133,14 @@ export const FunctionVersionResponse = Type.Object({
   codeSource: Type.String(),
   codeSize: Type.Integer(),
   createdAt: Type.String(),
+});
+
+export const RouteListItem = Type.Object({
+  method: Type.String(),
+  path: Type.String(),
+  auth: Type.String(),
+  functionId: Type.String(),
+  functionName: Type.String(),
 });
 
 export const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
