@@ -1,7 +1,7 @@
 import { Transport, type TransportOptions } from './http.ts';
 import type {
   ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, User,
+  Instance, NewApiKey, ObjectMeta, Page, Queued, RouteInfo, SecretMeta, Session, User,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
@@ -74,6 +74,11 @@ export class SkyscaleClient {
   }
   async listVersions(id: string): Promise<FunctionVersion[]> {
     return (await this.#http.request<{ items: FunctionVersion[] }>('GET', `/api/functions/${enc(id)}/versions`)).items;
+  }
+
+  /** Every gateway route of your functions. */
+  async listRoutes(): Promise<RouteInfo[]> {
+    return (await this.#http.request<{ items: RouteInfo[] }>('GET', '/api/routes')).items;
   }
 
   // Invocation

@@ -209,7 +209,7 @@ describe('gateway: HTTP routes to functions', { skip }, () => {
     const sessionToken = await gw('/guarded', { headers: alice });
     assert.equal(sessionToken.status, 401, 'session tokens are for the control plane');
 
-    for (const headers of [{ 'x-api-key': aliceKey }, { authorization: `Bearer ${aliceKey}` }]) {
+    for (const headers of [{ 'x-api-key': aliceKey }, { authorization: `Bearer ${aliceKey}` }] as Array<Record<string, string>>) {
       const res = await gw('/guarded', { headers });
       assert.equal(res.status, 200);
       const event = await res.json();
