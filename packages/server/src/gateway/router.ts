@@ -127,11 +127,11 @@ function walk(node: Node, path: string, pos: number, method: string, values: str
     }
   }
   if (node.param !== null) {
-    const depth = values.length;
     values.push(path.slice(pos, end));
     const leaf = walk(node.param, path, end + 1, method, values);
     if (leaf !== undefined) return leaf;
-    values.length = depth;
+    // Deeper levels undo their own captures when they fail: only this one is left.
+    values.pop();
   }
   const rest = pick(node.wildcard, method);
   if (rest !== undefined) values.push(path.slice(pos));

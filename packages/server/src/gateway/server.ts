@@ -68,7 +68,7 @@ export class GatewayServer {
     this.#backend = deps.backend;
     this.#maxBodyBytes = deps.maxBodyBytes;
     this.#log = deps.log;
-    this.server = createServer((req, res) => void this.#handle(req, res));
+    this.server = createServer((req, res) => void this.handleRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
   }
 
@@ -113,7 +113,8 @@ export class GatewayServer {
     clearTimeout(timer);
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The request listener of `server`; public so it can be mounted on another server (bench/ compares one). Never throws. */
+  async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     let executionId: string | undefined;
