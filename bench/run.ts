@@ -1,5 +1,5 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst, objects, sampler, gateway, router (default: all). BENCH_SECONDS (10) and
+// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router (default: all but router). BENCH_SECONDS (10) and
 // BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -38,7 +38,7 @@ const suites: Record<string, () => Promise<string[]>> = {
   router: () => benchRouter(10_000),
 };
 
-const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites).filter((s) => s !== 'router');
 const report: string[] = [`${new Date().toISOString()} — wrk -t1 -c${connections} -d${seconds}s`, ''];
 for (const name of chosen) {
   const suite = suites[name];

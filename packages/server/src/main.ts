@@ -127,13 +127,14 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       routes,
       maxBodyBytes: config.maxBodyBytes,
       log: logger,
+      metrics,
       backend: {
         authenticate: (key) => auth.authenticate(key),
         functionIdByName: (ownerId, name) => functions.getByName(ownerOf(ownerId), name).then((fn) => fn.id, (err: unknown) => {
           if (err instanceof AppError && err.status === 404) return undefined;
           throw err;
         }),
-        invoke: (ownerId, functionId, event) => executions.invokeSync(ownerOf(ownerId), { id: functionId }, event),
+        invoke: (ownerId, functionId, event) => executions.invokeSync(ownerOf(ownerId), { id: functionId }, event, 'http'),
       },
     });
     await routes.start(ROUTE_POLL_MS);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, ERROR_CODES } from '../core/errors.ts';
 import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
+import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import { looksLikeApiKey } from '../auth/tokens.ts';
 import type { LiveRoutes } from './routing-table.ts';
 import { bodyOf, decodeParams, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
@@ -35,6 +36,9 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 const FUNCTION_PREFIX = '/function/';
 const HEALTH_PATH = '/_skyscale/healthz';
 const NO_HEADERS: readonly string[] = [];
+/** Metrics labels besides route patterns: never the raw URL, whose values are unbounded. */
+const UNMATCHED = '(unmatched)';
+const FUNCTION_LABEL = '/function/:name';
 
 /** A platform API key in `X-API-Key` or `Authorization: Bearer sk_…`; other values are the app's own and pass through. */
 function platformKey(req: IncomingMessage): { key: string; header: string } | undefined {
@@ -62,9 +66,11 @@ export class GatewayServer {
   readonly #maxBodyBytes: number;
   readonly #log: Pick<Logger, 'warn' | 'error'>;
   readonly #upgrades: UpgradeHandler[] = [];
+  readonly #metrics: PlatformMetrics;
 
-  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error'> }) {
+  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error'>; metrics?: PlatformMetrics }) {
     this.#routes = deps.routes;
+    this.#metrics = deps.metrics ?? NO_METRICS;
     this.#backend = deps.backend;
     this.#maxBodyBytes = deps.maxBodyBytes;
     this.#log = deps.log;
@@ -115,17 +121,23 @@ export class GatewayServer {
 
   /** The request listener of `server`; public so it can be mounted on another server (bench/ compares one). Never throws. */
   async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    const method = req.method ?? 'GET';
     let executionId: string | undefined;
+    let label = UNMATCHED;
     try {
       const url = req.url ?? '/';
       if (url.charCodeAt(0) !== 47) throw new AppError('BAD_REQUEST', 'The request target must be a path');
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
-      const method = req.method ?? 'GET';
       if (path === HEALTH_PATH) return this.#send(res, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(`{"status":"ok","routes":${this.#routes.current.router.size}}`) }, requestId);
-      const target = path.startsWith(FUNCTION_PREFIX) ? await this.#functionTarget(req, path) : await this.#routeTarget(req, method, path);
+      let target: Target;
+      if (path.startsWith(FUNCTION_PREFIX)) {
+        label = FUNCTION_LABEL;
+        target = await this.#functionTarget(req, path);
+      } else target = await this.#routeTarget(req, method, path, (pattern) => (label = pattern));
       const bytes = await readBody(req, this.#maxBodyBytes);
       const event: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
       const execution = await this.#backend.invoke(target.ownerId, target.functionId, event);
@@ -134,13 +146,16 @@ export class GatewayServer {
     } catch (err) {
       this.#fail(res, err, requestId, executionId);
     }
+    this.#metrics.request({ plane: 'gateway', route: label, method, statusCode: res.statusCode, durationMs: performance.now() - started });
   }
 
-  async #routeTarget(req: IncomingMessage, method: string, path: string): Promise<Target> {
+  /** `matched` hears the route's pattern as soon as it is known, so a refused request (401) is still counted under it. */
+  async #routeTarget(req: IncomingMessage, method: string, path: string, matched: (label: string) => void): Promise<Target> {
     const found = this.#routes.current.router.find(method, path);
     if (found.kind === 'not_found') throw new AppError('ROUTE_NOT_FOUND', `No route ${method} ${path.slice(0, 200)}`);
     if (found.kind === 'method_not_allowed') throw new AppError('METHOD_NOT_ALLOWED', `${path.slice(0, 200)} does not accept ${method}`, { headers: { allow: found.allow.join(', ') } });
     const { route } = found;
+    matched(route.path);
     let drop = NO_HEADERS;
     if (route.auth === 'api_key') {
       const credential = platformKey(req);

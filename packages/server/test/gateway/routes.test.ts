@@ -333,4 +333,20 @@ describe('gateway: HTTP routes to functions', { skip }, () => {
     });
     assert.equal(status, 404);
   });
+  test('gateway requests are counted in /metrics by route pattern (never the raw URL), their invocations as mode http', async () => {
+    await deploy({ name: 'metered', runtime: 'node', code: 'export const handler = () => "ok";', routes: [{ method: 'GET', path: '/metered/:id' }, { method: 'GET', path: '/metered-key', auth: 'api_key' }], public: true });
+    // alice registered first: she is the admin, who may read /metrics.
+    const scrape = async () => (await p.api.inject({ method: 'GET', url: '/metrics', headers: alice })).body;
+    const count = (text: string, labels: string) => Number(new RegExp(`^skyscale_http_requests_total\\{${labels.replace(/[()]/g, '\\$&')}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    for (const path of ['/metered/1', '/metered/2', '/metered-key', '/no-such-route-x1', '/function/metered']) await (await gw(path)).arrayBuffer();
+    const text = await scrape();
+    const added = (labels: string) => count(text, labels) - count(before, labels);
+    assert.equal(added('plane="gateway",route="/metered/:id",method="GET",status="200"'), 2, text.split('\n').filter((l) => l.includes('gateway')).join('\n'));
+    assert.equal(added('plane="gateway",route="/metered-key",method="GET",status="401"'), 1);
+    assert.equal(added('plane="gateway",route="/function/:name",method="GET",status="200"'), 1);
+    assert.equal(added('plane="gateway",route="(unmatched)",method="GET",status="404"'), 1);
+    assert.doesNotMatch(text, /no-such-route-x1|metered\/1/, 'raw paths never become labels');
+    assert.match(text, /^skyscale_invocations_total\{function="metered",function_id="[^"]+",runtime="node",mode="http",status="succeeded"\} 3$/m);
+  });
 });
