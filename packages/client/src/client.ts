@@ -1,7 +1,7 @@
 import { Transport, type TransportOptions } from './http.ts';
 import type {
-  ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, RouteInfo, SecretMeta, Session, User,
+  ApiKey, Execution, ExecutionLogs, ExecutionStatus, Exposure, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
+  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, Route, RouteInfo, SecretMeta, Session, User,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
@@ -74,6 +74,11 @@ export class SkyscaleClient {
   }
   async listVersions(id: string): Promise<FunctionVersion[]> {
     return (await this.#http.request<{ items: FunctionVersion[] }>('GET', `/api/functions/${enc(id)}/versions`)).items;
+  }
+
+  /** Sets a function's gateway routes (given, they replace its routes) and/or public flag; no new version, live at once. */
+  setRoutes(id: string, change: { routes?: Route[]; public?: boolean }): Promise<Exposure> {
+    return this.#http.request('PUT', `/api/functions/${enc(id)}/routes`, { body: change });
   }
 
   /** Every gateway route of your functions. */

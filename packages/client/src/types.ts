@@ -35,6 +35,13 @@ export interface Route {
   auth?: 'public' | 'api_key';
 }
 
+/** How a function is reachable on the gateway. */
+export interface Exposure {
+  /** Callable by anyone at /function/{name}. */
+  public: boolean;
+  routes: Array<Required<Route>>;
+}
+
 export interface RouteInfo extends Required<Route> {
   functionId: string;
   functionName: string;

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES } from '../core/errors.ts';
-import { ROUTE_AUTH, RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus } from '../core/types.ts';
+import { ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus, type RouteAuth, type RouteMethod } from '../core/types.ts';
 
 export const ErrorResponse = Type.Object(
   {
@@ -66,6 +66,12 @@ export const RouteSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const StoredRoute = Type.Object({
+  method: Type.Unsafe<RouteMethod>({ type: 'string', enum: [...ROUTE_METHODS] }),
+  path: Type.String(),
+  auth: Type.Unsafe<RouteAuth>({ type: 'string', enum: [...ROUTE_AUTH] }),
+});
+
 const metadataFields = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
@@ -109,7 +115,7 @@ export const FunctionResponse = Type.Object({
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
   public: Type.Boolean(),
-  routes: Type.Array(Type.Object({ method: Type.String(), path: Type.String(), auth: Type.String() })),
+  routes: Type.Array(StoredRoute),
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -136,12 +142,21 @@ export const FunctionVersionResponse = Type.Object({
 });
 
 export const RouteListItem = Type.Object({
-  method: Type.String(),
-  path: Type.String(),
-  auth: Type.String(),
+  ...StoredRoute.properties,
   functionId: Type.String(),
   functionName: Type.String(),
 });
+
+/** PUT /functions/{id}/routes: how a function is reachable on the gateway, without a new version. */
+export const ExposureUpdate = Type.Object(
+  {
+    routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'Given, they replace the function\'s routes ([] removes them)' })),
+    public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ExposureResponse = Type.Object({ public: Type.Boolean(), routes: Type.Array(StoredRoute) });
 
 export const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 

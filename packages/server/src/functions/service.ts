@@ -178,6 +178,18 @@ export class FunctionService {
     return result;
   }
 
+  /**
+   * Changes only how a function is reachable on the gateway (no new version, so its warm instances keep
+   * serving): given routes replace its routes, a given `public` sets the flag.
+   */
+  async setExposure(owner: Principal, id: string, fields: Pick<FunctionFields, 'routes' | 'public'>): Promise<Exposure> {
+    const fn = await this.get(owner, id);
+    const change = exposureChange(fields) ?? {};
+    const found = await this.#exposing(change, () => this.#routes.setExposure(owner.userId, fn.id, change, nowIso()));
+    if (!found) throw notFound('Function');
+    return this.exposure(owner, fn.id);
+  }
+
   /** Routes and public flag of one of the owner's functions. */
   async exposure(owner: Principal, id: string): Promise<Exposure> {
     await this.get(owner, id);

@@ -117,6 +117,16 @@ export class RouteRepository {
     this.#db = db;
   }
 
+  /** Sets an owner's function's routes and/or public flag without a new version; false when there is no such function. */
+  async setExposure(ownerId: string, functionId: string, change: { routes?: NewRoute[]; public?: boolean }, at: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const fn = await trx.selectFrom('functions').select('name').where('id', '=', functionId).where('owner_id', '=', ownerId).executeTakeFirst();
+      if (fn === undefined) return false;
+      await writeExposure(trx, { functionId, ownerId, name: fn.name, at, ...change });
+      return true;
+    });
+  }
+
   /** One indexed row: what gateways poll to notice another process's changes. */
   async generation(): Promise<number> {
     const row = await this.#db.selectFrom('gateway_state').select('generation').where('id', '=', 1).executeTakeFirstOrThrow();

@@ -131,6 +131,12 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     assert.equal((await cli(['fn', 'deploy', file, '--name', 'api', '--clear-routes', '--public'], env)).code, 0);
     assert.equal((await fetch(`${server.gatewayUrl}/api/hello`, { method: 'POST' })).status, 404);
     assert.deepEqual(await (await fetch(`${server.gatewayUrl}/function/api/x?`, { method: 'POST', body: '{"name":"Pub"}', headers: { 'content-type': 'application/json' } })).json(), { hello: 'Pub' });
+    const set = await cli(['routes', 'set', 'api', '--route', 'PUT /api/v2/hello', '--no-public'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /api: routes PUT \/api\/v2\/hello$/m);
+    assert.equal((await fetch(`${server.gatewayUrl}/api/v2/hello`, { method: 'PUT', body: '{"name":"Two"}' })).status, 200);
+    assert.equal((await fetch(`${server.gatewayUrl}/function/api`, { method: 'POST' })).status, 404);
+    assert.equal((await cli(['routes', 'set', 'api'], env)).code, 2, 'nothing to change is a usage error');
   });
 
   test('the SDK sees the same platform; errors carry codes', async () => {

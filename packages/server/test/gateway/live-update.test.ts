@@ -39,9 +39,12 @@ describe('gateway under change and load', { skip }, () => {
         }
       };
       const clients = Array.from({ length: 8 }, fire);
+      // Odd changes deploy new code with the routes (a new version); even ones change the routes alone.
       for (let i = 1; i <= 10; i++) {
         const extra = i % 2 === 0 ? '/a' : '/b';
-        const res = await p.api.inject({ method: 'PUT', url: `/api/functions/${id}`, headers: alice, payload: { code: code(`v${i}`), routes: routes(extra) } });
+        const res = i % 2 === 1
+          ? await p.api.inject({ method: 'PUT', url: `/api/functions/${id}`, headers: alice, payload: { code: code(`v${i}`), routes: routes(extra) } })
+          : await p.api.inject({ method: 'PUT', url: `/api/functions/${id}/routes`, headers: alice, payload: { routes: routes(extra) } });
         assert.equal(res.statusCode, 200, res.body);
         // In effect as soon as the API has answered: the new route serves, the dropped one is gone.
         assert.equal((await fetch(`${p.gatewayUrl}${extra}`)).status, 200);
@@ -55,7 +58,7 @@ describe('gateway under change and load', { skip }, () => {
       const bad = [...outcomes].filter(([key]) => !/^200 "v\d+"$/.test(key));
       assert.deepEqual(bad, [], `every request must succeed (${total} sent)`);
       assert.ok(total >= 100, `enough requests flowed during the changes (${total})`);
-      assert.ok(outcomes.has('200 "v10"'), 'the last version served');
+      assert.ok(outcomes.has('200 "v9"'), 'the last version served');
     });
   });
 

@@ -349,4 +349,38 @@ describe('gateway: HTTP routes to functions', { skip }, () => {
     assert.doesNotMatch(text, /no-such-route-x1|metered\/1/, 'raw paths never become labels');
     assert.match(text, /^skyscale_invocations_total\{function="metered",function_id="[^"]+",runtime="node",mode="http",status="succeeded"\} 3$/m);
   });
+  test('PUT /api/functions/{id}/routes changes routes and the public flag alone: no new version, the warm instance keeps serving', async () => {
+    const fn = await deploy({ name: 'rerouted', runtime: 'node', code: 'export const handler = () => "same";', routes: [{ method: 'GET', path: '/before' }] });
+    const first = await gw('/before');
+    assert.equal(first.status, 200);
+    const instance = async (res: Response) => (await p.api.inject({ method: 'GET', url: `/api/executions/${res.headers.get('x-execution-id')}`, headers: alice })).json().instanceId as string;
+    const warm = await instance(first);
+
+    const set = (payload: object, auth = alice) => p.api.inject({ method: 'PUT', url: `/api/functions/${fn.id}/routes`, headers: auth, payload });
+    const moved = await set({ routes: [{ method: 'POST', path: '/after/:id' }, { method: 'GET', path: '/after/:id', auth: 'api_key' }], public: true });
+    assert.equal(moved.statusCode, 200, moved.body);
+    assert.deepEqual(moved.json(), { public: true, routes: [{ method: 'GET', path: '/after/:id', auth: 'api_key' }, { method: 'POST', path: '/after/:id', auth: 'public' }] });
+    assert.equal((await gw('/before')).status, 404, 'in effect as soon as the API answered');
+    const after = await gw('/after/1', { method: 'POST' });
+    assert.equal(after.status, 200);
+    assert.equal(await instance(after), warm, 'the same warm instance: no new version was made');
+    assert.equal((await gw('/function/rerouted')).status, 200);
+    const info = (await p.api.inject({ method: 'GET', url: `/api/functions/${fn.id}`, headers: alice })).json();
+    assert.equal(info.version, 1);
+    assert.equal(info.public, true);
+
+    assert.deepEqual((await set({ public: false })).json().routes.length, 2, 'routes left out stay as they are');
+    assert.equal((await gw('/function/rerouted')).status, 404);
+    assert.equal((await set({ routes: [] })).json().routes.length, 0);
+    assert.equal((await gw('/after/1', { method: 'POST' })).status, 404);
+
+    assert.equal((await set({ routes: [{ method: 'GET', path: '/x' }] }, bob)).statusCode, 404, "another owner's function is not found");
+    assert.equal((await set({ routes: [{ method: 'GET', path: '/c/:other' }] })).statusCode, 409, 'conflicts are refused as at deploy');
+    assert.equal((await set({ routes: [{ method: 'GET', path: 'nope' }] })).statusCode, 400);
+    assert.equal((await set({ rutes: [] })).statusCode, 400);
+    const spec = (await p.api.inject({ method: 'GET', url: '/docs/json' })).json();
+    assert.ok(spec.paths['/api/functions/{id}/routes']?.put, 'OpenAPI lists PUT /api/functions/{id}/routes');
+    assert.ok(spec.paths['/api/routes']?.get, 'OpenAPI lists GET /api/routes');
+  });
+
 });

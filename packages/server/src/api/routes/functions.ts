@@ -6,7 +6,7 @@ import type { AuthService } from '../../auth/service.ts';
 import type { CodeInput, FunctionFields, FunctionService } from '../../functions/service.ts';
 import type { Exposure, FunctionRecord, FunctionVersion } from '../../core/types.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { FunctionDeploy, FunctionMetadata, FunctionResponse, FunctionVersionResponse, IdParams, NameParams, RouteListItem, errorResponses, listOf } from '../schemas.ts';
+import { ExposureResponse, ExposureUpdate, FunctionDeploy, FunctionMetadata, FunctionResponse, FunctionVersionResponse, IdParams, NameParams, RouteListItem, errorResponses, listOf } from '../schemas.ts';
 import type { TypedInstance } from '../typed.ts';
 
 const metadataValidator = Compile(FunctionMetadata);
@@ -119,5 +119,9 @@ export function functionRoutes(auth: AuthService, functions: FunctionService, ma
 
     app.get('/routes', { schema: { tags: ['gateway'], summary: 'All HTTP routes of your functions on the gateway', response: { 200: listOf(RouteListItem), ...errorResponses(401) } } },
       async (request) => ({ items: await functions.routes(principalOf(request)) }));
+
+    app.put('/functions/:id/routes', {
+      schema: { tags: ['gateway'], summary: 'Set a function\'s gateway routes and/or public flag (no new version; live at once)', params: IdParams, body: ExposureUpdate, response: { 200: ExposureResponse, ...errorResponses(400, 401, 404, 409) } },
+    }, async (request) => functions.setExposure(principalOf(request), request.params.id, request.body));
   };
 }
