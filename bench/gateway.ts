@@ -185,11 +185,11 @@ async function profileRoute(seconds: number, connections: number): Promise<strin
     return [
       `#### Where the platform's CPU goes under the route's load (V8 profile, GET /hello, ${connections} connections, ${seconds} s, ${fmt(load.requestsPerSec, 0)} req/s while profiled)`,
       '',
-      '| component (nearest platform frame on the stack) | share of busy samples | of which its own JS |',
+      '| component (nearest platform frame on the stack) | share of busy samples | of which in its own frames |',
       '|---|---|---|',
       ...rows.filter((r) => r.share >= 0.005).map((r) => `| ${r.component} | ${fmt(r.share * 100, 1)} % | ${fmt(r.ownJs * 100, 0)} % |`),
       '',
-      `${fmt(busyMs, 0)} ms of busy samples. "Own JS" excludes time below the component's frames (Node internals, libraries, native calls such as the socket \`writev\`).`,
+      `${fmt(busyMs, 0)} ms of busy samples. "Its own frames" include native calls they make directly (a SQLite statement) and exclude what runs below them in Node's own JavaScript (node:http, streams, the socket \`writev\`).`,
       '',
     ];
   } finally {

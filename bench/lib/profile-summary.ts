@@ -1,7 +1,7 @@
 // Summarises a V8 .cpuprofile by platform component: each sample is charged to the nearest frame on its
 // stack that belongs to a component (packages/server/src/<component>/, or a library standing for one),
-// and split by whether the sample itself was in that component's own JS or below it (Node internals,
-// libraries, native calls such as writev). Idle time is left out.
+// and split by whether the sample was in that frame itself (its JS and the native calls it makes directly,
+// e.g. a SQLite statement) or below it (Node's own JavaScript: node:http, streams, socket writes). Idle is left out.
 // Usage: node bench/lib/profile-summary.ts <file.cpuprofile> [fromMs toMs]  (window relative to the profile's start)
 import { readFileSync } from 'node:fs';
 
@@ -34,7 +34,7 @@ export interface ProfileRow {
   component: string;
   /** Share of the busy (non-idle) samples. */
   share: number;
-  /** Of that, the share spent in the component's own JavaScript. */
+  /** Of that, the share spent in the component's own frames (not below them). */
   ownJs: number;
 }
 
