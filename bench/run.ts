@@ -1,5 +1,5 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst, objects, sampler, stream (default: all). BENCH_SECONDS (10) and
+// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router, stream (default: all but router). BENCH_SECONDS (10) and
 // BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { benchAsync, benchBurst, benchColdStart, benchWarmInvoke } from './invok
 import { benchObjects } from './objects.ts';
 import { benchLoadSampler } from './load-sampler.ts';
 import { benchStream } from './stream.ts';
+import { benchGateway, benchRouter } from './gateway.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -35,9 +36,11 @@ const suites: Record<string, () => Promise<string[]>> = {
   objects: () => benchObjects(),
   sampler: () => benchLoadSampler(seconds),
   stream: () => benchStream(seconds),
+  gateway: () => benchGateway(seconds, connections),
+  router: () => benchRouter(10_000),
 };
 
-const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites).filter((s) => s !== 'router');
 const report: string[] = [`${new Date().toISOString()} — wrk -t1 -c${connections} -d${seconds}s`, ''];
 for (const name of chosen) {
   const suite = suites[name];

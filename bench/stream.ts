@@ -115,7 +115,7 @@ export async function benchStream(seconds: number, rounds = Number(process.env.B
   try {
     const { client, key } = await benchClient(sky.url);
     await client.createFunction({ name: 'echo', runtime: 'node', code: ECHO, maxInstances: 8 });
-    const streamUrl = `${sky.url.replace(/^http/, 'ws')}/ws/echo`;
+    const streamUrl = `${sky.gatewayUrl.replace(/^http/, 'ws')}/ws/echo`;
     const headers = { 'x-api-key': key };
     const lines = [`| benchmark | connections × in flight | msg/s (median of ${rounds}) | p50 ms | p99 ms | server CPU µs / message |`, '|---|---|---|---|---|---|'];
     const ratios: string[] = [];

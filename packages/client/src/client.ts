@@ -1,14 +1,17 @@
 import { SkyscaleError } from './errors.ts';
 import { Transport, type TransportOptions } from './http.ts';
 import type {
-  ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, StreamStatus, User,
+  ApiKey, Execution, ExecutionLogs, ExecutionStatus, Exposure, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
+  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, Route, RouteInfo, SecretMeta, Session, StreamStatus, User,
 } from './types.ts';
 import { openStreamSocket, type StreamConnection, type StreamOptions, type WebSocketConstructor } from './stream.ts';
 
 export interface ClientOptions extends TransportOptions {
-  /** Where stream functions are served (ws:// or http://); default: `endpoint`. */
-  streamEndpoint?: string;
+  /**
+   * The gateway (data plane), where stream functions are served (ws:// or http://). Default: the
+   * endpoint's host on port 8081, the default GATEWAY_PORT.
+   */
+  gatewayEndpoint?: string;
   /** WebSocket implementation for openStream(); default: the global WebSocket (Node ≥ 22). */
   WebSocket?: WebSocketConstructor;
 }
@@ -85,6 +88,16 @@ export class SkyscaleClient {
     return (await this.#http.request<{ items: FunctionVersion[] }>('GET', `/api/functions/${enc(id)}/versions`)).items;
   }
 
+  /** Sets a function's gateway routes (given, they replace its routes) and/or public flag; no new version, live at once. */
+  setRoutes(id: string, change: { routes?: Route[]; public?: boolean }): Promise<Exposure> {
+    return this.#http.request('PUT', `/api/functions/${enc(id)}/routes`, { body: change });
+  }
+
+  /** Every gateway route of your functions. */
+  async listRoutes(): Promise<RouteInfo[]> {
+    return (await this.#http.request<{ items: RouteInfo[] }>('GET', '/api/routes')).items;
+  }
+
   // Invocation
   /** Runs a function and waits for its execution record. */
   invoke(fn: { id: string } | { name: string }, event?: unknown): Promise<Execution> {
@@ -102,7 +115,7 @@ export class SkyscaleClient {
    * client has one (a session token is not accepted there); without one only public functions answer.
    */
   openStream(name: string, options: StreamOptions = {}): Promise<StreamConnection> {
-    const base = (this.#options.streamEndpoint ?? this.endpoint).replace(/^http/, 'ws').replace(/\/+$/, '');
+    const base = (this.#options.gatewayEndpoint ?? defaultGateway(this.endpoint)).replace(/^http/, 'ws').replace(/\/+$/, '');
     const sub = options.path === undefined || options.path === '/' ? '' : `/${options.path.replace(/^\/+/, '')}`;
     const query = options.query === undefined ? '' : `?${new URLSearchParams(options.query)}`;
     const headers: Record<string, string> = { ...options.headers };
@@ -185,6 +198,13 @@ export class SkyscaleClient {
   health(): Promise<{ status: string }> {
     return this.#http.request('GET', '/healthz');
   }
+}
+
+/** The control endpoint's host on the default GATEWAY_PORT. */
+function defaultGateway(endpoint: string): string {
+  const url = new URL(endpoint);
+  url.port = '8081';
+  return url.origin;
 }
 
 function functionPath(fn: { id: string } | { name: string }): string {

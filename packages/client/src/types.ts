@@ -25,6 +25,28 @@ export interface NewApiKey extends Omit<ApiKey, 'lastUsedAt'> {
   key: string;
 }
 
+export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ANY';
+
+/** An HTTP route on the gateway: `path` may hold `:params` and end in `*` (docs/gateway.md). */
+export interface Route {
+  method: RouteMethod;
+  path: string;
+  /** `public` (default): anyone; `api_key`: only with an API key of the function's owner. */
+  auth?: 'public' | 'api_key';
+}
+
+/** How a function is reachable on the gateway. */
+export interface Exposure {
+  /** Callable by anyone at /function/{name}. */
+  public: boolean;
+  routes: Array<Required<Route>>;
+}
+
+export interface RouteInfo extends Required<Route> {
+  functionId: string;
+  functionName: string;
+}
+
 export interface FunctionSettings {
   name?: string;
   runtime?: Runtime;
@@ -37,6 +59,10 @@ export interface FunctionSettings {
   maxAttempts?: number;
   /** Names of your secrets to inject as upper-cased environment variables. */
   secrets?: string[];
+  /** Gateway routes; given, they replace the function's routes ([] removes them). */
+  routes?: Route[];
+  /** Callable by anyone at /function/{name} on the gateway. */
+  public?: boolean;
   /** Pool policy of WebSocket stream instances; fields left out keep their value. */
   stream?: Partial<StreamPolicy>;
 }
@@ -69,6 +95,8 @@ export interface FunctionInfo {
   maxAttempts: number;
   secrets: string[];
   stream: StreamPolicy;
+  public: boolean;
+  routes: Array<Required<Route>>;
   version: number;
   codeHash: string;
   codeSource: 'inline' | 'files' | 'bundle';

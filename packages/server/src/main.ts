@@ -26,12 +26,16 @@ import { meteredInvoker } from './metrics/metered-invoker.ts';
 import type { Principal } from './core/types.ts';
 import { StreamPools } from './streams/stream-pool.ts';
 import { StreamService } from './streams/stream-service.ts';
-import { StreamEndpoint, attachStreams } from './streams/endpoint.ts';
+import { StreamEndpoint } from './streams/endpoint.ts';
+import { GatewayServer } from './gateway/server.ts';
+import { LiveRoutes, ROUTE_POLL_MS } from './gateway/routing-table.ts';
 import type { FastifyInstance } from 'fastify';
 
 export interface Platform {
   readonly config: Config;
   readonly controlUrl: string;
+  /** The data plane: user HTTP routes and /function/{name} (docs/gateway.md). */
+  readonly gatewayUrl: string;
   close(): Promise<void>;
 }
 
@@ -43,7 +47,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
  * The composition root: the only place that wires implementations together.
  * Builds every service and the API without listening, so tests can drive it with inject().
  */
-export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; close(): Promise<void> }> {
+export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; gateway: GatewayServer; close(): Promise<void> }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.dbPath);
   try {
@@ -55,7 +59,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const functions = new FunctionService(store.functions, codeStore, {
       maxBytes: config.maxBundleBytes,
       maxFiles: config.maxBundleFiles,
-    });
+    }, store.routes);
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
     const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
@@ -124,28 +128,40 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
-    const streams = new StreamService({ functions, executions, pools, writer, metrics, log: logger, limits: config.stream });
-    // Streams are answered on the server of the control plane until the gateway (data plane) serves them.
-    const streamEndpoint = new StreamEndpoint({
-      service: streams,
+    // The gateway acts for a function's owner: it has already checked the route's auth or the API key.
+    const ownerOf = (userId: string): Principal => ({ userId, role: 'user', via: 'api_key' });
+    const routes = new LiveRoutes(store.routes, logger);
+    functions.onExposureChanged = () => routes.refresh();
+    const gateway = new GatewayServer({
+      routes,
+      maxBodyBytes: config.maxBodyBytes,
       log: logger,
-      resolve: async (name, key) => {
-        if (key === undefined) return undefined;
-        const owner = await auth.authenticate(key);
-        const fn = await functions.getByName(owner, name).catch((err: unknown) => {
+      metrics,
+      backend: {
+        authenticate: (key) => auth.authenticate(key),
+        functionIdByName: (ownerId, name) => functions.getByName(ownerOf(ownerId), name).then((fn) => fn.id, (err: unknown) => {
           if (err instanceof AppError && err.status === 404) return undefined;
           throw err;
-        });
-        return fn && { ownerId: fn.ownerId, functionId: fn.id };
+        }),
+        invoke: (ownerId, functionId, event) => executions.invokeSync(ownerOf(ownerId), { id: functionId }, event, 'http'),
       },
     });
+    await routes.start(ROUTE_POLL_MS);
+
+    // WebSocket streams on the gateway: the same names and auth as /function/{name} (docs/streams.md).
+    const streams = new StreamService({ functions, executions, pools, writer, metrics, log: logger, limits: config.stream });
+    const streamEndpoint = new StreamEndpoint({ service: streams, log: logger, resolve: (name, key) => gateway.resolveFunction(name, key) });
+    gateway.onUpgrade(streamEndpoint.handleUpgrade);
+
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, streams, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
-    attachStreams(api.server, streamEndpoint.handleUpgrade);
     return {
       api,
+      gateway,
       close: async () => {
         await streamEndpoint.close();
         await pools.close();
+        routes.stop();
+        await gateway.close();
         await api.close();
         await worker.stop();
         await scheduler.close();
@@ -163,21 +179,26 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
 export async function startPlatform(config: Config = loadConfig(), logger: Logger = createLogger(config)): Promise<Platform> {
   for (const line of describeMissing(checkPrerequisites())) logger.warn(line);
   const platform = await assemblePlatform(config, logger);
+  let gatewayPort: number;
   try {
     await platform.api.listen({ host: config.host, port: config.port });
+    gatewayPort = await platform.gateway.listen(config.host, config.gatewayPort);
   } catch (err) {
     await platform.close();
     throw err;
   }
   const address = platform.api.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const controlUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ controlUrl, dataDir: config.dataDir }, 'skyscale control plane listening');
+  const hostname = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const controlUrl = `http://${hostname}:${port}`;
+  const gatewayUrl = `http://${hostname}:${gatewayPort}`;
+  logger.info({ controlUrl, gatewayUrl, dataDir: config.dataDir }, 'skyscale control plane and gateway listening');
 
   let closing: Promise<void> | undefined;
   return {
     config,
     controlUrl,
+    gatewayUrl,
     close: () => {
       closing ??= platform.close().then(() => logger.info('skyscale stopped'));
       return closing;

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES } from '../core/errors.ts';
-import { RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus } from '../core/types.ts';
+import { ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus, type RouteAuth, type RouteMethod } from '../core/types.ts';
 
 export const ErrorResponse = Type.Object(
   {
@@ -57,6 +57,21 @@ const FileEntry = Type.Union([
   Type.Object({ content: Type.String(), encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]) }, { additionalProperties: false }),
 ]);
 
+export const RouteSchema = Type.Object(
+  {
+    method: Type.String({ minLength: 1, maxLength: 16, description: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY' }),
+    path: Type.String({ minLength: 1, maxLength: 512, description: 'e.g. /users/:id or /static/* (docs/gateway.md)' }),
+    auth: Type.Optional(Type.Union(ROUTE_AUTH.map((a) => Type.Literal(a)), { description: 'public (default) or api_key (an API key of the owner)' })),
+  },
+  { additionalProperties: false },
+);
+
+const StoredRoute = Type.Object({
+  method: Type.Unsafe<RouteMethod>({ type: 'string', enum: [...ROUTE_METHODS] }),
+  path: Type.String(),
+  auth: Type.Unsafe<RouteAuth>({ type: 'string', enum: [...ROUTE_AUTH] }),
+});
+
 const metadataFields = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
@@ -72,6 +87,8 @@ const metadataFields = {
     minFree: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Idle stream instances kept ready while the function is streamed to (default 0)' })),
     idleTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 604_800_000, description: 'A stream instance idle this long is stopped (default 900000 = 15 min)' })),
   }, { additionalProperties: false, description: 'Pool policy of WebSocket stream instances (docs/streams.md); fields left out keep their value' })),
+  routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'HTTP routes on the gateway that invoke the function; given, they replace its routes' })),
+  public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway (public names are unique)' })),
 };
 
 const StreamPolicySchema = Type.Object({ minFree: Type.Integer(), idleTimeoutMs: Type.Integer() });
@@ -104,6 +121,8 @@ export const FunctionResponse = Type.Object({
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
   stream: StreamPolicySchema,
+  public: Type.Boolean(),
+  routes: Type.Array(StoredRoute),
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -129,6 +148,23 @@ export const FunctionVersionResponse = Type.Object({
   codeSize: Type.Integer(),
   createdAt: Type.String(),
 });
+
+export const RouteListItem = Type.Object({
+  ...StoredRoute.properties,
+  functionId: Type.String(),
+  functionName: Type.String(),
+});
+
+/** PUT /functions/{id}/routes: how a function is reachable on the gateway, without a new version. */
+export const ExposureUpdate = Type.Object(
+  {
+    routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'Given, they replace the function\'s routes ([] removes them)' })),
+    public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ExposureResponse = Type.Object({ public: Type.Boolean(), routes: Type.Array(StoredRoute) });
 
 export const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 

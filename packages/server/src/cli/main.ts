@@ -6,6 +6,7 @@ import { executionCommands } from './commands/executions.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { objectCommands } from './commands/objects.ts';
 import { streamCommand } from './commands/stream.ts';
+import { routeCommands } from './commands/routes.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skyscale')
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   program.addCommand(secretCommands() as never);
   program.addCommand(objectCommands() as never);
   program.addCommand(streamCommand() as never);
+  program.addCommand(routeCommands() as never);
   // Subcommands added with addCommand() do not inherit these; without them a usage error exits 1 directly.
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError();

@@ -68,6 +68,26 @@ export interface FunctionRecord extends FunctionConfig {
   updatedAt: string;
 }
 
+export const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ANY'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+/** `public`: anyone may call the route; `api_key`: only with an API key of the function's owner. */
+export const ROUTE_AUTH = ['public', 'api_key'] as const;
+export type RouteAuth = (typeof ROUTE_AUTH)[number];
+
+/** An HTTP route on the gateway that invokes a function (docs/gateway.md). */
+export interface FunctionRoute {
+  method: RouteMethod;
+  path: string;
+  auth: RouteAuth;
+}
+
+/** How a function is reachable on the gateway. */
+export interface Exposure {
+  /** Callable by anyone at /function/{name}; the name is then unique among public functions. */
+  public: boolean;
+  routes: FunctionRoute[];
+}
+
 /** Who is making a request: resolved once by the auth hook. */
 export interface Principal {
   userId: string;

@@ -96,13 +96,13 @@ export class ExecutionService {
     };
   }
 
-  /** Runs the function now and answers with the finished execution record. */
-  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown): Promise<Execution> {
+  /** Runs the function now and answers with the finished execution record; `via` (for metrics) is how the call arrived, the record says sync either way. */
+  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown, via: 'sync' | 'http' = 'sync'): Promise<Execution> {
     const fn = await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
     const id = newId();
     const createdAt = nowIso();
-    const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs });
+    const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs, mode: via });
     const finishedAt = nowIso();
     const row: ExecutionRow = {
       id,

@@ -1,7 +1,8 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
-import type { FunctionRecord, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
-import type { FunctionRepository } from '../store/functions.ts';
+import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
+import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
+import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
 import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
@@ -9,7 +10,7 @@ import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -31,6 +32,15 @@ export interface FunctionFields {
   maxAttempts?: number;
   secrets?: string[];
   stream?: Partial<StreamPolicy>;
+  /** Gateway routes; given, they replace the function's routes (an empty list removes them). */
+  routes?: Array<{ method: string; path: string; auth?: string }>;
+  /** Callable by anyone at /function/{name} on the gateway. */
+  public?: boolean;
+}
+
+function exposureChange(fields: FunctionFields): ExposureChange | undefined {
+  if (fields.routes === undefined && fields.public === undefined) return undefined;
+  return { routes: fields.routes === undefined ? undefined : checkRoutes(fields.routes), public: fields.public };
 }
 
 export interface BundleLimits {
@@ -47,9 +57,13 @@ export class FunctionService {
 
   /** Called after a function is deleted (the scheduler stops its instances). */
   onDeleted: (functionId: string) => void = () => {};
+  /** Awaited after a write that may have changed routes or public names (the gateway swaps its table); never throws. */
+  onExposureChanged: () => Promise<void> = async () => {};
+  readonly #routes: RouteRepository;
 
-  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits) {
+  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository) {
     this.#repo = repo;
+    this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
   }
@@ -72,9 +86,10 @@ export class FunctionService {
       secrets: checkSecretNames(fields.secrets ?? []),
       stream: streamPolicy(fields.stream),
     };
+    const exposure = exposureChange(fields);
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     const stored = await this.#storeCode(runtime, config.handler, code);
-    const created = await this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored } });
+    const created = await this.#exposing(exposure, () => this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored }, exposure }));
     if (created === undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     return created;
   }
@@ -99,13 +114,14 @@ export class FunctionService {
       secrets: fields.secrets === undefined ? current.secrets : checkSecretNames(fields.secrets),
       stream: streamPolicy(fields.stream, current.stream),
     };
+    const exposure = exposureChange(fields);
     let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
     if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);
     else {
       await this.#checkEntry(runtime, handler, await this.#code.list(current.codeHash));
       stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
     }
-    const updated = await this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso());
+    const updated = await this.#exposing(exposure, () => this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso(), exposure));
     this.#forget(current.id);
     if (updated === undefined) throw notFound('Function');
     return updated;
@@ -149,6 +165,48 @@ export class FunctionService {
     this.#forget(id);
     if (!deleted) throw notFound('Function');
     this.onDeleted(id);
+    await this.onExposureChanged();
+  }
+
+  /** Runs a write carrying an exposure change: conflicts become 409s, and the gateway hears of the change. */
+  async #exposing<T>(exposure: ExposureChange | undefined, write: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await write();
+    } catch (err) {
+      if (!(err instanceof ExposureConflictError)) throw err;
+      throw new AppError(err.kind === 'route' ? 'ROUTE_CONFLICT' : 'PUBLIC_NAME_TAKEN', err.message, { details: err.details });
+    }
+    if (exposure !== undefined) await this.onExposureChanged();
+    return result;
+  }
+
+  /**
+   * Changes only how a function is reachable on the gateway (no new version, so its warm instances keep
+   * serving): given routes replace its routes, a given `public` sets the flag.
+   */
+  async setExposure(owner: Principal, id: string, fields: Pick<FunctionFields, 'routes' | 'public'>): Promise<Exposure> {
+    const fn = await this.get(owner, id);
+    const change = exposureChange(fields) ?? {};
+    const found = await this.#exposing(change, () => this.#routes.setExposure(owner.userId, fn.id, change, nowIso()));
+    if (!found) throw notFound('Function');
+    return this.exposure(owner, fn.id);
+  }
+
+  /** Routes and public flag of one of the owner's functions. */
+  async exposure(owner: Principal, id: string): Promise<Exposure> {
+    await this.get(owner, id);
+    return (await this.#routes.exposures(owner.userId, id)).get(id) ?? { public: false, routes: [] };
+  }
+
+  /** Every route of the owner's functions, by path. */
+  routes(owner: Principal): Promise<Array<FunctionRoute & { functionId: string; functionName: string }>> {
+    return this.#routes.listForOwner(owner.userId);
+  }
+
+  /** Routes and public flags of all the owner's functions, by function id (absent: none). */
+  exposures(owner: Principal): Promise<Map<string, Exposure>> {
+    return this.#routes.exposures(owner.userId);
   }
 
   /** Host directory holding a version's code (read-only use by the execution engine). */

@@ -1,5 +1,6 @@
 import { AppError } from '../core/errors.ts';
-import { RUNTIMES, type Runtime, type StreamPolicy } from '../core/types.ts';
+import { RUNTIMES, type FunctionRoute, type Runtime, type StreamPolicy } from '../core/types.ts';
+import { checkRoute, methodsOverlap, MAX_ROUTES_PER_FUNCTION } from './route-pattern.ts';
 
 const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,127}$/u;
 
@@ -95,4 +96,22 @@ export function streamPolicy(given: Partial<StreamPolicy> | undefined, current?:
     if (!Number.isInteger(value) || value < limit.min || value > limit.max) throw new AppError('VALIDATION_FAILED', `stream.${field} must be a whole number from ${limit.min} to ${limit.max}`);
   }
   return policy;
+}
+
+/**
+ * A deploy's routes: each checked (functions/route-pattern.ts), at most MAX_ROUTES_PER_FUNCTION, and no two
+ * of them matching the same requests. Conflicts with other functions are checked when they are stored.
+ */
+export function checkRoutes(routes: Array<{ method?: unknown; path?: unknown; auth?: unknown }>): Array<FunctionRoute & { shape: string }> {
+  if (routes.length > MAX_ROUTES_PER_FUNCTION) throw new AppError('VALIDATION_FAILED', `a function declares at most ${MAX_ROUTES_PER_FUNCTION} routes`);
+  const checked = routes.map(checkRoute);
+  checked.forEach((route, i) => {
+    const twin = checked.slice(0, i).find((r) => r.shape === route.shape && methodsOverlap(r.method, route.method));
+    if (twin !== undefined) {
+      throw new AppError('ROUTE_CONFLICT', `Route ${route.method} ${route.path} overlaps ${twin.method} ${twin.path} of the same deploy`, {
+        details: { route: { method: route.method, path: route.path }, conflictsWith: { method: twin.method, path: twin.path } },
+      });
+    }
+  });
+  return checked;
 }

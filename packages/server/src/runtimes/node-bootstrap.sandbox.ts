@@ -13,6 +13,7 @@
  * User output (console, process.stdout/stderr) never reaches fd 1/2: it becomes `log` messages.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isUtf8 } from 'node:buffer';
 import { closeSync, existsSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, Socket } from 'node:net';
@@ -286,7 +287,7 @@ async function invoke(message: { id: string; event?: unknown; context?: { execut
     if (!fn) throw namedError('NotLoadedError', 'No function is loaded in this instance');
     const handler = fn.handler;
     const value = await executions.run(execution, () => Promise.race([handler(message.event ?? null, context), execution.failed]));
-    line = resultLine(execution, value);
+    line = resultLine(execution, value instanceof Response ? await fromWebResponse(value) : value);
   } catch (err) {
     const outOfMemory = err instanceof RangeError && /allocation failed/i.test(err.message);
     line = `${JSON.stringify({ type: 'result', id: execution.id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory })}\n`;
@@ -328,6 +329,22 @@ function streamModule(): Promise<StreamModule> {
   streams ??= import(new URL('./node-stream.mjs', import.meta.url).href).then((m: { createStreams: (host: unknown, handler: () => unknown) => StreamModule }) =>
     m.createStreams({ send, run: runStream }, () => fn?.stream ?? null));
   return streams;
+}
+
+const TEXT_TYPE = /^\s*(?:text\/|application\/(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|x-ndjson|yaml|x-yaml|ld\+json)\b|[a-z]+\/[^;\s]*\+(?:json|xml)\b)/i;
+
+/** A Web `Response` becomes the gateway's `{statusCode, headers, body, isBase64Encoded}` (binary as base64). */
+async function fromWebResponse(response: Response): Promise<object> {
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  const type = response.headers.get('content-type') ?? '';
+  const text = (type === '' || TEXT_TYPE.test(type)) && isUtf8(bytes);
+  return { statusCode: response.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), isBase64Encoded: !text };
 }
 
 /** The result is spliced in as already-serialised JSON so it is stringified exactly once. */

@@ -107,7 +107,39 @@ export interface ExecutionsTable {
   finished_at: string | null;
 }
 
+export interface FunctionRoutesTable {
+  id: string;
+  function_id: string;
+  owner_id: string;
+  method: string;
+  /** The pattern as declared, e.g. /users/:id. */
+  path: string;
+  /** The pattern with parameter names erased (/users/:): equal shapes match the same requests. */
+  shape: string;
+  auth: string;
+  created_at: string;
+}
+
+export interface PublicFunctionsTable {
+  /** The lower-cased name: unique among public functions regardless of case. */
+  name_key: string;
+  /** The function's name: /function/{name} on the gateway resolves it. */
+  name: string;
+  function_id: string;
+  owner_id: string;
+  created_at: string;
+}
+
+export interface GatewayStateTable {
+  id: number;
+  /** Bumped in the same transaction as every change of routes or public names; gateways poll it. */
+  generation: number;
+}
+
 export interface Database {
+  function_routes: FunctionRoutesTable;
+  public_functions: PublicFunctionsTable;
+  gateway_state: GatewayStateTable;
   function_objects: FunctionObjectsTable;
   secrets: SecretsTable;
   executions: ExecutionsTable;

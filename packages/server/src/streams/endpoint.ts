@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { looksLikeApiKey } from '../auth/tokens.ts';
-import { AppError, ERROR_CODES } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import type { StreamRequestInfo } from '../sandbox/protocol.ts';
 import type { PreparedStream, StreamService } from './stream-service.ts';
 
@@ -18,12 +18,12 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 const WS_KEY_RE = /^[+/0-9A-Za-z]{22}==$/;
 const HEARTBEAT_MS = 30_000;
 
-/** `/ws/{name}[/rest]` or `/{name}[/rest]`; the function sees `/rest` (default `/`) as its path. */
+/** `/ws/{name}[/rest]`, `/function/{name}[/rest]` or `/{name}[/rest]`; the function sees `/rest` (default `/`) as its path. */
 export function parseStreamPath(url: string): { name: string; path: string; query: string } | undefined {
   const q = url.indexOf('?');
   const pathname = q === -1 ? url : url.slice(0, q);
   const query = q === -1 ? '' : url.slice(q + 1);
-  const prefix = pathname.startsWith('/ws/') ? 4 : 1;
+  const prefix = pathname.startsWith('/ws/') ? 4 : pathname.startsWith('/function/') ? 10 : 1;
   if (pathname.charCodeAt(0) !== 47 || pathname.length <= prefix) return undefined;
   const slash = pathname.indexOf('/', prefix);
   let name: string;
@@ -75,9 +75,9 @@ function refuse(socket: Duplex, err: unknown, requestId: string, log: Pick<Logge
 const reasonPhrase = (status: number): string => ({ 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable' })[status] ?? 'Error';
 
 /**
- * The WebSocket side of stream functions: `ws://<host>/<name>` and `/ws/<name>` upgrade into a
- * session with one exclusive instance (docs/streams.md). Attach `handleUpgrade` to the server of the
- * data plane (the gateway's onUpgrade, or `attachStreams`).
+ * The WebSocket side of stream functions: `ws://<gateway>/<name>`, `/ws/<name>` and `/function/<name>`
+ * upgrade into a session with one exclusive instance (docs/streams.md). `handleUpgrade` goes to the
+ * gateway's onUpgrade.
  */
 export class StreamEndpoint {
   readonly #service: StreamService;
@@ -200,12 +200,4 @@ export class StreamEndpoint {
     for (const ws of this.#clients.keys()) ws.terminate();
     this.#wss.close();
   }
-}
-
-/** Serves stream upgrades on `server`; an upgrade no handler claims gets a 404. */
-export function attachStreams(server: Server, handler: UpgradeHandler): void {
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (handler(req, socket, head)) return;
-    refuse(socket, new AppError('ROUTE_NOT_FOUND', ERROR_CODES.ROUTE_NOT_FOUND.message), randomUUID(), { error: () => {} });
-  });
 }

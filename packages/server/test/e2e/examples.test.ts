@@ -25,7 +25,7 @@ describe('the examples deploy and run', { skip: sandboxSkipReason() }, () => {
   ];
   test('stream-node and stream-python: a WebSocket conversation each', async () => {
     const { key } = await client.createApiKey('streams');
-    const streams = new SkyscaleClient({ endpoint: `http://127.0.0.1:${p.port}`, apiKey: key });
+    const streams = new SkyscaleClient({ endpoint: `http://127.0.0.1:${p.port}`, gatewayEndpoint: p.gatewayUrl, apiKey: key });
     await client.deployBundle({ name: 'words', runtime: 'node' }, await packDirectory(path.join(examples, 'stream-node')));
     const words = await streams.openStream('words', { query: { user: 'ada' } });
     assert.match(String(await words.next()), /^hello ada/);

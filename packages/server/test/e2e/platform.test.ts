@@ -114,6 +114,31 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     assert.match(gone.stderr, /NOT_FOUND/);
   });
 
+  test('routes with the CLI: deploy --route, routes list, then plain HTTP on the gateway', async () => {
+    const file = path.join(work, 'api.mjs');
+    writeFileSync(file, 'export const handler = (e) => ({ statusCode: 200, body: { hello: JSON.parse(e.body ?? "{}").name ?? e.params.name } });\n');
+    const deploy = await cli(['fn', 'deploy', file, '--name', 'api', '--runtime', 'node', '--handler', 'api.handler', '--route', 'POST /api/hello', '--route', 'get /api/hello/:name api_key'], env);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    assert.match(deploy.stdout, /Routes: POST \/api\/hello, GET \/api\/hello\/:name \(api key\)/);
+    const list = await cli(['routes', 'list'], env);
+    assert.match(list.stdout, /POST.*\/api\/hello.*api.*public/);
+    assert.match(list.stdout, /GET.*\/api\/hello\/:name.*api.*api_key/);
+    const res = await fetch(`${server.gatewayUrl}/api/hello`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Alice"}' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { hello: 'Alice' });
+    assert.equal((await fetch(`${server.gatewayUrl}/api/hello/Bob`)).status, 401);
+    assert.equal((await cli(['fn', 'deploy', file, '--name', 'api', '--route', 'POST api/hello'], env)).code, 2);
+    assert.equal((await cli(['fn', 'deploy', file, '--name', 'api', '--clear-routes', '--public'], env)).code, 0);
+    assert.equal((await fetch(`${server.gatewayUrl}/api/hello`, { method: 'POST' })).status, 404);
+    assert.deepEqual(await (await fetch(`${server.gatewayUrl}/function/api/x?`, { method: 'POST', body: '{"name":"Pub"}', headers: { 'content-type': 'application/json' } })).json(), { hello: 'Pub' });
+    const set = await cli(['routes', 'set', 'api', '--route', 'PUT /api/v2/hello', '--no-public'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /api: routes PUT \/api\/v2\/hello$/m);
+    assert.equal((await fetch(`${server.gatewayUrl}/api/v2/hello`, { method: 'PUT', body: '{"name":"Two"}' })).status, 200);
+    assert.equal((await fetch(`${server.gatewayUrl}/function/api`, { method: 'POST' })).status, 404);
+    assert.equal((await cli(['routes', 'set', 'api'], env)).code, 2, 'nothing to change is a usage error');
+  });
+
   test('the SDK sees the same platform; errors carry codes', async () => {
     const client = new SkyscaleClient({ endpoint: server.url });
     const { token } = await client.login('alice', 'alice-password');

@@ -50,9 +50,9 @@ describe('streams through the CLI and the SDK (real server process)', { skip }, 
     await anonymous.register('streamer', 'streamer-password');
     const session = await anonymous.login('streamer', 'streamer-password');
     const key = await new SkyscaleClient({ endpoint: server.url, token: session.token }).createApiKey('stream');
-    client = new SkyscaleClient({ endpoint: server.url, apiKey: key.key });
+    client = new SkyscaleClient({ endpoint: server.url, apiKey: key.key, gatewayEndpoint: server.gatewayUrl });
     await client.createFunction({ name: 'chat', runtime: 'node', code: CHAT });
-    env = { XDG_CONFIG_HOME: path.join(work, 'config'), SKYSCALE_ENDPOINT: server.url, SKYSCALE_API_KEY: key.key };
+    env = { XDG_CONFIG_HOME: path.join(work, 'config'), SKYSCALE_ENDPOINT: server.url, SKYSCALE_GATEWAY: server.gatewayUrl, SKYSCALE_API_KEY: key.key };
   });
   after(async () => {
     await server?.stop();
@@ -101,7 +101,7 @@ describe('streams through the CLI and the SDK (real server process)', { skip }, 
   });
 
   test('SDK openStream with the ws package: the execution id, and refusals as SkyscaleError', async () => {
-    const viaWs = new SkyscaleClient({ endpoint: server.url, apiKey: env.SKYSCALE_API_KEY, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const viaWs = new SkyscaleClient({ endpoint: server.url, gatewayEndpoint: server.gatewayUrl, apiKey: env.SKYSCALE_API_KEY, WebSocket: WebSocket as unknown as WebSocketConstructor });
     const stream = await viaWs.openStream('chat');
     assert.match(stream.executionId ?? '', /^[0-9a-f-]{36}$/);
     const lines: string[] = [];
@@ -120,7 +120,7 @@ describe('streams through the CLI and the SDK (real server process)', { skip }, 
     }
     assert.equal(e?.status, 'succeeded');
     await assert.rejects(viaWs.openStream('no-such'), (err: unknown) => err instanceof SkyscaleError && err.status === 404 && err.code === 'NOT_FOUND');
-    const global = new SkyscaleClient({ endpoint: server.url });
+    const global = new SkyscaleClient({ endpoint: server.url, gatewayEndpoint: server.gatewayUrl });
     await assert.rejects(global.openStream('chat'), (err: unknown) => err instanceof SkyscaleError && err.code === 'STREAM_REFUSED');
   });
 });

@@ -95,8 +95,8 @@ describe('stream functions over WebSocket', { skip }, () => {
   let bobKey: string;
 
   before(async () => {
-    p = await testPlatform({ WARM_POOL_SIZE: '1', STREAM_END_GRACE_MS: '1000' }, { listen: true });
-    base = `ws://127.0.0.1:${p.port}`;
+    p = await testPlatform({ WARM_POOL_SIZE: '1', STREAM_END_GRACE_MS: '1000' });
+    base = p.gatewayUrl.replace(/^http/, 'ws');
     alice = (await p.user('alice')).auth;
     key = (await p.api.inject({ method: 'POST', url: '/api/auth/api-key', headers: alice, payload: { name: 'ws' } })).json().key;
     const bob = (await p.user('bob')).auth;
@@ -315,7 +315,7 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.equal(invoked.json().result, 'plain invoke still works');
   });
 
-  test('auth: the owner\'s API key only; others and anonymous callers get 404, a bad key 401', async () => {
+  test('auth of a private function: the owner\'s API key only; others and anonymous callers get 404, a bad key 401', async () => {
     await deploy({ name: 'private-stream', runtime: 'node', code: ECHO, handler: 'index.stream' });
     const anonymous = await connect(`${base}/private-stream`);
     assert.ok('refused' in anonymous);
@@ -327,6 +327,24 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.ok('refused' in bad && bad.status === 401, JSON.stringify(bad));
     const missing = await connect(`${base}/no-such-function`, withKey());
     assert.ok('refused' in missing && missing.status === 404);
+  });
+
+  test('a public function streams to anyone, also at /function/{name}; its owner\'s key still works', async () => {
+    await deploy({ name: 'public-stream', runtime: 'node', code: ECHO, public: true });
+    // The gateway's routing table (public names) is refreshed right after the deploy.
+    const attempt = await until('public on the gateway', () => connect(`${base}/public-stream`), (s) => !('refused' in s), 5000);
+    assert.ok(!('refused' in attempt));
+    const anonymous = attempt;
+    anonymous.send('hi');
+    assert.equal(await anonymous.next(), 'echo: hi');
+    const viaFunctionPath = await open(`${base}/function/public-stream/deep?x=1`, { 'x-api-key': bobKey });
+    viaFunctionPath.send('from bob');
+    assert.equal(await viaFunctionPath.next(), 'echo: from bob');
+    viaFunctionPath.ws.close();
+    await viaFunctionPath.closed;
+    const e = await execution(viaFunctionPath.headers['x-execution-id'] as string);
+    assert.deepEqual(e.result, { count: 1, path: '/deep', query: { x: '1' }, sawKey: false });
+    anonymous.ws.close();
   });
 
   test('a function that fails to load: the upgrade is refused with 502, and the failed start is recorded', async () => {
@@ -385,7 +403,7 @@ describe('stream functions over WebSocket', { skip }, () => {
 
 describe('stream sessions when the platform stops', { skip }, () => {
   test('open sessions are closed with 1001 and the platform stops within the grace period', async () => {
-    const p = await testPlatform({ WARM_POOL_SIZE: '0', STREAM_END_GRACE_MS: '500' }, { listen: true });
+    const p = await testPlatform({ WARM_POOL_SIZE: '0', STREAM_END_GRACE_MS: '500' });
     let closed = false;
     try {
       const alice = (await p.user('alice')).auth;
@@ -394,8 +412,9 @@ describe('stream sessions when the platform stops', { skip }, () => {
         const res = await p.api.inject({ method: 'POST', url: '/api/functions', headers: alice, payload: { name, runtime: 'node', code } });
         assert.equal(res.statusCode, 201, res.body);
       }
-      const polite = await open(`ws://127.0.0.1:${p.port}/polite`, { 'x-api-key': key });
-      const stubborn = await open(`ws://127.0.0.1:${p.port}/stubborn`, { 'x-api-key': key });
+      const base = p.gatewayUrl.replace(/^http/, 'ws');
+      const polite = await open(`${base}/polite`, { 'x-api-key': key });
+      const stubborn = await open(`${base}/stubborn`, { 'x-api-key': key });
       stubborn.send('stubborn');
       polite.send('hi');
       assert.equal(await polite.next(), 'echo: hi');

@@ -9,6 +9,7 @@ test('stream URLs: /<name> and /ws/<name>, with the rest of the path and the que
   assert.deepEqual(parseStreamPath('/ws/chat'), { name: 'chat', path: '/', query: '' });
   assert.deepEqual(parseStreamPath('/ws/chat/x?y=1'), { name: 'chat', path: '/x', query: 'y=1' });
   assert.deepEqual(parseStreamPath('/ws/ws'), { name: 'ws', path: '/', query: '' });
+  assert.deepEqual(parseStreamPath('/function/chat/x'), { name: 'chat', path: '/x', query: '' });
   assert.deepEqual(parseStreamPath('/caf%C3%A9'), { name: 'café', path: '/', query: '' });
   for (const bad of ['/', '', 'chat', '/ws/', '/%E0%A4%A', '//x', `/${'a'.repeat(129)}`]) assert.equal(parseStreamPath(bad), undefined, bad);
 });

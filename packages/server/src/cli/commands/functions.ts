@@ -5,6 +5,7 @@ import { SkyscaleError, type FunctionSettings, type Runtime } from '@skyscale/cl
 import { contextOf, findFunction } from '../context.ts';
 import { packDirectory } from '../pack.ts';
 import { ago, printJson, printRecord, printTable } from '../output.ts';
+import { describeRoutes, parseRoute } from './routes.ts';
 
 const RUNTIMES = ['node', 'python', 'php', 'wasm', 'command'] as const;
 
@@ -58,6 +59,10 @@ export function functionCommands(): Command {
     .option('-s, --secret <name>', 'a secret to inject as an upper-cased env var (repeatable)', collect, [] as string[])
     .option('--stream-min-free <n>', 'idle stream instances kept ready while the function is streamed to', int)
     .option('--stream-idle-timeout <ms>', 'stop a stream instance idle this long', int)
+    .option('--route <"METHOD /path [api_key]">', 'an HTTP route on the gateway, e.g. "POST /api/hello" (repeatable; replaces the routes)', collect, [] as string[])
+    .option('--clear-routes', 'remove all routes of the function')
+    .option('--public', 'anyone may call it at /function/<name> on the gateway')
+    .option('--no-public', 'only you (with your API key) may call it at /function/<name>')
     .action(async (target, opts, cmd) => {
       const { client, out } = contextOf(cmd);
       const settings: FunctionSettings = {
@@ -71,7 +76,10 @@ export function functionCommands(): Command {
         env: parseEnv(opts.env),
         secrets: opts.secret.length > 0 ? opts.secret : undefined,
         stream: opts.streamMinFree === undefined && opts.streamIdleTimeout === undefined ? undefined : { minFree: opts.streamMinFree, idleTimeoutMs: opts.streamIdleTimeout },
+        routes: opts.clearRoutes === true ? [] : opts.route.length > 0 ? opts.route.map(parseRoute) : undefined,
+        public: opts.public,
       };
+      if (opts.clearRoutes === true && opts.route.length > 0) throw new SkyscaleError(0, 'USAGE', '--clear-routes and --route do not go together');
       const existing = await client.getFunctionByName(opts.name).catch((err: unknown) => {
         if (err instanceof SkyscaleError && err.status === 404) return undefined;
         throw err;
@@ -91,6 +99,8 @@ export function functionCommands(): Command {
       }
       if (out.json) return printJson(result);
       process.stdout.write(`Deployed ${result.name} version ${result.version} (${result.runtime}, ${result.codeSize} bytes, id ${result.id})\n`);
+      if (result.routes.length > 0) process.stdout.write(`Routes: ${describeRoutes(result.routes)}\n`);
+      if (result.public) process.stdout.write(`Public at /function/${result.name} on the gateway\n`);
     });
 
   fn.command('list').description('List your functions').action(async (_opts, cmd) => {

@@ -14,7 +14,7 @@ export function streamCommand(): Command {
     .argument('<name>', 'function name (yours with your API key, or a public one)')
     .option('--path <path>', 'sub-path the function sees as context.request.path', '/')
     .option('-q, --query <key=value>', 'query parameter for the function (repeatable)', collect, [] as string[])
-    .option('--stream-endpoint <url>', 'where streams are served (default $SKYSCALE_STREAM_ENDPOINT, else the API endpoint)')
+    .option('--gateway <url>', 'the gateway, where streams are served (default $SKYSCALE_GATEWAY, else the endpoint\'s host on port 8081)')
     .option('--linger <ms>', 'after stdin ends, keep printing replies until none came for this long, then close', '500')
     .action(async (name, opts, cmd) => {
       const flags = cmd.optsWithGlobals() as GlobalFlags;
@@ -22,7 +22,7 @@ export function streamCommand(): Command {
       const client = new SkyscaleClient({
         endpoint: config.endpoint,
         apiKey: config.apiKey,
-        streamEndpoint: opts.streamEndpoint ?? (process.env.SKYSCALE_STREAM_ENDPOINT || undefined),
+        gatewayEndpoint: opts.gateway ?? (process.env.SKYSCALE_GATEWAY || undefined),
         WebSocket: WebSocket as unknown as WebSocketConstructor,
       });
       const query: Record<string, string> = {};
