@@ -101,7 +101,9 @@ export class StreamEndpoint {
     this.#heartbeat = setInterval(() => this.#ping(), deps.heartbeatMs ?? HEARTBEAT_MS).unref();
   }
 
+  /** Claims WebSocket upgrades whose path names a function (other upgrades are left to the gateway). */
   readonly handleUpgrade: UpgradeHandler = (req, socket, head) => {
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') return false;
     const target = parseStreamPath(req.url ?? '/');
     if (target === undefined) return false;
     void this.#accept(req, socket, head, target);
@@ -115,10 +117,10 @@ export class StreamEndpoint {
     let prepared: PreparedStream | undefined;
     try {
       if (this.#closing) throw new AppError('SERVICE_UNAVAILABLE', 'The platform is stopping');
-      checkHandshake(req);
       const credential = platformKey(req);
       const found = await this.#resolve(target.name, credential?.key);
       if (found === undefined) throw new AppError('NOT_FOUND', `No function ${target.name.slice(0, 128)} here: not public, or not yours (send your API key)`);
+      checkHandshake(req);
       prepared = await this.#service.prepare(found.ownerId, found.functionId, requestInfo(req, target.path, target.query, credential?.header));
     } catch (err) {
       return refuse(socket, err, requestId, this.#log);

@@ -327,6 +327,20 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.ok('refused' in bad && bad.status === 401, JSON.stringify(bad));
     const missing = await connect(`${base}/no-such-function`, withKey());
     assert.ok('refused' in missing && missing.status === 404);
+    // A malformed handshake to a real function is refused before any instance is reserved.
+    const { request } = await import('node:http');
+    const malformed = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = request(`${p.gatewayUrl}/private-stream`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'x-api-key': key } });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(JSON.parse(malformed.body).error.code, 'BAD_REQUEST');
   });
 
   test('a public function streams to anyone, also at /function/{name}; its owner\'s key still works', async () => {
