@@ -52,7 +52,10 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       maxFiles: config.maxBundleFiles,
     });
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
-    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
+    const capabilities = await driver.probe();
+    // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
+    const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);
+    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     const scheduler = new Scheduler({
       driver,
@@ -89,7 +92,6 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       }
     };
     const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, secrets, writer, objectExists, onQueued: () => worker.notify() });
-    const capabilities = await driver.probe();
     if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
     else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
     logger.info({ sandbox: { isolation: capabilities.isolation, cgroup: capabilities.cgroup.version, memoryLimit: capabilities.memoryLimit, pidsLimit: capabilities.pidsLimit, warnings: capabilities.warnings } }, 'sandbox capabilities');

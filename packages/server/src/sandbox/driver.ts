@@ -4,7 +4,14 @@
  * conformance suite in test/sandbox/conformance.case.ts.
  */
 
-export type SandboxRuntime = 'node' | 'python';
+export type SandboxRuntime = 'node' | 'python' | 'php' | 'wasm' | 'command';
+
+/**
+ * The runtime whose stem cells a runtime is specialised from: runtimes that share an interpreter and
+ * a sandbox layout share stem cells. WASM modules run in the Node bootstrap (node:wasi), and command
+ * functions are spawned by the Python bootstrap (it starts ~20 ms faster than Node's).
+ */
+export const STEM_RUNTIME: Readonly<Record<SandboxRuntime, SandboxRuntime>> = { node: 'node', wasm: 'node', python: 'python', command: 'python', php: 'php' };
 
 export interface ResourceLimits {
   /** Hard memory cap for everything in the instance; going over it is reported as `oom`. */
@@ -34,9 +41,17 @@ export interface InstanceSpec {
 
 /** Turns a started (generic, "stem cell") instance into one serving a specific function. */
 export interface LoadRequest {
+  /**
+   * What the instance becomes; defaults to the runtime it was started as. Must share its stem
+   * runtime (STEM_RUNTIME), e.g. a `node` stem cell can be loaded as `wasm`.
+   */
+  runtime?: SandboxRuntime;
   /** Host directory with the function's files; they are staged (hardlinked or copied) to /code. */
   codeDir: string;
-  /** `<module path>.<export>`, e.g. `index.handler` or `src/main.handler`; export may be `default`. */
+  /**
+   * `<module path>.<export>`, e.g. `index.handler` or `src/main.handler` (export may be `default`);
+   * for `wasm` and `command` the path of the entry file inside the code, e.g. `main.wasm`, `bin/run.sh`.
+   */
   handler: string;
   /** The function's own environment: besides PATH/HOME/LANG/TMPDIR the only variables it sees. */
   env: Record<string, string>;
@@ -119,6 +134,7 @@ export interface InstanceStats {
 
 export interface SandboxInstance {
   readonly id: string;
+  /** The runtime it was started as; after load, the runtime it was specialised as. */
   readonly runtime: SandboxRuntime;
   /** Host pid of the outermost process of the instance, null once it is gone. */
   readonly pid: number | null;

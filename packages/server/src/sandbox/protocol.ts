@@ -10,6 +10,8 @@ export const PROTOCOL_FD_OUT = 4;
 export interface LoadMessage {
   type: 'load';
   id: string;
+  /** The runtime to become; the bootstraps serve several (node: node, wasm; python: python, command). */
+  runtime: string;
   handler: string;
   env: Record<string, string>;
   functionName: string;
@@ -38,7 +40,8 @@ export type SandboxMessage =
   | { type: 'loaded'; id: string; ok: true; dropped: number }
   | { type: 'loaded'; id: string; ok: false; error: ErrorPayload; dropped: number }
   | { type: 'result'; id: string; ok: true; result: unknown; dropped: number }
-  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean }
+  /** sigkilled: a process of the execution died of SIGKILL, which may have been the cgroup's OOM killer. */
+  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean; sigkilled: boolean }
   | { type: 'output_exceeded'; id: string; bytes: number };
 
 export function encodeMessage(message: LoadMessage | InvokeMessage): string {
@@ -71,7 +74,7 @@ export function parseSandboxMessage(line: string): SandboxMessage | null {
       const error = parseError(m.error);
       return m.type === 'loaded'
         ? { type: 'loaded', id: m.id, ok: false, error, dropped }
-        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true };
+        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true, sigkilled: m.sigkilled === true };
     }
     case 'output_exceeded':
       if (!isId(m.id)) return null;

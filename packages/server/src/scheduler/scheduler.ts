@@ -27,7 +27,7 @@ export type HostApiFactory = (target: InvocationTarget, granted: () => Iterable<
 type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: InvocationResult };
 
-const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python']);
+const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python', 'php', 'wasm', 'command']);
 
 /**
  * Places invocations on instances: a warm instance of the same function version if one has room,
@@ -162,6 +162,7 @@ export class Scheduler implements Invoker {
     const grants = new Map<string, string[]>();
     const hostApi = this.#hostApi?.(target, () => [...grants.values()].flat());
     const loaded = await sandbox.load({
+      runtime,
       codeDir: target.codeDir,
       handler: target.handler,
       env: target.env,
