@@ -14,6 +14,7 @@ const SOURCES: Record<string, string> = {
   'bootstrap.py': 'bootstrap.py',
   'command_runner.py': 'command_runner.py',
   'bootstrap.php': 'bootstrap.php',
+  'host-api-forwarder.php': 'host-api-forwarder.php',
 };
 
 export interface RuntimeFiles {
