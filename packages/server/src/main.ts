@@ -11,6 +11,7 @@ import { FunctionService } from './functions/service.ts';
 import { CodeStore } from './functions/code-store.ts';
 import { buildApi } from './api/app.ts';
 import { ProcessDriver } from './sandbox/process/process-driver.ts';
+import { STEM_RUNTIME } from './sandbox/driver.ts';
 import { StemPool } from './scheduler/stem-pool.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { ExecutionService } from './executions/service.ts';
@@ -47,11 +48,11 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
     // Temp dirs a crashed earlier run may have left behind.
     await codeStore.removeStaleTemp();
-    const functions = new FunctionService(store.functions, codeStore, {
-      maxBytes: config.maxBundleBytes,
-      maxFiles: config.maxBundleFiles,
-    });
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
+    const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles }, async (runtime) => {
+      const caps = await driver.probe();
+      return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
+    });
     const capabilities = await driver.probe();
     // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
     const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);

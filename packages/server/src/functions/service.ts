@@ -9,7 +9,7 @@ import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRuntime, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -37,6 +37,9 @@ export interface BundleLimits {
   maxFiles: number;
 }
 
+/** Why this server cannot run functions of a runtime, or null if it can. */
+export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
+
 export class FunctionService {
   readonly #repo: FunctionRepository;
   readonly #code: CodeStore;
@@ -47,10 +50,18 @@ export class FunctionService {
   /** Called after a function is deleted (the scheduler stops its instances). */
   onDeleted: (functionId: string) => void = () => {};
 
-  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits) {
+  readonly #runtimeCheck: RuntimeCheck;
+
+  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, runtimeCheck: RuntimeCheck = async () => null) {
     this.#repo = repo;
     this.#code = code;
     this.#limits = limits;
+    this.#runtimeCheck = runtimeCheck;
+  }
+
+  async #checkAvailable(runtime: Runtime): Promise<void> {
+    const reason = await this.#runtimeCheck(runtime);
+    if (reason !== null) throw new AppError('RUNTIME_UNAVAILABLE', `The ${runtime} runtime is not available on this server: ${reason}`);
   }
 
   async create(owner: Principal, fields: FunctionFields, code: CodeInput | undefined): Promise<FunctionRecord> {
@@ -59,11 +70,12 @@ export class FunctionService {
     if (code === undefined) throw new AppError('VALIDATION_FAILED', 'code is required: give "code", "files" or a bundle upload');
     const name = normaliseFunctionName(fields.name);
     const runtime = checkRuntime(fields.runtime);
+    await this.#checkAvailable(runtime);
     const config = {
       runtime,
       handler: checkHandler(runtime, fields.handler ?? DEFAULT_HANDLERS[runtime]),
       memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
-      timeoutMs: fields.timeoutMs ?? LIMITS.timeoutMs.default,
+      timeoutMs: fields.timeoutMs ?? defaultTimeoutMs(runtime),
       env: checkEnv(fields.env ?? {}),
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
       maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
@@ -84,6 +96,7 @@ export class FunctionService {
       throw new AppError('VALIDATION_FAILED', 'a function cannot be renamed; deploy a new function instead');
     }
     const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
+    if (runtime !== current.runtime) await this.#checkAvailable(runtime);
     const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : DEFAULT_HANDLERS[runtime]));
     const config = {
       runtime,
@@ -157,6 +170,7 @@ export class FunctionService {
     let files = await this.#toFiles(runtime, handler, code);
     if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
     const entry = await this.#checkEntry(runtime, handler, files);
+    if (runtime === 'wasm') checkWasmModule(entry, files.get(entry)!);
     if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
     const { hash, size } = await this.#code.put(files);
     const codeSource: CodeSource = code.kind;
@@ -180,6 +194,9 @@ export class FunctionService {
   async #checkEntry(runtime: Runtime, handler: string, files: FileMap | Set<string>): Promise<string> {
     const candidates = entryCandidates(runtime, handler);
     const entry = candidates.find((c) => files.has(c));
+    if (entry === undefined && (runtime === 'command' || runtime === 'wasm')) {
+      throw new AppError('VALIDATION_FAILED', `the entry file "${handler}" is not in the code; set handler to the path of the file to run, e.g. "${runtime === 'wasm' ? 'main.wasm' : 'main.py'}"`);
+    }
     if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
     return entry;
   }

@@ -197,6 +197,14 @@ export class SandboxUnavailableError extends Error {
   }
 }
 
+/** Thrown by start() when this host lacks the runtime's interpreter (e.g. no php-cli). */
+export class RuntimeUnavailableError extends SandboxUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuntimeUnavailableError';
+  }
+}
+
 /** Thrown by start() when the runtime process could not be brought up. */
 export class SandboxStartError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

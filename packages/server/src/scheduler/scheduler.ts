@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RequestListener } from 'node:http';
 import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
-import type { SandboxDriver, SandboxRuntime } from '../sandbox/driver.ts';
+import { RuntimeUnavailableError, type SandboxDriver, type SandboxRuntime } from '../sandbox/driver.ts';
 import { ManagedInstance } from './managed-instance.ts';
 import { toInvocationResult, platformFailure } from './outcome.ts';
 import type { StemPool } from './stem-pool.ts';
@@ -157,7 +157,8 @@ export class Scheduler implements Invoker {
       sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
     } catch (err) {
       this.#log.error({ err, functionId: target.functionId }, 'starting an instance failed');
-      return { failure: platformFailure('sandbox_unavailable', err instanceof Error ? err.message : 'The sandbox could not start', meta) };
+      const reason = err instanceof RuntimeUnavailableError ? 'runtime_unavailable' : 'sandbox_unavailable';
+      return { failure: platformFailure(reason, err instanceof Error ? err.message : 'The sandbox could not start', meta) };
     }
     const grants = new Map<string, string[]>();
     const hostApi = this.#hostApi?.(target, () => [...grants.values()].flat());

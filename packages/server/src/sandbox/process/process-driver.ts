@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isAlive, prepareCgroupParents, sweepStaleGroups } from '../cgroup/detect.ts';
 import { createInstanceCgroup, type InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import {
+  RuntimeUnavailableError,
   SandboxStartError,
   SandboxUnavailableError,
   type CgroupCapabilities,
@@ -88,7 +89,7 @@ export class ProcessDriver implements SandboxDriver {
     if (!ID_PATTERN.test(spec.id)) throw new RangeError(`instance id must match ${ID_PATTERN}, got ${JSON.stringify(spec.id)}`);
     const limits = resolveLimits(spec.limits);
     const binary = host.binaries[STEM_RUNTIME[spec.runtime] as InterpreterRuntime];
-    if (!binary) throw new SandboxUnavailableError(`the ${spec.runtime} runtime is not available on this host: ${host.caps.warnings.find((w) => w.startsWith(`${STEM_RUNTIME[spec.runtime]} runtime`)) ?? 'its interpreter is missing'}`);
+    if (!binary) throw new RuntimeUnavailableError(`the ${spec.runtime} runtime is not available on this host: ${host.caps.warnings.find((w) => w.startsWith(`${STEM_RUNTIME[spec.runtime]} runtime`)) ?? 'its interpreter is missing'}`);
     if (host.problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot run on this host: ${host.problems.join('; ')}`);
     if (!host.caps.usable) throw new SandboxUnavailableError(`refusing to run untrusted code without isolation: ${host.caps.warnings.join('; ')}. Install bubblewrap, or set SANDBOX=none to accept running unsandboxed.`);
     if (!host.bwrap) this.#warnUnsandboxed();
