@@ -1,5 +1,5 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst, objects (default: all). BENCH_SECONDS (10) and
+// Suites: control, invoke, cold, async, burst, objects, sampler (default: all). BENCH_SECONDS (10) and
 // BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { hasWrk } from './lib/wrk.ts';
 import { benchControlPlane } from './control-plane.ts';
 import { benchAsync, benchBurst, benchColdStart, benchWarmInvoke } from './invoke.ts';
 import { benchObjects } from './objects.ts';
+import { benchLoadSampler } from './load-sampler.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -31,6 +32,7 @@ const suites: Record<string, () => Promise<string[]>> = {
   async: () => benchAsync(1000),
   burst: () => benchBurst(1000),
   objects: () => benchObjects(),
+  sampler: () => benchLoadSampler(seconds),
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);

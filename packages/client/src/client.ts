@@ -1,7 +1,7 @@
 import { Transport, type TransportOptions } from './http.ts';
 import type {
   ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, User,
+  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, User,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
@@ -146,6 +146,10 @@ export class SkyscaleClient {
   }
   getVm(id: string): Promise<Instance> {
     return this.#http.request('GET', `/api/vms/${enc(id)}`);
+  }
+  /** Live load values (CPU, memory, I/O, smoothed score) that placement uses. */
+  workerLoad(): Promise<LoadReport> {
+    return this.#http.request('GET', '/api/v1/metrics/workers');
   }
   system(): Promise<Record<string, unknown>> {
     return this.#http.request('GET', '/api/v1/system');

@@ -139,3 +139,44 @@ export interface ObjectMeta {
   createdAt: string;
   updatedAt: string;
 }
+
+export interface Utilisation {
+  cpu: number;
+  memory: number;
+  io: number;
+}
+
+interface LoadValues {
+  utilisation: Utilisation | null;
+  /** Smoothed: ema = emaFactor·previous + (1 − emaFactor)·sample */
+  ema: Utilisation | null;
+  score: number;
+  saturated: boolean;
+}
+
+export interface InstanceLoad extends LoadValues {
+  id: string;
+  functionId: string;
+  functionName: string;
+  version: number;
+  runtime: string;
+  state: string;
+  inFlight: number;
+  concurrency: number;
+}
+
+export interface WorkerLoad extends LoadValues {
+  id: string;
+  pid: number;
+  cores: number;
+  instances: number;
+  stemCells: number;
+  inFlight: number;
+}
+
+/** GET /api/v1/metrics/workers: live load of your instances (admins: all, plus the worker processes). */
+export interface LoadReport {
+  settings: { intervalMs: number; emaFactor: number; weights: Utilisation; ioReferenceBytesPerSec: number; saturationScore: number };
+  instances: InstanceLoad[];
+  workers: WorkerLoad[] | null;
+}

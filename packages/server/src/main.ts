@@ -22,6 +22,8 @@ import { SecretCipher } from './secrets/cipher.ts';
 import { ObjectService } from './objects/service.ts';
 import { sandboxObjectApi } from './objects/sandbox-api.ts';
 import { AppError } from './core/errors.ts';
+import { PrometheusMetrics } from './metrics/prometheus.ts';
+import { meteredInvoker } from './metrics/metered-invoker.ts';
 import type { Principal } from './core/types.ts';
 import type { FastifyInstance } from 'fastify';
 
@@ -63,7 +65,15 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       stems,
       log: logger,
       hostApi: (target, granted) => sandboxObjectApi(objects, { ownerId: target.ownerId, functionId: target.functionId, granted }),
-      options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances },
+      options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances, load: config.load },
+    });
+    const metrics = new PrometheusMetrics({
+      instances: () => scheduler.instances().managed.map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),
+      stemCells: () => scheduler.instances().stems.map((s) => ({ runtime: s.runtime, state: s.state })),
+      waiting: () => scheduler.waiting(),
+      asyncQueued: () => store.executions.countQueued(),
+      worker: () => ({ utilisation: scheduler.sampler.worker.tracker.ema, score: scheduler.sampler.worker.tracker.score }),
+      sampler: () => scheduler.sampler.cost,
     });
     functions.onDeleted = (id) => {
       scheduler.retireFunction(id);
@@ -72,7 +82,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const writer = new SyncRecordWriter(store.executions, logger);
     const worker: AsyncWorker = new AsyncWorker({
       repo: store.executions,
-      run: (fn, event, context) => executions.run(fn, event, context),
+      run: (fn, event, context) => executions.run(fn, event, { ...context, mode: 'async' }),
       log: logger,
       options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseGraceMs: 30_000, pollMs: 1000, soleWorker: true },
       loadFunction: async (row) => {
@@ -92,7 +102,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         throw err;
       }
     };
-    const executions = new ExecutionService({ repo: store.executions, functions, invoker: scheduler, secrets, writer, objectExists, onQueued: () => worker.notify() });
+    const executions = new ExecutionService({ repo: store.executions, functions, invoker: meteredInvoker(scheduler, metrics), secrets, writer, objectExists, onQueued: () => worker.notify() });
     if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
     else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
     logger.info({ sandbox: { isolation: capabilities.isolation, cgroup: capabilities.cgroup.version, memoryLimit: capabilities.memoryLimit, pidsLimit: capabilities.pidsLimit, warnings: capabilities.warnings } }, 'sandbox capabilities');
@@ -107,7 +117,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         return false;
       }
     };
-    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
     return {
       api,
       close: async () => {

@@ -22,6 +22,7 @@ import { ErrorResponse } from './schemas.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { loadRoutes, prometheusRoutes, type MetricsAccess } from './routes/metrics.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -35,6 +36,8 @@ export interface ApiDeps {
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
   maxBundleBytes: number;
+  /** GET /metrics: the exposition and who may read it. */
+  prometheus: { exposition: () => Promise<{ contentType: string; body: string }>; access: MetricsAccess };
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -82,12 +85,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps.isReady));
   await app.register(publicAuthRoutes(deps.auth));
+  await app.register(prometheusRoutes(deps.auth, deps.prometheus.exposition, deps.prometheus.access));
   for (const prefix of ['/api', '/api/v1']) {
     await app.register(publicAuthRoutes(deps.auth), { prefix });
     await app.register(accountRoutes(deps.auth), { prefix });
     await app.register(functionRoutes(deps.auth, deps.functions, deps.maxBundleBytes), { prefix });
     await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
     await app.register(systemRoutes(deps.auth, deps.scheduler, deps.driver), { prefix });
+    await app.register(loadRoutes(deps.auth, deps.scheduler), { prefix });
     await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });
     await app.register(objectRoutes(deps.auth, deps.objects), { prefix });
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseMasterKey } from '../secrets/cipher.ts';
+import { DEFAULT_LOAD_SETTINGS, type LoadSettings } from '../scheduler/load.ts';
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -32,6 +33,11 @@ export interface Config {
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
   readonly secretsKey: Buffer | undefined;
   readonly maxObjectBytes: number;
+  /** Load sampling, smoothing and the placement score (docs/metrics.md). */
+  readonly load: LoadSettings;
+  /** Who may read GET /metrics: admins or METRICS_TOKEN (`token`), also any loopback client, or anyone. */
+  readonly metricsAccess: 'token' | 'loopback' | 'open';
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +58,41 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a decimal number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function loadSettings(env: Env): LoadSettings {
+  const d = DEFAULT_LOAD_SETTINGS;
+  const weights = {
+    cpu: decimal(env, 'LOAD_WEIGHT_CPU', d.weights.cpu, 0, 1),
+    memory: decimal(env, 'LOAD_WEIGHT_MEMORY', d.weights.memory, 0, 1),
+    io: decimal(env, 'LOAD_WEIGHT_IO', d.weights.io, 0, 1),
+  };
+  const sum = weights.cpu + weights.memory + weights.io;
+  if (Math.abs(sum - 1) > 1e-6) throw new ConfigError('LOAD_WEIGHT_CPU + LOAD_WEIGHT_MEMORY + LOAD_WEIGHT_IO', `must sum to 1 (so the score stays in 0..1), got ${Number(sum.toFixed(6))}`);
+  const emaFactor = decimal(env, 'LOAD_EMA_FACTOR', d.emaFactor, 0, 0.99);
+  const saturationScore = decimal(env, 'LOAD_SATURATION_SCORE', d.saturationScore, 0.01, 1);
+  return Object.freeze({
+    intervalMs: integer(env, 'LOAD_SAMPLE_INTERVAL_MS', d.intervalMs, 50, 60_000),
+    emaFactor,
+    weights: Object.freeze(weights),
+    ioReferenceBytesPerSec: integer(env, 'LOAD_IO_REFERENCE_MB_PER_SEC', d.ioReferenceBytesPerSec / (1024 * 1024), 1, 1_000_000) * 1024 * 1024,
+    saturationScore,
+  });
+}
+
+function metricsToken(env: Env): string | undefined {
+  const token = env.METRICS_TOKEN?.trim() || undefined;
+  if (token !== undefined && (token.length < 24 || !/^[\x21-\x7e]+$/.test(token))) throw new ConfigError('METRICS_TOKEN', 'must be at least 24 printable ASCII characters without spaces');
+  return token;
 }
 
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
@@ -103,6 +144,9 @@ export function loadConfig(env: Env = process.env): Config {
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
     secretsKey: secretsKey(env),
     maxObjectBytes: integer(env, 'MAX_OBJECT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+    load: loadSettings(env),
+    metricsAccess: oneOf(env, 'METRICS_ACCESS', 'token', ['token', 'loopback', 'open'] as const),
+    metricsToken: metricsToken(env),
   };
   return Object.freeze(config);
 }

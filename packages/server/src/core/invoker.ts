@@ -1,4 +1,5 @@
 import type { ExecutionError, Runtime, TerminalStatus } from './types.ts';
+import type { InvocationMode } from './metrics.ts';
 
 /** Everything the engine needs to run one version of a function. */
 export interface InvocationTarget {
@@ -36,6 +37,8 @@ export interface InvocationContext {
   deadline: number;
   /** `function_id/object_name` references the function may read through the host API during this invocation. */
   objectRefs?: string[];
+  /** How the invocation arrived (for metrics); default `sync`. */
+  mode?: InvocationMode;
 }
 
 /** Runs an invocation somewhere (the scheduler and its sandboxes); never throws for user-code failures. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
-import type { InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
+import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
 import { checkSeedInput, objectRefs, requestedSecrets } from './seed-input.ts';
 import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
@@ -58,7 +58,7 @@ export class ExecutionService {
    * Runs one invocation of this function version: resolves its secrets (failing closed as
    * system_error when they cannot be provided) and hands it to the invoker.
    */
-  async run(fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }): Promise<InvocationResult> {
+  async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode'>): Promise<InvocationResult> {
     let secrets: { env: Record<string, string>; digest: string };
     try {
       const names = [...new Set([...fn.secrets, ...requestedSecrets(event)])];

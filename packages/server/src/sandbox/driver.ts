@@ -126,7 +126,17 @@ export interface InstanceExit {
 export interface InstanceStats {
   memoryBytes: number;
   memoryPeakBytes: number | null;
+  /** The instance's current memory limit (what memoryBytes is measured against). */
+  memoryLimitBytes: number;
+  /** CPU time used since start, all processes and threads together. */
   cpuMs: number;
+  /** The CPU quota in cores (1 = one full core), null when the instance has no quota. */
+  cpuLimitCores: number | null;
+  /**
+   * Block-device bytes read + written since start (cgroup blkio/io.stat, or /proc/<pid>/io read_bytes +
+   * write_bytes), null where the host cannot tell. Writes to the sandbox's tmpfs are memory, not I/O.
+   */
+  ioBytes: number | null;
   processes: number;
   /** Where the numbers come from: the instance's cgroup, or a walk of /proc (fallback). */
   source: 'cgroup' | 'proc';
@@ -159,6 +169,8 @@ export interface CgroupCapabilities {
   pids: boolean;
   cpu: boolean;
   cpuAccounting: boolean;
+  /** Block I/O accounting (v1 blkio, v2 io): bytes read and written per instance. */
+  io: boolean;
   freezer: boolean;
 }
 

@@ -1,4 +1,5 @@
 import type { SandboxInstance } from '../sandbox/driver.ts';
+import { LoadTracker, type LoadSettings } from './load.ts';
 
 /** An instance specialised for one function version, with the scheduler's bookkeeping. */
 export class ManagedInstance {
@@ -14,9 +15,14 @@ export class ManagedInstance {
   invocations = 0;
   /** Object references granted per in-flight execution id (read by the instance's host API). */
   readonly grants: Map<string, string[]>;
+  readonly concurrency: number;
+  /** Fed by the LoadSampler every interval; read by placement. */
+  readonly load: LoadTracker;
 
-  constructor(sandbox: SandboxInstance, target: { ownerId: string; functionId: string; functionName: string; version: number }, key: string, grants = new Map<string, string[]>()) {
+  constructor(sandbox: SandboxInstance, target: { ownerId: string; functionId: string; functionName: string; version: number; concurrency: number }, key: string, load: LoadSettings, grants = new Map<string, string[]>()) {
     this.sandbox = sandbox;
+    this.concurrency = target.concurrency;
+    this.load = new LoadTracker(load);
     this.grants = grants;
     this.key = key;
     this.ownerId = target.ownerId;

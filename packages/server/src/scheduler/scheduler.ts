@@ -5,6 +5,9 @@ import type { RequestListener } from 'node:http';
 import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import { RuntimeUnavailableError, type SandboxDriver, type SandboxRuntime } from '../sandbox/driver.ts';
 import { ManagedInstance } from './managed-instance.ts';
+import { LoadSampler } from './load-sampler.ts';
+import { DEFAULT_LOAD_SETTINGS, type LoadSettings } from './load.ts';
+import { place } from './placement.ts';
 import { toInvocationResult, platformFailure } from './outcome.ts';
 import type { StemPool } from './stem-pool.ts';
 import { WaitQueue } from './waiters.ts';
@@ -13,9 +16,12 @@ export interface SchedulerOptions {
   idleTtlMs: number;
   maxQueuedPerFunction: number;
   maxTotalInstances: number;
+  load?: LoadSettings;
 }
 
 interface VersionPool {
+  functionId: string;
+  functionName: string;
   instances: ManagedInstance[];
   starting: number;
   waiters: WaitQueue;
@@ -30,9 +36,10 @@ type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: I
 const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python', 'php', 'wasm', 'command']);
 
 /**
- * Places invocations on instances: a warm instance of the same function version if one has room,
- * else a stem cell specialised for it, else a cold start; past `maxInstances` the invocation waits
- * in a bounded queue (429 beyond it). A version never runs on another version's instance.
+ * Places invocations on instances: the least loaded warm instance of the same function version with
+ * a free slot (placement.ts), else a stem cell specialised for it, else a cold start; past
+ * `maxInstances` the invocation waits in a bounded queue (429 beyond it). A version never runs on
+ * another version's instance. When every instance is saturated it scales out in the background.
  */
 export class Scheduler implements Invoker {
   readonly #driver: SandboxDriver;
@@ -41,8 +48,9 @@ export class Scheduler implements Invoker {
   readonly #options: SchedulerOptions;
   readonly #pools = new Map<string, VersionPool>();
   readonly #reaper: NodeJS.Timeout;
-
   readonly #hostApi: HostApiFactory | undefined;
+  readonly #load: LoadSettings;
+  readonly sampler: LoadSampler;
 
   constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory }) {
     this.#driver = deps.driver;
@@ -50,7 +58,14 @@ export class Scheduler implements Invoker {
     this.#stems = deps.stems;
     this.#log = deps.log;
     this.#options = deps.options;
+    this.#load = deps.options.load ?? DEFAULT_LOAD_SETTINGS;
     this.#reaper = setInterval(() => this.#reapIdle(), Math.min(1000, this.#options.idleTtlMs)).unref();
+    this.sampler = new LoadSampler(this.#load, () => this.instances());
+    this.sampler.start();
+  }
+
+  get loadSettings(): LoadSettings {
+    return this.#load;
   }
 
   async invoke(target: InvocationTarget, event: unknown, context: InvocationContext): Promise<InvocationResult> {
@@ -77,10 +92,10 @@ export class Scheduler implements Invoker {
     }
   }
 
-  #pool(key: string): VersionPool {
+  #pool(key: string, target: InvocationTarget): VersionPool {
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = { instances: [], starting: 0, waiters: new WaitQueue() };
+      pool = { functionId: target.functionId, functionName: target.functionName, instances: [], starting: 0, waiters: new WaitQueue() };
       this.#pools.set(key, pool);
     }
     return pool;
@@ -88,19 +103,16 @@ export class Scheduler implements Invoker {
 
   async #acquire(target: InvocationTarget, deadline: number): Promise<Acquired> {
     const key = `${target.functionId}@${target.version}#${target.envDigest}`;
-    const pool = this.#pool(key);
+    const pool = this.#pool(key, target);
     this.#retireOlderVersions(target);
     for (;;) {
-      let best: ManagedInstance | undefined;
-      for (const candidate of pool.instances) {
-        if (candidate.canTake(target.concurrency) && (best === undefined || candidate.inFlight < best.inFlight)) best = candidate;
-      }
-      if (best !== undefined) {
-        // Every instance is busy: serve this one now and start another in the background, so load
-        // spreads over processes (cores) without making this invocation wait for a cold start.
-        if (best.inFlight > 0 && pool.starting === 0 && this.#hasRoom(pool, target)) this.#scaleOut(target, key, pool);
-        best.inFlight++;
-        return { instance: best, coldStart: false };
+      const { pick, saturated } = place(pool.instances, target.concurrency);
+      if (pick !== undefined) {
+        // Every instance is saturated: serve on the least loaded one now and start another in the
+        // background, so load spreads over processes (cores) without this invocation waiting for a cold start.
+        if (saturated && pool.starting === 0 && this.#hasRoom(pool, target)) this.#scaleOut(target, key, pool);
+        pick.inFlight++;
+        return { instance: pick, coldStart: false };
       }
       if (this.#hasRoom(pool, target) && (this.#total() < this.#options.maxTotalInstances || this.#evictIdle())) {
         pool.starting++;
@@ -177,7 +189,7 @@ export class Scheduler implements Invoker {
       void sandbox.kill('load failed');
       return { failure: toInvocationResult(loaded, { ...meta, instanceId: sandbox.id }) };
     }
-    const instance = new ManagedInstance(sandbox, target, key, grants);
+    const instance = new ManagedInstance(sandbox, target, key, this.#load, grants);
     void sandbox.exited.then(() => this.#remove(instance));
     return { instance };
   }
@@ -258,8 +270,14 @@ export class Scheduler implements Invoker {
     return { managed: [...this.#pools.values()].flatMap((p) => p.instances), stems: this.#stems.instances() };
   }
 
+  /** Invocations waiting for capacity, per function version pool. */
+  waiting(): Array<{ functionId: string; functionName: string; waiters: number }> {
+    return [...this.#pools.values()].map((p) => ({ functionId: p.functionId, functionName: p.functionName, waiters: p.waiters.length }));
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#reaper);
+    this.sampler.stop();
     const all = [...this.#pools.values()].flatMap((p) => p.instances);
     for (const pool of this.#pools.values()) pool.waiters.wakeAll();
     this.#pools.clear();

@@ -69,6 +69,10 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     const logs = await cli(['exec', 'logs', execs.items[0].id], withKey);
     assert.match(logs.stdout, /greeting Ada/);
     assert.match((await cli(['vms', 'list'], withKey)).stdout, /hello/);
+    const load = JSON.parse((await cli(['vms', 'load', '--json'], withKey)).stdout);
+    assert.equal(load.settings.emaFactor, 0.7);
+    assert.ok(load.instances.some((i: { functionName: string; score: number }) => i.functionName === 'hello' && i.score >= 0));
+    assert.match((await cli(['vms', 'load'], withKey)).stdout, /hello.*\d+\.\d{3}/);
 
     const python = path.join(work, 'main.py');
     writeFileSync(python, 'def handler(event, context):\n    return {"py": event["x"] * 2}\n');

@@ -130,6 +130,9 @@ function defineBasicTests(h: () => Harness): void {
         assert.ok(stats.memoryBytes > 0, JSON.stringify(stats));
         assert.ok(stats.cpuMs >= 0);
         assert.ok(stats.processes >= 1);
+        assert.equal(stats.memoryLimitBytes, 128 * 1024 * 1024);
+        assert.equal(stats.cpuLimitCores, null);
+        assert.ok(stats.ioBytes === null || stats.ioBytes >= 0, JSON.stringify(stats));
       });
     });
   }

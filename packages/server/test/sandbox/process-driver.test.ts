@@ -109,6 +109,15 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
     expectOk(await harness.invoke(instance, { ms: 1000 }));
     const used = (await instance.stats()).cpuMs - before;
     assert.ok(used < 500, `used ${used} ms of CPU in 1 s of wall time under a 20% quota`);
+    assert.equal((await instance.stats()).cpuLimitCores, 0.2, 'stats report the quota the CPU utilisation is measured against');
+  });
+
+  test('stats count block I/O per instance where the host accounts it (blkio / io.stat)', async (t) => {
+    if (!(await driver.probe()).cgroup.io) return t.skip('no block I/O accounting on this host');
+    const instance = await harness.loaded('python', 'count');
+    const stats = await instance.stats();
+    assert.equal(stats.source, 'cgroup');
+    assert.equal(typeof stats.ioBytes, 'number', JSON.stringify(stats));
   });
 
   test('/tmp is capped at tmpSizeMb', async () => {

@@ -44,5 +44,14 @@ export function executionCommands(): Command[] {
     ]));
   });
 
+  vms.command('load').description('Live load of your instances: smoothed CPU, memory, I/O and the placement score').action(async (_opts, cmd) => {
+    const { client, out } = contextOf(cmd);
+    const report = await client.workerLoad();
+    const pct = (v: number | undefined): string | null => (v === undefined ? null : `${(v * 100).toFixed(1)}%`);
+    printTable(out, report, ['id', 'function', 'state', 'in flight', 'cpu', 'memory', 'io', 'score', 'saturated'], report.instances.map((i) => [
+      i.id, i.functionName, i.state, `${i.inFlight}/${i.concurrency}`, pct(i.ema?.cpu), pct(i.ema?.memory), pct(i.ema?.io), i.score.toFixed(3), i.saturated,
+    ]));
+  });
+
   return [exec as unknown as Command, vms as unknown as Command];
 }

@@ -33,6 +33,28 @@ export function readKeyed(file: string, key: string): number {
   }
 }
 
+/**
+ * Bytes read + written over all devices: v1 `blkio.throttle.io_service_bytes` (`8:0 Read 4096` lines)
+ * or v2 `io.stat` (`8:0 rbytes=4096 wbytes=0 …`). NaN when the file cannot be read.
+ */
+export function readIoBytes(file: string): number {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    if (fields.length === 3 && (fields[1] === 'Read' || fields[1] === 'Write')) total += Number(fields[2]) || 0;
+    for (const field of fields) {
+      if (field.startsWith('rbytes=') || field.startsWith('wbytes=')) total += Number(field.slice(7)) || 0;
+    }
+  }
+  return total;
+}
+
 /** Kill-until-empty loop shared by both versions: a fork bomb can add members while we kill. */
 export async function killMembers(listPids: () => number[], killWholeGroup?: () => boolean): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CgroupCapabilities } from '../driver.ts';
 
 /** The controllers the process driver uses, by their v1 names. */
-export const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'] as const;
+export const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer', 'blkio'] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 export interface CgroupMounts {
@@ -36,7 +36,7 @@ export function findCgroupMounts(mountinfo = readText('/proc/self/mountinfo')): 
  * by creating and removing a probe group in each: a readable cgroupfs is not a writable one.
  */
 export function prepareCgroupParents(name: string, mounts = findCgroupMounts()): CgroupCapabilities {
-  const none: CgroupCapabilities = { version: null, parents: {}, memory: false, pids: false, cpu: false, cpuAccounting: false, freezer: false };
+  const none: CgroupCapabilities = { version: null, parents: {}, memory: false, pids: false, cpu: false, cpuAccounting: false, io: false, freezer: false };
   if (mounts.v1.memory) return prepareV1(name, mounts.v1, none);
   if (mounts.v2) return prepareV2(name, mounts.v2, none);
   return none;
@@ -58,6 +58,7 @@ function prepareV1(name: string, v1: CgroupMounts['v1'], none: CgroupCapabilitie
     pids: Boolean(parents.pids),
     cpu: Boolean(parents.cpu) && existsSync(path.join(parents.cpu, 'cpu.cfs_quota_us')),
     cpuAccounting: Boolean(parents.cpuacct),
+    io: Boolean(parents.blkio) && existsSync(path.join(parents.blkio, 'blkio.throttle.io_service_bytes')),
     freezer: Boolean(parents.freezer),
   };
 }
@@ -73,6 +74,9 @@ function prepareV2(name: string, mount: string, none: CgroupCapabilities): Cgrou
   tryWrite(path.join(mount, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
   if (!canCreateChild(parent)) return none;
   tryWrite(path.join(parent, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
+  // io is optional (accounting only): enabled on its own, since one unavailable controller fails the whole write.
+  tryWrite(path.join(mount, 'cgroup.subtree_control'), '+io');
+  tryWrite(path.join(parent, 'cgroup.subtree_control'), '+io');
   const enabled = new Set(readText(path.join(parent, 'cgroup.subtree_control')).split(/\s+/));
   if (!enabled.has('memory')) return none;
   return {
@@ -82,6 +86,7 @@ function prepareV2(name: string, mount: string, none: CgroupCapabilities): Cgrou
     pids: enabled.has('pids'),
     cpu: enabled.has('cpu'),
     cpuAccounting: true,
+    io: enabled.has('io'),
     freezer: existsSync(path.join(parent, 'cgroup.freeze')),
   };
 }

@@ -7,6 +7,8 @@ export interface CgroupUsage {
   memoryBytes: number;
   memoryPeakBytes: number | null;
   cpuMs: number;
+  /** Block-device bytes read + written, null without io accounting. */
+  ioBytes: number | null;
 }
 
 /** One instance's group(s). All operations are a handful of cgroupfs reads/writes. */

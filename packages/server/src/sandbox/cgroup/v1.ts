@@ -2,12 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupCapabilities } from '../driver.ts';
 import type { ResolvedLimits } from '../limits.ts';
-import { killMembers, readKeyed, readNumber, readProcs, removeDirs, writeValue } from './cgroupfs.ts';
+import { killMembers, readIoBytes, readKeyed, readNumber, readProcs, removeDirs, writeValue } from './cgroupfs.ts';
 import type { InstanceCgroup } from './instance-cgroup.ts';
 
 const CPU_PERIOD_US = 100_000;
 
-/** cgroup v1: one directory per controller hierarchy (memory, pids, cpu, cpuacct). */
+/** cgroup v1: one directory per controller hierarchy (memory, pids, cpu, cpuacct, blkio). */
 export function createV1Group(caps: CgroupCapabilities, groupName: string, limits: ResolvedLimits): InstanceCgroup {
   const dirs: Record<string, string> = {};
   const created: string[] = [];
@@ -46,6 +46,7 @@ export function createV1Group(caps: CgroupCapabilities, groupName: string, limit
     if (caps.pids) make('pids');
     if (caps.cpu) make('cpu');
     if (caps.cpuAccounting) make('cpuacct');
+    if (caps.io) make('blkio');
     apply(limits);
   } catch (err) {
     void removeDirs(created.reverse());
@@ -61,10 +62,12 @@ export function createV1Group(caps: CgroupCapabilities, groupName: string, limit
     update: apply,
     usage() {
       const cpuNs = dirs.cpuacct ? readNumber(path.join(dirs.cpuacct, 'cpuacct.usage')) : Number.NaN;
+      const ioBytes = dirs.blkio ? readIoBytes(path.join(dirs.blkio, 'blkio.throttle.io_service_bytes')) : Number.NaN;
       return {
         memoryBytes: readNumber(path.join(dirs.memory!, 'memory.usage_in_bytes')) || 0,
         memoryPeakBytes: readNumber(path.join(dirs.memory!, 'memory.max_usage_in_bytes')) || null,
         cpuMs: Number.isFinite(cpuNs) ? cpuNs / 1e6 : 0,
+        ioBytes: Number.isFinite(ioBytes) ? ioBytes : null,
       };
     },
     oomKilled: () => readKeyed(path.join(dirs.memory!, 'memory.oom_control'), 'oom_kill') > 0,

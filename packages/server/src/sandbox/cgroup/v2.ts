@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupCapabilities } from '../driver.ts';
 import type { ResolvedLimits } from '../limits.ts';
-import { killMembers, readKeyed, readNumber, readProcs, removeDirs, writeValue } from './cgroupfs.ts';
+import { killMembers, readIoBytes, readKeyed, readNumber, readProcs, removeDirs, writeValue } from './cgroupfs.ts';
 import type { InstanceCgroup } from './instance-cgroup.ts';
 
 const CPU_PERIOD_US = 100_000;
@@ -39,10 +39,12 @@ export function createV2Group(caps: CgroupCapabilities, groupName: string, limit
     update: apply,
     usage() {
       const peak = readNumber(path.join(dir, 'memory.peak'));
+      const ioBytes = caps.io ? readIoBytes(path.join(dir, 'io.stat')) : Number.NaN;
       return {
         memoryBytes: readNumber(path.join(dir, 'memory.current')) || 0,
         memoryPeakBytes: Number.isFinite(peak) ? peak : null,
         cpuMs: (readKeyed(path.join(dir, 'cpu.stat'), 'usage_usec') || 0) / 1000,
+        ioBytes: Number.isFinite(ioBytes) ? ioBytes : null,
       };
     },
     oomKilled: () => readKeyed(path.join(dir, 'memory.events'), 'oom_kill') > 0,

@@ -243,5 +243,5 @@ export class ProcessDriver implements SandboxDriver {
 }
 
 function noCgroups(): CgroupCapabilities {
-  return { version: null, parents: {}, memory: false, pids: false, cpu: false, cpuAccounting: false, freezer: false };
+  return { version: null, parents: {}, memory: false, pids: false, cpu: false, cpuAccounting: false, io: false, freezer: false };
 }

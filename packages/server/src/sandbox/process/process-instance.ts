@@ -162,8 +162,9 @@ export class ProcessInstance implements SandboxInstance {
 
   async stats(): Promise<InstanceStats> {
     const { cgroup } = this.#options;
-    if (cgroup && this.#state !== 'dead') return { ...cgroup.usage(), processes: cgroup.pids().length, source: 'cgroup' };
-    return { ...treeUsage(await this.processes()), source: 'proc' };
+    const limits = { memoryLimitBytes: this.#limits.memoryMb * 1024 * 1024, cpuLimitCores: this.#limits.cpuQuotaPercent === null ? null : this.#limits.cpuQuotaPercent / 100 };
+    if (cgroup && this.#state !== 'dead') return { ...cgroup.usage(), ...limits, processes: cgroup.pids().length, source: 'cgroup' };
+    return { ...treeUsage(await this.processes()), ...limits, source: 'proc' };
   }
 
   async processes(): Promise<number[]> {

@@ -92,8 +92,24 @@ export function cpuMsOf(pid: number): number {
   }
 }
 
+/**
+ * Storage bytes a process (with its reaped children) caused to be read + written: `read_bytes` +
+ * `write_bytes` of /proc/<pid>/io, the same thing cgroup blkio counts. NaN if unreadable.
+ */
+export function ioBytesOf(pid: number | 'self'): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const read = /^read_bytes:\s+(\d+)/m.exec(text);
+    const write = /^write_bytes:\s+(\d+)/m.exec(text);
+    return read && write ? Number(read[1]) + Number(write[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Sums over the instance's processes (peak = sum of each one's peak, an upper bound). */
-export function treeUsage(pids: number[]): { memoryBytes: number; memoryPeakBytes: number; cpuMs: number; processes: number } {
+export function treeUsage(pids: number[]): { memoryBytes: number; memoryPeakBytes: number; cpuMs: number; ioBytes: number | null; processes: number } {
   const sum = (read: (pid: number) => number): number => pids.reduce((total, pid) => total + read(pid), 0);
-  return { memoryBytes: sum(memoryBytes), memoryPeakBytes: sum(peakRssBytes), cpuMs: sum(cpuMsOf), processes: pids.length };
+  const io = sum(ioBytesOf);
+  return { memoryBytes: sum(memoryBytes), memoryPeakBytes: sum(peakRssBytes), cpuMs: sum(cpuMsOf), ioBytes: Number.isFinite(io) ? io : null, processes: pids.length };
 }

@@ -1,0 +1,50 @@
+import type { TerminalStatus } from './types.ts';
+
+/** How an invocation arrived: the API (sync or async), an HTTP route of the gateway, or a stream. */
+export type InvocationMode = 'sync' | 'async' | 'http' | 'stream';
+
+/** One finished invocation attempt (an async execution retried three times is three samples). */
+export interface InvocationSample {
+  functionId: string;
+  functionName: string;
+  runtime: string;
+  mode: InvocationMode;
+  status: TerminalStatus;
+  /** `error.reason` of a failed attempt (user_error, timeout, oom, queue_timeout…), null on success. */
+  errorReason: string | null;
+  durationMs: number;
+  coldStart: boolean;
+}
+
+/** An invocation refused before it ran, e.g. the function's wait queue was full (429). */
+export interface RejectionSample {
+  functionId: string;
+  functionName: string;
+  mode: InvocationMode;
+  reason: string;
+}
+
+/** One HTTP request answered by a plane; `route` is the route pattern, never the raw URL. */
+export interface RequestSample {
+  plane: 'control' | 'gateway';
+  route: string;
+  method: string;
+  statusCode: number;
+  durationMs: number;
+}
+
+/**
+ * What components record; the Prometheus registry behind it lives in metrics/. Every method must be
+ * cheap enough for the invoke hot path (a few map lookups and additions).
+ */
+export interface PlatformMetrics {
+  invocation(sample: InvocationSample): void;
+  rejection(sample: RejectionSample): void;
+  request(sample: RequestSample): void;
+}
+
+export const NO_METRICS: PlatformMetrics = Object.freeze({
+  invocation: () => {},
+  rejection: () => {},
+  request: () => {},
+});
