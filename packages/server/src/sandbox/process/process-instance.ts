@@ -255,7 +255,9 @@ export class ProcessInstance implements SandboxInstance {
       this.#pending.get(message.id)?.logs.producedAtLeast(message.bytes);
       this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, message.id);
     } else {
-      this.#onReply(message);
+      // What the runtime wrote raw to fd 1/2 before replying (PHP's STDERR, a child process) is in
+      // this poll batch too: settle after it, so it lands in the call's logs.
+      setImmediate(() => this.#onReply(message));
     }
   }
 
