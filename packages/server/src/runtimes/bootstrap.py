@@ -151,8 +151,9 @@ class CapturedStream:
 
 
 class Context:
-    def __init__(self, execution, execution_id, deadline):
+    def __init__(self, execution, execution_id, deadline, raw_input=None):
         self._execution = execution
+        self._input = raw_input  # the input as JSON text, sent instead of the event to command functions
         self.execution_id = self.executionId = execution_id
         self.function_name = self.functionName = function["name"]
         self.function_version = self.functionVersion = function["version"]
@@ -299,7 +300,7 @@ def handle_invoke(message):
     global current
     current = execution = Execution(message["id"])
     ctx = message.get("context") or {}
-    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0))
+    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0), message.get("input"))
     body = None
     try:
         if function["handler"] is None:

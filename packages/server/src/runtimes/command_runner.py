@@ -94,7 +94,9 @@ class Command:
         os.chmod(self.copy, 0o755)
 
     def __call__(self, event, context):
-        data = self.host.json_dumps(event, allow_nan=False).encode("utf-8")
+        # The host sends the input as its own JSON text: argv[1] is byte for byte the execution's input.
+        text = context._input if context._input is not None else self.host.json_dumps(event, allow_nan=False)
+        data = text.encode("utf-8")
         if len(data) > MAX_ARG_BYTES:
             raise CommandError("InputTooLargeError", f"the input is {len(data)} bytes of JSON; argv[1] holds at most {MAX_ARG_BYTES} bytes on Linux")
         self.place_copy()
@@ -248,7 +250,8 @@ def interpret(host, run, status):
             run.execution.write("stdout", head + "\n")
     if parsed and isinstance(value, dict) and value.get("error") not in (None, False):
         error = value["error"]
-        raise CommandError("Error", error if isinstance(error, str) else host.json_dumps(error))
+        # Reported as data, not raised: no exception name, the message exactly as the command gave it.
+        raise CommandError("", error if isinstance(error, str) else host.json_dumps(error))
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         name = SIGNAL_NAMES.get(number, f"signal {number}")

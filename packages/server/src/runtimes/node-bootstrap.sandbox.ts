@@ -146,7 +146,9 @@ function interceptStdio(): void {
 function serializeError(err: unknown): ErrorPayload {
   if (types.isNativeError(err) || err instanceof Error) {
     const e = err as Error;
-    return { name: safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
+    // An error the function reported as data (a wasm module's {"error": ...}) has no exception name.
+    const reported = (e as { reported?: unknown }).reported === true;
+    return { name: reported ? '' : safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
   }
   return { name: 'Error', message: `Non-Error value thrown: ${inspect(err, { depth: 2, breakLength: Infinity })}`, stack: '' };
 }

@@ -25,10 +25,13 @@ export interface InvokeMessage {
   type: 'invoke';
   id: string;
   event: unknown;
+  /** The command runtime gets the input as JSON text instead (argv[1]): the host's serialisation, as stored. */
+  input?: string;
   context: { executionId: string; deadline: number };
 }
 
 export interface ErrorPayload {
+  /** '' for an error the function reported as data (`{"error": ...}` from a command or wasm module). */
   name: string;
   message: string;
   stack: string;
@@ -87,7 +90,7 @@ export function parseSandboxMessage(line: string): SandboxMessage | null {
 function parseError(value: unknown): ErrorPayload {
   const e = isRecord(value) ? value : {};
   return {
-    name: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
+    name: typeof e.name === 'string' ? e.name : 'Error',
     message: typeof e.message === 'string' ? e.message : String(e.message ?? ''),
     stack: typeof e.stack === 'string' ? e.stack : '',
   };

@@ -36,6 +36,14 @@ export function defineProcessRuntimeTests(h: () => Harness): void {
       assert.equal(outcome.logs, 'to stderr\n');
     });
 
+    test('argv[1] and stdin are byte for byte the input JSON as the host serialised it', async () => {
+      const instance = await h().loaded('command', 'raw.py');
+      const event = { small: 1e-7, tiny: 0.000001, big: 1e21, int: 12345678901234567890, text: 'ü \u2028 "q" \\ \u0000', list: [true, null, -0.5] };
+      const { argv1, stdin } = expectOk(await h().invoke(instance, event)) as { argv1: string; stdin: string };
+      assert.equal(argv1, JSON.stringify(event));
+      assert.equal(stdin, JSON.stringify(event));
+    });
+
     test('shebangs (#!/bin/sh -e, #!/usr/bin/env python3), .js, .php and an ELF binary without its exec bit all run', async () => {
       const cases: Array<[string, (r: any) => boolean]> = [
         ['hello.sh', (r) => r.x === 'abc'],
@@ -66,7 +74,7 @@ export function defineProcessRuntimeTests(h: () => Harness): void {
 
     test('{"error": ...}, a non-zero exit, a signal and non-JSON output are errors that say why; the instance stays usable', async () => {
       const [error, exit, segv, text] = await Promise.all(['error.sh', 'exit.sh', 'segv.sh', 'notjson.sh'].map((entry) => h().loaded('command', entry)));
-      assert.equal(failure(await h().invoke(error!)), 'Error: boom-from-user');
+      assert.equal(failure(await h().invoke(error!)), ': boom-from-user'); // reported as data: no exception name
       assert.match(failure(await h().invoke(exit!)), /exited with status 3; stderr: something went wrong/);
       assert.match(failure(await h().invoke(segv!)), /killed by SIGSEGV/);
       const notJson = await h().invoke(text!);
@@ -123,14 +131,38 @@ export function defineProcessRuntimeTests(h: () => Harness): void {
     test('{"error": ...}, non-JSON output, a non-zero exit and a trap are errors that say why', async () => {
       const instances = await Promise.all(['error.wasm', 'notjson.wasm', 'exit3.wasm', 'trap.wasm'].map((entry) => h().loaded('wasm', entry)));
       const [error, text, exit, trap] = await Promise.all(instances.map((i) => h().invoke(i)));
-      assert.equal(failure(error!), 'Error: boom-from-user');
+      assert.equal(failure(error!), ': boom-from-user'); // reported as data: no exception name
       assert.match(failure(text!), /stdout is not JSON: plain words/);
       assert.match(failure(exit!), /exited with status 3/);
       assert.match(failure(trap!), /WasmTrap: the module trapped: unreachable/);
       for (const instance of instances) assert.equal(instance.state, 'ready');
     });
 
+    test('a module with an exported handler is instantiated once and stays warm; stdout is logs', async () => {
+      const instance = await loadedFrom('node', 'wasm', 'reactor.wasm');
+      const first = await h().invoke(instance, { name: 'Ada', text: 'ünïcode' });
+      assert.deepEqual(expectOk(first), { init: 1, calls: 1, input: { name: 'Ada', text: 'ünïcode' } });
+      assert.equal(first.logs, 'reactor-log\n');
+      assert.deepEqual(expectOk(await h().invoke(instance, [1, 2])), { init: 1, calls: 2, input: [1, 2] });
+      assert.equal(failure(await h().invoke(instance, null)), ': null input');
+      assert.equal(instance.state, 'ready');
+    });
+
+    test('a trap or proc_exit in a handler fails the execution and the next one gets a fresh instance', async () => {
+      const instance = await h().loaded('wasm', 'reactor.wasm');
+      assert.deepEqual(expectOk(await h().invoke(instance, 1)), { init: 1, calls: 1, input: 1 });
+      assert.deepEqual(expectOk(await h().invoke(instance, 2)), { init: 1, calls: 2, input: 2 });
+      assert.match(failure(await h().invoke(instance, 'trap')), /^WasmTrap: the module trapped: unreachable/);
+      assert.deepEqual(expectOk(await h().invoke(instance, 3)), { init: 1, calls: 1, input: 3 });
+      assert.match(failure(await h().invoke(instance, 'exit')), /^ExitError: the module called proc_exit/);
+      assert.deepEqual(expectOk(await h().invoke(instance, 4)), { init: 1, calls: 1, input: 4 });
+      const bad = await h().loaded('wasm', 'bad-result.wasm');
+      assert.match(failure(await h().invoke(bad, 1)), /^InvalidOutputError: .*outside its memory/);
+      assert.equal(instance.state, 'ready');
+    });
+
     test('a file that is not a valid module, or a missing one, fails the load', async () => {
+      assert.match(await loadError('wasm', 'no-alloc.wasm'), /exports handle, so it must also export alloc and memory/);
       assert.match(await loadError('wasm', 'handler.wasm', h().brokenDirs.wasm), /InvalidModuleError: 'handler.wasm' is not a valid WebAssembly module/);
       assert.match(await loadError('wasm', 'missing.wasm'), /Cannot find the module file 'missing.wasm'/);
     });

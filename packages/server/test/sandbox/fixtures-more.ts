@@ -94,6 +94,7 @@ print(json.dumps({"argv1": data, "stdin": json.loads(sys.stdin.read()), "cwd": o
 /** Entry files of the command fixture; the handler names one. */
 export const COMMAND_FIXTURE: Record<string, string> = {
   'hello.py': PY_HELLO,
+  'raw.py': 'import json, sys\nprint(json.dumps({"argv1": sys.argv[1], "stdin": sys.stdin.read()}))\n',
   'hello.sh': '#!/bin/sh -e\necho "log-$(echo "$1" | tr -dc a-z)" >&2\necho "$1"\n',
   'env-shebang': '#!/usr/bin/env python3\nimport json, sys\nprint(json.dumps({"python": sys.version_info[0], "in": json.loads(sys.argv[1])}))\n',
   'script.js': 'console.log(JSON.stringify({ node: process.version, in: JSON.parse(process.argv[2]) }));\n',
@@ -152,8 +153,43 @@ function watPrint(text: string, prelude = '', locals = ''): string {
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))))`;
 }
 
+/**
+ * A module with an exported handler (a WASI reactor), kept warm: answers {"init":1,"calls":N,"input":<input>}
+ * with N counting calls on this instance. Input null reports an error, "trap…" traps, "exit…" calls proc_exit.
+ */
+const WAT_REACTOR = String.raw`(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (global $calls (mut i32) (i32.const 0))
+  (global $init (mut i32) (i32.const 0))
+  (data (i32.const 64) "reactor-log\n")
+  (data (i32.const 96) "{\"error\":\"null input\"}")
+  (data (i32.const 128) "{\"init\":0,\"calls\":0,\"input\":")
+  (func (export "_initialize") (global.set $init (i32.const 1)))
+  (func (export "alloc") (param $len i32) (result i32) (i32.const 4096))
+  (func (export "handle") (param $ptr i32) (param $len i32) (result i64)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 12))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))
+    (if (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 110))
+      (then (return (i64.or (i64.shl (i64.const 96) (i64.const 32)) (i64.const 22)))))
+    (if (i32.eq (i32.load8_u (i32.add (local.get $ptr) (i32.const 1))) (i32.const 116)) (then unreachable))
+    (if (i32.eq (i32.load8_u (i32.add (local.get $ptr) (i32.const 1))) (i32.const 101)) (then (call $proc_exit (i32.const 2))))
+    (memory.copy (i32.const 2048) (i32.const 128) (i32.const 28))
+    (i32.store8 (i32.const 2056) (i32.add (i32.const 48) (global.get $init)))
+    (i32.store8 (i32.const 2066) (i32.add (i32.const 48) (global.get $calls)))
+    (memory.copy (i32.const 2076) (local.get $ptr) (local.get $len))
+    (i32.store8 (i32.add (i32.const 2076) (local.get $len)) (i32.const 125))
+    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get $len) (i32.const 29))))))`;
+
 const WAT_SOURCES: Record<string, string> = {
   'echo.wasm': WAT_ECHO,
+  'reactor.wasm': WAT_REACTOR,
+  // handle without alloc: refused at load.
+  'no-alloc.wasm': '(module (memory (export "memory") 1) (func (export "handle") (param i32 i32) (result i64) (i64.const 0)))',
+  // handle returning a result outside its memory.
+  'bad-result.wasm': '(module (memory (export "memory") 1) (func (export "alloc") (param i32) (result i32) (i32.const 0)) (func (export "handle") (param i32 i32) (result i64) (i64.const 0x7fff000000000010)))',
   // A global that counts runs: a fresh instance per invocation always prints 1.
   'counter.wasm': String.raw`(module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))

@@ -155,7 +155,9 @@ export class ProcessInstance implements SandboxInstance {
     if (this.#state !== 'ready' && this.#state !== 'busy') throw new SandboxStateError(`invoke needs a loaded instance, this one is ${this.#state}`);
     assertDeadline(request.deadlineMs);
     const id = `i${++this.#calls}`;
-    const line = encodeMessage({ type: 'invoke', id, event: request.event ?? null, context: { executionId: request.executionId, deadline: request.deadlineMs } });
+    const event = request.event ?? null;
+    const context = { executionId: request.executionId, deadline: request.deadlineMs };
+    const line = encodeMessage(this.#runtime === 'command' ? { type: 'invoke', id, event: null, input: JSON.stringify(event), context } : { type: 'invoke', id, event, context });
     this.#state = 'busy';
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
   }
