@@ -2,7 +2,7 @@
 ;; Contract: the input JSON arrives on stdin, the result JSON leaves on stdout, stderr goes to the logs.
 ;; It reads {"name": "..."} and answers {"message": "Hello <name>"}; without a name it answers
 ;; {"error": ...}, which marks the execution failed.
-;; Rebuild main.wasm (from the repository root): npx wat2wasm examples/hello-wasm/hello.wat -o examples/hello-wasm/main.wasm
+;; Rebuild main.wasm (from the repository root): npm run build:examples
 (module
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))

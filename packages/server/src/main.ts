@@ -51,7 +51,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     // Temp dirs a crashed earlier run may have left behind.
     await codeStore.removeStaleTemp();
     const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
-    const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles }, async (runtime) => {
+    const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs }, async (runtime) => {
       const caps = await driver.probe();
       return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
     });

@@ -33,6 +33,8 @@ export interface Config {
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
   readonly secretsKey: Buffer | undefined;
   readonly maxObjectBytes: number;
+  /** The longest timeout a function may be deployed with (MAX_TIMEOUT_SECONDS, at most 15 minutes). */
+  readonly maxTimeoutMs: number;
   /** Load sampling, smoothing and the placement score (docs/metrics.md). */
   readonly load: LoadSettings;
   /** Who may read GET /metrics: admins or METRICS_TOKEN (`token`), also any loopback client, or anyone. */
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
     secretsKey: secretsKey(env),
     maxObjectBytes: integer(env, 'MAX_OBJECT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+    maxTimeoutMs: integer(env, 'MAX_TIMEOUT_SECONDS', 900, 1, 900) * 1000,
     load: loadSettings(env),
     metricsAccess: oneOf(env, 'METRICS_ACCESS', 'token', ['token', 'loopback', 'open'] as const),
     metricsToken: metricsToken(env),

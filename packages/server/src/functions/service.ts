@@ -9,7 +9,7 @@ import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRuntime, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -35,10 +35,18 @@ export interface FunctionFields {
 export interface BundleLimits {
   maxBytes: number;
   maxFiles: number;
+  /** The longest timeoutMs a function may have on this server (MAX_TIMEOUT_SECONDS); default: LIMITS.timeoutMs.max. */
+  maxTimeoutMs?: number;
 }
 
 /** Why this server cannot run functions of a runtime, or null if it can. */
 export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
+
+/** Runtimes whose handler is the path of the file to run: one named file of inline code is the entry. */
+function defaultHandler(runtime: Runtime, code: CodeInput | undefined): string {
+  if ((runtime === 'command' || runtime === 'wasm') && code?.kind === 'inline' && code.filename !== undefined) return code.filename;
+  return DEFAULT_HANDLERS[runtime];
+}
 
 export class FunctionService {
   readonly #repo: FunctionRepository;
@@ -51,6 +59,10 @@ export class FunctionService {
   onDeleted: (functionId: string) => void = () => {};
 
   readonly #runtimeCheck: RuntimeCheck;
+
+  get #maxTimeoutMs(): number {
+    return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
+  }
 
   constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, runtimeCheck: RuntimeCheck = async () => null) {
     this.#repo = repo;
@@ -73,9 +85,9 @@ export class FunctionService {
     await this.#checkAvailable(runtime);
     const config = {
       runtime,
-      handler: checkHandler(runtime, fields.handler ?? DEFAULT_HANDLERS[runtime]),
+      handler: checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code)),
       memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
-      timeoutMs: fields.timeoutMs ?? defaultTimeoutMs(runtime),
+      timeoutMs: fields.timeoutMs === undefined ? Math.min(defaultTimeoutMs(runtime), this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: checkEnv(fields.env ?? {}),
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
       maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
@@ -97,12 +109,13 @@ export class FunctionService {
     }
     const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
     if (runtime !== current.runtime) await this.#checkAvailable(runtime);
-    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : DEFAULT_HANDLERS[runtime]));
+    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : defaultHandler(runtime, code)));
     const config = {
       runtime,
       handler,
       memoryMb: fields.memoryMb ?? current.memoryMb,
-      timeoutMs: fields.timeoutMs ?? current.timeoutMs,
+      // A version deployed under a higher server maximum is brought down to today's.
+      timeoutMs: fields.timeoutMs === undefined ? Math.min(current.timeoutMs, this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: fields.env === undefined ? current.env : checkEnv(fields.env),
       concurrency: fields.concurrency ?? current.concurrency,
       maxInstances: fields.maxInstances ?? current.maxInstances,

@@ -51,7 +51,12 @@ export function checkHandler(runtime: Runtime, handler: string): string {
   return handler;
 }
 
-/** Command functions often run batch work: they get the seed's 5 minutes unless they set a timeout. */
+export function checkTimeout(timeoutMs: number, maxTimeoutMs: number): number {
+  if (timeoutMs > maxTimeoutMs) throw new AppError('VALIDATION_FAILED', `timeoutMs must be at most ${maxTimeoutMs} on this server (MAX_TIMEOUT_SECONDS)`);
+  return timeoutMs;
+}
+
+/** Command functions often run batch work: they get the seed's 5 minutes unless they set a timeout (bounded by the server's maximum). */
 export const COMMAND_DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 export function defaultTimeoutMs(runtime: Runtime): number {
