@@ -142,7 +142,8 @@ final class Runtime
             : ['name' => 'ExitError', 'message' => 'The function ended the PHP process (exit or die)', 'stack' => ''];
         $outOfMemory = $fatal && str_starts_with($last['message'], 'Allowed memory size');
         $type = $execution->kind === 'load' ? 'loaded' : 'result';
-        self::send(['type' => $type, 'id' => $execution->id, 'ok' => false, 'error' => $error, 'dropped' => $execution->dropped, 'outOfMemory' => $outOfMemory]);
+        // exiting: the host must not send this process another invocation.
+        self::send(['type' => $type, 'id' => $execution->id, 'ok' => false, 'error' => $error, 'dropped' => $execution->dropped, 'outOfMemory' => $outOfMemory, 'exiting' => true]);
     }
 
     public static function errorPayload(\Throwable $e): array

@@ -43,8 +43,11 @@ export type SandboxMessage =
   | { type: 'loaded'; id: string; ok: true; dropped: number }
   | { type: 'loaded'; id: string; ok: false; error: ErrorPayload; dropped: number }
   | { type: 'result'; id: string; ok: true; result: unknown; dropped: number }
-  /** sigkilled: a process of the execution died of SIGKILL, which may have been the cgroup's OOM killer. */
-  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean; sigkilled: boolean }
+  /**
+   * sigkilled: a process of the execution died of SIGKILL, which may have been the cgroup's OOM killer.
+   * exiting: the runtime process is ending after this reply (PHP's exit() or a fatal error): never reuse it.
+   */
+  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean; sigkilled: boolean; exiting: boolean }
   | { type: 'output_exceeded'; id: string; bytes: number };
 
 export function encodeMessage(message: LoadMessage | InvokeMessage): string {
@@ -77,7 +80,7 @@ export function parseSandboxMessage(line: string): SandboxMessage | null {
       const error = parseError(m.error);
       return m.type === 'loaded'
         ? { type: 'loaded', id: m.id, ok: false, error, dropped }
-        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true, sigkilled: m.sigkilled === true };
+        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true, sigkilled: m.sigkilled === true, exiting: m.exiting === true };
     }
     case 'output_exceeded':
       if (!isId(m.id)) return null;

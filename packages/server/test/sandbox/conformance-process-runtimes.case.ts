@@ -112,6 +112,19 @@ export function defineProcessRuntimeTests(h: () => Harness): void {
     });
   });
 
+  describe('php runtime', () => {
+    test('exit() and a fatal error fail the execution with what happened, and the instance is not reused', async () => {
+      for (const [entry, expected] of [['quit', /^ExitError: The function ended the PHP process/], ['fatal', /^FatalError: Cannot redeclare (function )?strlen\(\)/]] as const) {
+        const instance = await h().loaded('php', entry);
+        const outcome = await h().invoke(instance);
+        assert.match(failure(outcome), expected);
+        if (entry === 'quit') assert.equal(outcome.logs, 'bye\n');
+        assert.notEqual(instance.state, 'ready');
+        assert.equal((await instance.exited).cause, 'killed');
+      }
+    });
+  });
+
   describe('wasm runtime', () => {
     test('a WASI module reads the input on stdin; its stdout is the result and its stderr the logs', async () => {
       const instance = await loadedFrom('node', 'wasm', 'echo.wasm');

@@ -67,6 +67,15 @@ function fds($event, $context) {
     return $open;
 }
 
+function quit($event, $context) {
+    echo "bye\n";
+    exit(3);
+}
+
+function fatal($event, $context) {
+    eval('function strlen() {}');
+}
+
 function memoryBomb($event, $context) {
     $keep = [];
     while (true) $keep[] = str_repeat('m', 8 << 20);

@@ -280,6 +280,7 @@ export class ProcessInstance implements SandboxInstance {
       this.#terminate('oom', `${message.error.name}: ${message.error.message}`, null);
     } else if (message.type === 'result' && !message.ok) {
       call.settle(errorOutcome(call, message.error));
+      if (message.exiting) this.#terminate('killed', `the runtime is ending: ${message.error.name}`, null);
     }
     if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind === 'invoke')) this.#state = 'ready';
   }
