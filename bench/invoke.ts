@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FunctionDeploy, Runtime } from '@skyscale/client';
 import { startRawNodeHttp, startSkyscale } from '../packages/server/test/helpers/server-process.ts';
 import { wrk, type LoadResult } from './lib/wrk.ts';
 import { benchClient, median, percentile } from './lib/api.ts';
@@ -47,10 +49,19 @@ export async function benchWarmInvoke(seconds: number, connections: number): Pro
   }
 }
 
-const CODE = {
-  node: 'export const handler = (e) => ({ ok: true });',
-  python: 'def handler(event, context):\n    return {"ok": True}\n',
+const HELLO_WASM = readFileSync(path.join(import.meta.dirname, '../examples/hello-wasm/main.wasm')).toString('base64');
+
+/** The smallest function of each runtime; BENCH_COLD_RUNTIMES picks which the cold suite measures. */
+const DEPLOY: Record<Runtime, Omit<FunctionDeploy, 'name'>> = {
+  node: { code: 'export const handler = (e) => ({ ok: true });' },
+  python: { code: 'def handler(event, context):\n    return {"ok": True}\n' },
+  php: { code: '<?php\nfunction handler($event, $context) { return ["ok" => true]; }\n' },
+  wasm: { files: { 'main.wasm': { content: HELLO_WASM, encoding: 'base64' } } },
+  // The seed's shape: a python3 process per invocation, spawned by the warm python bootstrap.
+  command: { handler: 'main.py', files: { 'main.py': 'import json, sys\nprint(json.dumps({"ok": True, "in": json.loads(sys.argv[1])}))\n' } },
 };
+const EVENT: Record<Runtime, unknown> = { node: {}, python: {}, php: {}, wasm: { name: 'cold' }, command: {} };
+const COLD_RUNTIMES = (process.env.BENCH_COLD_RUNTIMES ?? 'node,python,php,wasm,command').split(',') as Runtime[];
 
 /** Cold starts per runtime: from a stem cell (pool of 1, refilled between runs) and fully cold (empty pool). */
 export async function benchColdStart(runs: number): Promise<string[]> {
@@ -59,14 +70,14 @@ export async function benchColdStart(runs: number): Promise<string[]> {
     const sky = await startSkyscale({ WARM_POOL_SIZE: pool });
     try {
       const { client } = await benchClient(sky.url);
-      for (const runtime of ['node', 'python'] as const) {
+      for (const runtime of COLD_RUNTIMES) {
         const durations: number[] = [];
         const walls: number[] = [];
         for (let i = 0; i < runs; i++) {
-          const fn = await client.createFunction({ name: `cold-${runtime}-${i}`, runtime, code: CODE[runtime] });
+          const fn = await client.createFunction({ name: `cold-${runtime}-${i}`, runtime, ...DEPLOY[runtime] });
           await new Promise((r) => setTimeout(r, 250));
           const t0 = performance.now();
-          const e = await client.invoke({ id: fn.id }, {});
+          const e = await client.invoke({ id: fn.id }, EVENT[runtime]);
           walls.push(performance.now() - t0);
           if (e.status !== 'succeeded' || e.coldStart !== true) throw new Error(`cold run failed: ${JSON.stringify(e)}`);
           durations.push(e.durationMs ?? NaN);
@@ -85,7 +96,7 @@ export async function benchAsync(count: number): Promise<string[]> {
   const sky = await startSkyscale({ WARM_POOL_SIZE: '2', ASYNC_CONCURRENCY: '16' });
   try {
     const { client } = await benchClient(sky.url);
-    const fn = await client.createFunction({ name: 'async-hello', runtime: 'node', code: CODE.node, maxInstances: 4, concurrency: 4 });
+    const fn = await client.createFunction({ name: 'async-hello', runtime: 'node', code: DEPLOY.node.code, maxInstances: 4, concurrency: 4 });
     await client.invoke({ id: fn.id }, {});
     const t0 = performance.now();
     const ids: string[] = [];

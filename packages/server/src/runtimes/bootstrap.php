@@ -157,6 +157,8 @@ final class Runtime
     private static function load(array $message): void
     {
         self::$limits = array_merge(self::$limits, $message['limits'] ?? []);
+        // Stem cells start at the largest size; the function's own (narrower) limit sets PHP's cap.
+        if (is_int($message['limits']['memoryMb'] ?? null)) ini_set('memory_limit', max(16, intdiv($message['limits']['memoryMb'] * 3, 4)) . 'M');
         foreach ($message['env'] ?? [] as $key => $value) self::setEnv((string) $key, (string) $value);
         self::$name = (string) ($message['functionName'] ?? '');
         self::$version = (string) ($message['functionVersion'] ?? '');

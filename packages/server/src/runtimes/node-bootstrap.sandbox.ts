@@ -202,7 +202,7 @@ function pickHandler(mod: Record<string, unknown>, exportName: string, spec: str
 }
 
 interface WasmRunner {
-  loadWasm(file: string, entry: string, io: { log(stream: 'stdout' | 'stderr', text: string): void; produced(bytes: number): void; env: Record<string, string>; preopens: Record<string, string> }): Promise<Handler>;
+  loadWasm(file: string, entry: string, io: { log(stream: 'stdout' | 'stderr', text: string): void; produced(bytes: number): void; env: Record<string, string>; preopens: Record<string, string> }): Handler;
 }
 
 /** The wasm runtime: a WASI module run by wasm-runner.mjs, beside this file (imported only when needed). */

@@ -48,10 +48,11 @@ function reportedError(message: string): Error {
 }
 
 /** Compiles and checks the module; returns the per-invocation handler. */
-export async function loadWasm(file: string, entry: string, io: WasmIo): Promise<Handler> {
+export function loadWasm(file: string, entry: string, io: WasmIo): Handler {
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(readFileSync(file));
+    // Synchronous: the load waits for it anyway, and the async path costs ~7 ms more on a fresh isolate.
+    module = new WebAssembly.Module(readFileSync(file));
   } catch (err) {
     throw namedError('InvalidModuleError', `'${entry}' is not a valid WebAssembly module: ${(err as Error).message}`);
   }

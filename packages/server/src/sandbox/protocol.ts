@@ -16,7 +16,8 @@ export interface LoadMessage {
   env: Record<string, string>;
   functionName: string;
   functionVersion: string;
-  limits: { logBytes: number; outputBytes: number };
+  /** memoryMb: the function's limit, for runtimes that set their own cap below it (PHP's memory_limit). */
+  limits: { logBytes: number; outputBytes: number; memoryMb: number };
   /** Present when the function may call the host API: the bootstrap forwards a loopback port to this socket. */
   api?: { socket: string; host?: string };
 }

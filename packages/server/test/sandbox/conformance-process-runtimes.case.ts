@@ -113,6 +113,13 @@ export function defineProcessRuntimeTests(h: () => Harness): void {
   });
 
   describe('php runtime', () => {
+    test("PHP's memory_limit follows the function's limit, below the instance's cgroup limit", async () => {
+      const instance = await h().stem('php', { memoryMb: 256 });
+      const outcome = await instance.load({ codeDir: h().codeDirs.php, handler: 'index.memoryLimit', env: {}, functionName: 'f', functionVersion: '1', deadlineMs: Date.now() + 10_000, limits: { memoryMb: 64 } });
+      assert.equal(outcome.kind, 'loaded', JSON.stringify(outcome));
+      assert.equal(expectOk(await h().invoke(instance)), '48M');
+    });
+
     test('exit() and a fatal error fail the execution with what happened, and the instance is not reused', async () => {
       for (const [entry, expected] of [['quit', /^ExitError: The function ended the PHP process/], ['fatal', /^FatalError: Cannot redeclare (function )?strlen\(\)/]] as const) {
         const instance = await h().loaded('php', entry);

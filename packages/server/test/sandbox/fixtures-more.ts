@@ -67,6 +67,10 @@ function fds($event, $context) {
     return $open;
 }
 
+function memoryLimit($event, $context) {
+    return ini_get('memory_limit');
+}
+
 function quit($event, $context) {
     echo "bye\n";
     exit(3);

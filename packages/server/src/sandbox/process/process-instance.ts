@@ -144,10 +144,10 @@ export class ProcessInstance implements SandboxInstance {
       throw err;
     }
     const id = `l${++this.#calls}`;
-    const { logBytes, outputBytes } = this.#limits;
+    const { logBytes, outputBytes, memoryMb } = this.#limits;
     // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
     const api = request.hostApi ? (this.#options.plan.bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#options.dirs.services, 'api.sock'), host: '127.0.0.1' }) : undefined;
-    const line = encodeMessage({ type: 'load', id, runtime, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes }, api });
+    const line = encodeMessage({ type: 'load', id, runtime, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes, memoryMb }, api });
     return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
   }
 
