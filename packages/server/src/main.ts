@@ -50,7 +50,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
     // Temp dirs a crashed earlier run may have left behind.
     await codeStore.removeStaleTemp();
-    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
+    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, logger: { warn: (m) => logger.warn(m) } });
     const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs }, async (runtime) => {
       const caps = await driver.probe();
       return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');

@@ -25,6 +25,8 @@ export interface Config {
   readonly loginWindowSeconds: number;
   /** `process` (bubblewrap sandboxes) or `none` (operator opt-out: code runs unsandboxed). */
   readonly sandbox: 'process' | 'none';
+  /** php-cli for PHP functions (PHP_PATH); without a working one the php runtime is unavailable. */
+  readonly phpPath: string;
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxAttempts: integer(env, 'LOGIN_MAX_ATTEMPTS', 5, 1, 10_000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
     sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
+    phpPath: path.resolve(text(env, 'PHP_PATH', '/usr/bin/php')),
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),

@@ -164,3 +164,26 @@ describe('php and wasm functions through the API', { skip: sandboxSkipReason() }
     });
   });
 });
+
+describe('a server without php-cli', { skip: sandboxSkipReason() }, () => {
+  test('lists no php runtime and refuses PHP functions at deploy with 422 RUNTIME_UNAVAILABLE; other runtimes deploy', async () => {
+    const p = await testPlatform({ WARM_POOL_SIZE: '0', PHP_PATH: '/nonexistent/php' });
+    try {
+      const { auth } = await p.user('carol');
+      const system = (await p.api.inject({ method: 'GET', url: '/api/v1/system', headers: auth })).json();
+      assert.equal(system.sandbox.runtimes.php, undefined);
+      assert.ok(system.sandbox.runtimes.wasm && system.sandbox.runtimes.command);
+      assert.ok(system.sandbox.warnings.some((w: string) => /php runtime unavailable: no working \/nonexistent\/php \(install php-cli\)/.test(w)));
+      const php = await p.api.inject({ method: 'POST', url: '/api/functions', headers: auth, payload: { name: 'no-php', runtime: 'php', code: '<?php function handler($e, $c) { return 1; }' } });
+      assert.equal(php.statusCode, 422);
+      assert.equal(errorCode(php), 'RUNTIME_UNAVAILABLE');
+      assert.match(php.json().error.message, /^The php runtime is not available on this server: php runtime unavailable/);
+      const node = await p.api.inject({ method: 'POST', url: '/api/functions', headers: auth, payload: { name: 'node-ok', runtime: 'node', code: 'export const handler = () => 1;' } });
+      assert.equal(node.statusCode, 201, node.body);
+      const switched = await p.api.inject({ method: 'PUT', url: `/api/functions/${node.json().id}`, headers: auth, payload: { runtime: 'php', code: '<?php function handler($e, $c) { return 1; }' } });
+      assert.equal(switched.statusCode, 422);
+    } finally {
+      await p.close();
+    }
+  });
+});
