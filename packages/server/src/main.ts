@@ -84,6 +84,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       repo: store.executions,
       run: (fn, event, context) => executions.run(fn, event, { ...context, mode: 'async' }),
       log: logger,
+      metrics,
       options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseGraceMs: 30_000, pollMs: 1000, soleWorker: true },
       loadFunction: async (row) => {
         const fn = await store.functions.findById(row.owner_id, row.function_id);
