@@ -77,7 +77,10 @@ export interface LoadRequest {
 
 export interface InvokeRequest {
   executionId: string;
-  /** Any JSON-serialisable value; passed to the handler as its first argument. */
+  /**
+   * Any JSON-serialisable value; passed to the handler as its first argument (wasm: as JSON on stdin;
+   * command: `JSON.stringify(event)` byte for byte as argv[1] and on stdin).
+   */
   event: unknown;
   /** Absolute epoch-ms deadline. The instance is killed when it passes; the outcome is `timeout`. */
   deadlineMs: number;
@@ -91,6 +94,7 @@ export interface CapturedLogs {
 }
 
 export type FailureOutcome =
+  /** name '' = an error the function reported as data (`{"error": ...}` on a command's or module's stdout). */
   | (CapturedLogs & { kind: 'error'; name: string; message: string; stack: string })
   | (CapturedLogs & { kind: 'timeout'; timeoutMs: number })
   | (CapturedLogs & { kind: 'oom'; memoryMb: number })
