@@ -63,26 +63,36 @@ const DEPLOY: Record<Runtime, Omit<FunctionDeploy, 'name'>> = {
 const EVENT: Record<Runtime, unknown> = { node: {}, python: {}, php: {}, wasm: { name: 'cold' }, command: {} };
 const COLD_RUNTIMES = (process.env.BENCH_COLD_RUNTIMES ?? 'node,python,php,wasm,command').split(',') as Runtime[];
 
-/** Cold starts per runtime: from a stem cell (pool of 1, refilled between runs) and fully cold (empty pool). */
+/**
+ * Cold starts per runtime: from a stem cell (pool of 1, refilled between runs) and fully cold (empty
+ * pool). Runtimes are interleaved run by run, so machine noise hits them alike, and each function is
+ * deleted after its run, so idle instances do not pile up for the later ones. Ratios are to node's p50
+ * in the same run.
+ */
 export async function benchColdStart(runs: number): Promise<string[]> {
-  const lines = ['| runtime | start | runs | p50 ms (execution durationMs) | p90 ms | p50 ms (HTTP round trip) |', '|---|---|---|---|---|---|'];
+  const lines = ['| runtime | start | runs | p50 ms (execution durationMs) | p90 ms | p50 ms (HTTP round trip) | p50 ÷ node |', '|---|---|---|---|---|---|---|'];
   for (const [label, pool] of [['stem cell available', '1'], ['fully cold (empty pool)', '0']] as const) {
     const sky = await startSkyscale({ WARM_POOL_SIZE: pool });
     try {
       const { client } = await benchClient(sky.url);
-      for (const runtime of COLD_RUNTIMES) {
-        const durations: number[] = [];
-        const walls: number[] = [];
-        for (let i = 0; i < runs; i++) {
+      const durations = new Map<Runtime, number[]>(COLD_RUNTIMES.map((r) => [r, []]));
+      const walls = new Map<Runtime, number[]>(COLD_RUNTIMES.map((r) => [r, []]));
+      for (let i = 0; i < runs; i++) {
+        for (const runtime of COLD_RUNTIMES) {
           const fn = await client.createFunction({ name: `cold-${runtime}-${i}`, runtime, ...DEPLOY[runtime] });
           await new Promise((r) => setTimeout(r, 250));
           const t0 = performance.now();
           const e = await client.invoke({ id: fn.id }, EVENT[runtime]);
-          walls.push(performance.now() - t0);
+          walls.get(runtime)!.push(performance.now() - t0);
           if (e.status !== 'succeeded' || e.coldStart !== true) throw new Error(`cold run failed: ${JSON.stringify(e)}`);
-          durations.push(e.durationMs ?? NaN);
+          durations.get(runtime)!.push(e.durationMs ?? NaN);
+          await client.deleteFunction(fn.id);
         }
-        lines.push(`| ${runtime} | ${label} | ${runs} | ${fmt(median(durations))} | ${fmt(percentile(durations, 90))} | ${fmt(median(walls))} |`);
+      }
+      const nodeP50 = durations.has('node') ? median(durations.get('node')!) : NaN;
+      for (const runtime of COLD_RUNTIMES) {
+        const d = durations.get(runtime)!;
+        lines.push(`| ${runtime} | ${label} | ${runs} | ${fmt(median(d))} | ${fmt(percentile(d, 90))} | ${fmt(median(walls.get(runtime)!))} | ${fmt(median(d) / nodeP50)} |`);
       }
     } finally {
       await sky.stop();
