@@ -164,9 +164,11 @@ final class Runtime
         self::$version = (string) ($message['functionVersion'] ?? '');
         $execution = self::$current = new Execution((string) $message['id'], 'load');
         try {
-            if (isset($message['api']['socket'])) self::setEnv('API_BASE_URL', HostApiForwarder::start($message['api']['socket'], $message['api']['host'] ?? '127.0.0.1', function () {
+            $api = isset($message['api']['socket']) ? HostApiForwarder::start($message['api']['socket'], $message['api']['host'] ?? '127.0.0.1', function () {
                 self::$forwarder = true;
-            }));
+            }) : null;
+            if ($api !== null) self::setEnv('API_BASE_URL', $api);
+            elseif (isset($message['api']['socket'])) $execution->write('stderr', "skyscale: API_BASE_URL is not available: this php-cli has no pcntl extension\n");
             self::$handler = self::resolveHandler((string) $message['handler']);
             $reply = ['type' => 'loaded', 'id' => $execution->id, 'ok' => true];
         } catch (\Throwable $e) {

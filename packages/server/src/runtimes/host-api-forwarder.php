@@ -11,8 +11,9 @@ namespace Skyscale\Runtime;
 final class HostApiForwarder
 {
     /** Listens on a loopback port, forks the forwarding process and returns the base URL. */
-    public static function start(string $socketPath, string $host, callable $inChild): string
+    public static function start(string $socketPath, string $host, callable $inChild): ?string
     {
+        if (!function_exists('pcntl_fork')) return null; // a php-cli built without pcntl: no API_BASE_URL
         $server = stream_socket_server("tcp://{$host}:0", $errno, $error);
         if ($server === false) throw new \RuntimeException("host API forwarder: cannot listen: {$error}");
         $port = (int) substr(strrchr(stream_socket_get_name($server, false), ':'), 1);

@@ -64,6 +64,21 @@ describe('php and wasm functions through the API', { skip: sandboxSkipReason() }
       assert.equal(await logsOf(second.id), 'greeting Bob\nserved 2 so far\n');
     });
 
+    test('a PHP function reads its object through API_BASE_URL while it runs', async () => {
+      const fn = await deploy({ name: 'php-reader', runtime: 'php', code: `<?php
+function handler($event, $context) {
+    return ['body' => file_get_contents(getenv('API_BASE_URL') . '/' . $event['ref']), 'base' => getenv('API_BASE_URL')];
+}` });
+      const put = await p.api.inject({ method: 'PUT', url: `/api/function-objects/${fn.id}/note.txt`, headers: { ...alice, 'content-type': 'text/plain' }, payload: 'from an object' });
+      assert.equal(put.statusCode, 200, put.body);
+      for (let i = 0; i < 2; i++) {
+        const execution = await invoke(fn.id, { ref: `${fn.id}/note.txt` });
+        assert.equal(execution.status, 'succeeded', JSON.stringify(execution.error));
+        assert.equal(execution.result.body, 'from an object');
+        assert.match(execution.result.base, /^http:\/\/127\.0\.0\.1:\d+$/);
+      }
+    });
+
     test('async invocation runs to succeeded', async () => {
       const fn = await deploy({ name: 'php-async', runtime: 'php', code: '<?php function handler($e, $c) { return ["twice" => $e["n"] * 2]; }' });
       const queued = await p.api.inject({ method: 'POST', url: `/api/functions/${fn.id}/invoke?async=true`, headers: alice, payload: { n: 21 } });
