@@ -1,6 +1,7 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router, stream (default: all but router). BENCH_SECONDS (10) and
-// BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
+// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router, stream (default: all but router).
+// BENCH_SECONDS (10) and BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples and
+// BENCH_COLD_RUNTIMES (node,python,php,wasm,command) the runtimes they are taken for.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasWrk } from './lib/wrk.ts';

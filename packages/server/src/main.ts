@@ -11,6 +11,7 @@ import { FunctionService } from './functions/service.ts';
 import { CodeStore } from './functions/code-store.ts';
 import { buildApi } from './api/app.ts';
 import { ProcessDriver } from './sandbox/process/process-driver.ts';
+import { STEM_RUNTIME } from './sandbox/driver.ts';
 import { StemPool } from './scheduler/stem-pool.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { ExecutionService } from './executions/service.ts';
@@ -56,12 +57,15 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
     // Temp dirs a crashed earlier run may have left behind.
     await codeStore.removeStaleTemp();
-    const functions = new FunctionService(store.functions, codeStore, {
-      maxBytes: config.maxBundleBytes,
-      maxFiles: config.maxBundleFiles,
-    }, store.routes);
-    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', logger: { warn: (m) => logger.warn(m) } });
-    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: ['node', 'python'], limits: { memoryMb: 512 }, log: logger });
+    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, logger: { warn: (m) => logger.warn(m) } });
+    const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs }, store.routes, async (runtime) => {
+      const caps = await driver.probe();
+      return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
+    });
+    const capabilities = await driver.probe();
+    // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
+    const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);
+    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     // Stream instances are the scheduler's too (stem cells, MAX_INSTANCES) but each serves one connection.
     let streamPools: StreamPools | undefined;
@@ -113,7 +117,6 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       }
     };
     const executions = new ExecutionService({ repo: store.executions, functions, invoker: meteredInvoker(scheduler, metrics), secrets, writer, objectExists, onQueued: () => worker.notify() });
-    const capabilities = await driver.probe();
     if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
     else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
     logger.info({ sandbox: { isolation: capabilities.isolation, cgroup: capabilities.cgroup.version, memoryLimit: capabilities.memoryLimit, pidsLimit: capabilities.pidsLimit, warnings: capabilities.warnings } }, 'sandbox capabilities');

@@ -75,9 +75,9 @@ const StoredRoute = Type.Object({
 const metadataFields = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
-  handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "index.handler" (node), "main.handler" (python), the executable for command' })),
+  handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md' })),
   memoryMb: Type.Optional(Type.Integer({ minimum: 16, maximum: 8192 })),
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000 })),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000, description: "Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000" })),
   env: Type.Optional(Env),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Invocations one instance serves at once (default 1)' })),
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most instances of one version at once (default 10)' })),
@@ -100,7 +100,7 @@ export const FunctionMetadata = Type.Object(metadataFields, { additionalProperti
 export const FunctionDeploy = Type.Object(
   {
     ...metadataFields,
-    code: Type.Optional(Type.String({ description: 'A single file of code, stored under `filename` (default from the handler)' })),
+    code: Type.Optional(Type.String({ description: 'A single file of code, stored under `filename` (default from the handler; for wasm and command, `filename` is the default handler)' })),
     filename: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     files: Type.Optional(Type.Record(Type.String(), FileEntry, { description: 'Path → content (utf8 text, or {content, encoding:"base64"})' })),
   },

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   ROUTE_CONFLICT: { status: 409, message: 'The route is already taken by another function' },
   PUBLIC_NAME_TAKEN: { status: 409, message: 'Another public function has this name' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'This Idempotency-Key was used with a different request' },
+  RUNTIME_UNAVAILABLE: { status: 422, message: 'This server cannot run functions of this runtime' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   EXECUTION_FAILED: { status: 502, message: 'The function did not succeed' },

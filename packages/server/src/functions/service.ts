@@ -10,7 +10,7 @@ import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -46,6 +46,17 @@ function exposureChange(fields: FunctionFields): ExposureChange | undefined {
 export interface BundleLimits {
   maxBytes: number;
   maxFiles: number;
+  /** The longest timeoutMs a function may have on this server (MAX_TIMEOUT_SECONDS); default: LIMITS.timeoutMs.max. */
+  maxTimeoutMs?: number;
+}
+
+/** Why this server cannot run functions of a runtime, or null if it can. */
+export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
+
+/** Runtimes whose handler is the path of the file to run: one named file of inline code is the entry. */
+function defaultHandler(runtime: Runtime, code: CodeInput | undefined): string {
+  if ((runtime === 'command' || runtime === 'wasm') && code?.kind === 'inline' && code.filename !== undefined) return code.filename;
+  return DEFAULT_HANDLERS[runtime];
 }
 
 export class FunctionService {
@@ -61,11 +72,23 @@ export class FunctionService {
   onExposureChanged: () => Promise<void> = async () => {};
   readonly #routes: RouteRepository;
 
-  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository) {
+  readonly #runtimeCheck: RuntimeCheck;
+
+  get #maxTimeoutMs(): number {
+    return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
+  }
+
+  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository, runtimeCheck: RuntimeCheck = async () => null) {
     this.#repo = repo;
     this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
+    this.#runtimeCheck = runtimeCheck;
+  }
+
+  async #checkAvailable(runtime: Runtime): Promise<void> {
+    const reason = await this.#runtimeCheck(runtime);
+    if (reason !== null) throw new AppError('RUNTIME_UNAVAILABLE', `The ${runtime} runtime is not available on this server: ${reason}`);
   }
 
   async create(owner: Principal, fields: FunctionFields, code: CodeInput | undefined): Promise<FunctionRecord> {
@@ -74,11 +97,12 @@ export class FunctionService {
     if (code === undefined) throw new AppError('VALIDATION_FAILED', 'code is required: give "code", "files" or a bundle upload');
     const name = normaliseFunctionName(fields.name);
     const runtime = checkRuntime(fields.runtime);
+    await this.#checkAvailable(runtime);
     const config = {
       runtime,
-      handler: checkHandler(runtime, fields.handler ?? DEFAULT_HANDLERS[runtime]),
+      handler: checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code)),
       memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
-      timeoutMs: fields.timeoutMs ?? LIMITS.timeoutMs.default,
+      timeoutMs: fields.timeoutMs === undefined ? Math.min(defaultTimeoutMs(runtime), this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: checkEnv(fields.env ?? {}),
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
       maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
@@ -101,12 +125,14 @@ export class FunctionService {
       throw new AppError('VALIDATION_FAILED', 'a function cannot be renamed; deploy a new function instead');
     }
     const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
-    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : DEFAULT_HANDLERS[runtime]));
+    if (runtime !== current.runtime) await this.#checkAvailable(runtime);
+    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : defaultHandler(runtime, code)));
     const config = {
       runtime,
       handler,
       memoryMb: fields.memoryMb ?? current.memoryMb,
-      timeoutMs: fields.timeoutMs ?? current.timeoutMs,
+      // A version deployed under a higher server maximum is brought down to today's.
+      timeoutMs: fields.timeoutMs === undefined ? Math.min(current.timeoutMs, this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: fields.env === undefined ? current.env : checkEnv(fields.env),
       concurrency: fields.concurrency ?? current.concurrency,
       maxInstances: fields.maxInstances ?? current.maxInstances,
@@ -218,6 +244,7 @@ export class FunctionService {
     let files = await this.#toFiles(runtime, handler, code);
     if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
     const entry = await this.#checkEntry(runtime, handler, files);
+    if (runtime === 'wasm') checkWasmModule(entry, files.get(entry)!);
     if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
     const { hash, size } = await this.#code.put(files);
     const codeSource: CodeSource = code.kind;
@@ -241,6 +268,9 @@ export class FunctionService {
   async #checkEntry(runtime: Runtime, handler: string, files: FileMap | Set<string>): Promise<string> {
     const candidates = entryCandidates(runtime, handler);
     const entry = candidates.find((c) => files.has(c));
+    if (entry === undefined && (runtime === 'command' || runtime === 'wasm')) {
+      throw new AppError('VALIDATION_FAILED', `the entry file "${handler}" is not in the code; set handler to the path of the file to run, e.g. "${runtime === 'wasm' ? 'main.wasm' : 'main.py'}"`);
+    }
     if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
     return entry;
   }

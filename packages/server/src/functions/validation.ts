@@ -46,7 +46,30 @@ export function checkHandler(runtime: Runtime, handler: string): string {
   if (MODULE_EXTENSIONS[runtime] !== undefined && !/\.[A-Za-z_$][\w$]*$/.test(handler)) {
     throw new AppError('VALIDATION_FAILED', `a ${runtime} handler is "<module>.<function>", e.g. "${DEFAULT_HANDLERS[runtime]}"`);
   }
+  if (runtime === 'wasm' && !handler.endsWith('.wasm')) {
+    throw new AppError('VALIDATION_FAILED', 'a wasm handler is the path of the module file in the code, e.g. "main.wasm"');
+  }
   return handler;
+}
+
+export function checkTimeout(timeoutMs: number, maxTimeoutMs: number): number {
+  if (timeoutMs > maxTimeoutMs) throw new AppError('VALIDATION_FAILED', `timeoutMs must be at most ${maxTimeoutMs} on this server (MAX_TIMEOUT_SECONDS)`);
+  return timeoutMs;
+}
+
+/** Command functions often run batch work: they get the seed's 5 minutes unless they set a timeout (bounded by the server's maximum). */
+export const COMMAND_DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export function defaultTimeoutMs(runtime: Runtime): number {
+  return runtime === 'command' ? COMMAND_DEFAULT_TIMEOUT_MS : LIMITS.timeoutMs.default;
+}
+
+/** Refuses a wasm entry that is not a WebAssembly module, at deploy rather than at the first invocation. */
+export function checkWasmModule(entry: string, bytes: Buffer): void {
+  if (!WebAssembly.validate(new Uint8Array(bytes))) {
+    const why = bytes.subarray(0, 4).equals(Buffer.from('\0asm')) ? 'is not a valid WebAssembly module' : 'is not a WebAssembly binary (no \\0asm header; upload it as base64 or in a bundle)';
+    throw new AppError('VALIDATION_FAILED', `"${entry}" ${why}`);
+  }
 }
 
 /** The files in the code that may hold the handler's entry point. */

@@ -46,7 +46,10 @@ def make_json_codec():
         scan = _json.make_scanner(DecodeContext())
 
         def loads(text):
-            return scan(text, 0)[0]
+            value, end = scan(text, 0)
+            if text[end:].strip():
+                raise ValueError(f"extra data after the JSON value at position {end}")
+            return value
 
         def dumps(value, allow_nan=True):
             encode = _json.make_encoder({}, _not_serializable, _json.encode_basestring_ascii, None, ":", ",", False, False, allow_nan)
@@ -151,8 +154,9 @@ class CapturedStream:
 
 
 class Context:
-    def __init__(self, execution, execution_id, deadline):
+    def __init__(self, execution, execution_id, deadline, raw_input=None):
         self._execution = execution
+        self._input = raw_input  # the input as JSON text, sent instead of the event to command functions
         self.execution_id = self.executionId = execution_id
         self.function_name = self.functionName = function["name"]
         self.function_version = self.functionVersion = function["version"]
@@ -168,6 +172,8 @@ class Context:
 
 
 def error_payload(exc):
+    if hasattr(exc, "skyscale_error"):  # failures the runtime describes itself (command runtime)
+        return exc.skyscale_error
     import traceback  # only paid for on errors: start-up time matters more
 
     frames = [
@@ -303,6 +309,15 @@ def forward_host_api(socket_path):
     return "http://127.0.0.1:%d" % listener.getsockname()[1]
 
 
+def load_command(entry):
+    """The command runtime: this bootstrap spawns the function's entry file per invocation."""
+    path = os.path.join(os.path.dirname(BOOTSTRAP_FILE), "command_runner.py")
+    runner = {"__name__": "_skyscale_command_runner", "__file__": path}
+    with open(path, encoding="utf-8") as source:
+        exec(compile(source.read(), path, "exec"), runner)  # importlib.util would cost more than the runner
+    return runner["load"](CODE_ROOT, entry, sys.modules[__name__])
+
+
 def handle_load(message):
     global current
     limits.update(message.get("limits") or {})
@@ -313,7 +328,10 @@ def handle_load(message):
     try:
         if message.get("api"):
             os.environ["API_BASE_URL"] = forward_host_api(message["api"]["socket"])
-        function["handler"] = resolve_handler(message["handler"])
+        if message.get("runtime") == "command":
+            function["handler"] = load_command(message["handler"])
+        else:
+            function["handler"] = resolve_handler(message["handler"])
         reply = {"type": "loaded", "id": execution.id, "ok": True}
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
         reply = {"type": "loaded", "id": execution.id, "ok": False, "error": error_payload(exc)}
@@ -339,7 +357,7 @@ def handle_invoke(message):
     global current
     current = execution = Execution(message["id"])
     ctx = message.get("context") or {}
-    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0))
+    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0), message.get("input"))
     body = None
     try:
         if function["handler"] is None:
@@ -351,7 +369,7 @@ def handle_invoke(message):
             error = {"name": "TypeError", "message": f"Handler result is not JSON-serialisable: {exc}", "stack": ""}
             reply = {"type": "result", "id": execution.id, "ok": False, "error": error}
     except BaseException as exc:  # noqa: BLE001
-        reply = {"type": "result", "id": execution.id, "ok": False, "error": error_payload(exc), "outOfMemory": isinstance(exc, MemoryError)}
+        reply = {"type": "result", "id": execution.id, "ok": False, "error": error_payload(exc), "outOfMemory": isinstance(exc, MemoryError), "sigkilled": getattr(exc, "sigkilled", False)}
     execution.flush()
     current = None
     if body is None:
@@ -364,8 +382,11 @@ def handle_invoke(message):
 
 
 def main():
-    # Fds inherited by accident from the host must not be reachable by user code.
+    # Fds inherited by accident from the host must not be reachable by user code, nor the protocol
+    # fds by the processes a command function spawns.
     os.closerange(FD_OUT + 1, 65536)
+    os.set_inheritable(FD_IN, False)
+    os.set_inheritable(FD_OUT, False)
     sys.stdout = CapturedStream("stdout")
     sys.stderr = CapturedStream("stderr")
     sys.path.insert(0, CODE_ROOT)

@@ -3,7 +3,7 @@
  * never host code. The driver strips the types once and runs the result as an .mjs file.
  *
  * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
- *   in:  {type:'load', id, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
+ *   in:  {type:'load', id, runtime, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
  *        {type:'invoke', id, event, context:{executionId, deadline}}
  *   out: {type:'ready', runtime, version}  {type:'log', id, stream, data}
  *        {type:'loaded', id, ok, error?, dropped}  {type:'result', id, ok, result|error, dropped}
@@ -124,6 +124,10 @@ function capture(execution: Execution | undefined, stream: 'stdout' | 'stderr', 
   } else {
     execution.dropped += bytes;
   }
+  checkOutputBound(execution);
+}
+
+function checkOutputBound(execution: Execution): void {
   if (execution.produced > limits.outputBytes && !execution.stream) {
     sendMessage({ type: 'output_exceeded', id: execution.id, bytes: execution.produced });
     // The spewing code may be a synchronous loop we cannot interrupt: park the thread, the host kills us.
@@ -148,7 +152,9 @@ function interceptStdio(): void {
 function serializeError(err: unknown): ErrorPayload {
   if (types.isNativeError(err) || err instanceof Error) {
     const e = err as Error;
-    return { name: safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
+    // An error the function reported as data (a wasm module's {"error": ...}) has no exception name.
+    const reported = (e as { reported?: unknown }).reported === true;
+    return { name: reported ? '' : safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
   }
   return { name: 'Error', message: `Non-Error value thrown: ${inspect(err, { depth: 2, breakLength: Infinity })}`, stack: '' };
 }
@@ -218,6 +224,36 @@ function pickStream(mod: Record<string, unknown>): Handler | null {
   return (found as Handler | undefined) ?? null;
 }
 
+interface WasmRunner {
+  loadWasm(file: string, entry: string, io: { log(stream: 'stdout' | 'stderr', text: string): void; produced(bytes: number): void; env: Record<string, string>; preopens: Record<string, string> }): Handler;
+}
+
+/** The wasm runtime: a WASI module run by wasm-runner.mjs, beside this file (imported only when needed). */
+async function loadWasmHandler(entry: string): Promise<Handler> {
+  const file = path.resolve(CODE_ROOT, entry);
+  if (!file.startsWith(`${CODE_ROOT}/`) || !existsSync(file)) throw namedError('HandlerNotFoundError', `Cannot find the module file '${entry}' in the code`);
+  // node:wasi announces itself as experimental on import; that is not the function's output.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  let runner: WasmRunner;
+  try {
+    runner = (await import(new URL('./wasm-runner.mjs', import.meta.url).href)) as WasmRunner;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  return runner.loadWasm(file, entry, {
+    log: (stream, text) => capture(currentExecution(), stream, text),
+    produced: (bytes) => {
+      const execution = currentExecution();
+      if (!execution) return;
+      execution.produced += bytes;
+      checkOutputBound(execution);
+    },
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    preopens: { '/code': CODE_ROOT, '/tmp': process.env.TMPDIR ?? '/tmp' },
+  });
+}
+
 let hostApiSocket = '';
 let hostApiForwarder: Promise<string> | null = null;
 
@@ -250,12 +286,19 @@ function forwardHostApi(api: { socket: string; host?: string }): Promise<string>
   return hostApiForwarder;
 }
 
-async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
+async function load(message: { id: string; runtime?: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
   if (message.limits) limits = message.limits;
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
   const execution = newExecution(message.id);
   try {
     if (message.api) process.env.API_BASE_URL = await forwardHostApi(message.api);
+    if (message.runtime === 'wasm') {
+      const handler = await executions.run(execution, () => loadWasmHandler(message.handler));
+      fn = { handler, stream: null, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+      finish(execution);
+      sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
+      return;
+    }
     const dot = message.handler.lastIndexOf('.');
     if (dot <= 0 || dot === message.handler.length - 1) throw namedError('HandlerNotFoundError', `Handler '${message.handler}' must look like 'file.export'`);
     const file = resolveModuleFile(message.handler.slice(0, dot));

@@ -4,7 +4,14 @@
  * conformance suite in test/sandbox/conformance.case.ts.
  */
 
-export type SandboxRuntime = 'node' | 'python';
+export type SandboxRuntime = 'node' | 'python' | 'php' | 'wasm' | 'command';
+
+/**
+ * The runtime whose stem cells a runtime is specialised from: runtimes that share an interpreter and
+ * a sandbox layout share stem cells. WASM modules run in the Node bootstrap (node:wasi), and command
+ * functions are spawned by the Python bootstrap (it starts ~20 ms faster than Node's).
+ */
+export const STEM_RUNTIME: Readonly<Record<SandboxRuntime, SandboxRuntime>> = { node: 'node', wasm: 'node', python: 'python', command: 'python', php: 'php' };
 
 export interface ResourceLimits {
   /** Hard memory cap for everything in the instance; going over it is reported as `oom`. */
@@ -34,9 +41,17 @@ export interface InstanceSpec {
 
 /** Turns a started (generic, "stem cell") instance into one serving a specific function. */
 export interface LoadRequest {
+  /**
+   * What the instance becomes; defaults to the runtime it was started as. Must share its stem
+   * runtime (STEM_RUNTIME), e.g. a `node` stem cell can be loaded as `wasm`.
+   */
+  runtime?: SandboxRuntime;
   /** Host directory with the function's files; they are staged (hardlinked or copied) to /code. */
   codeDir: string;
-  /** `<module path>.<export>`, e.g. `index.handler` or `src/main.handler`; export may be `default`. */
+  /**
+   * `<module path>.<export>`, e.g. `index.handler` or `src/main.handler` (export may be `default`);
+   * for `wasm` and `command` the path of the entry file inside the code, e.g. `main.wasm`, `bin/run.sh`.
+   */
   handler: string;
   /** The function's own environment: besides PATH/HOME/LANG/TMPDIR the only variables it sees. */
   env: Record<string, string>;
@@ -62,7 +77,10 @@ export interface LoadRequest {
 
 export interface InvokeRequest {
   executionId: string;
-  /** Any JSON-serialisable value; passed to the handler as its first argument. */
+  /**
+   * Any JSON-serialisable value; passed to the handler as its first argument (wasm: as JSON on stdin;
+   * command: `JSON.stringify(event)` byte for byte as argv[1] and on stdin).
+   */
   event: unknown;
   /** Absolute epoch-ms deadline. The instance is killed when it passes; the outcome is `timeout`. */
   deadlineMs: number;
@@ -122,6 +140,7 @@ export interface CapturedLogs {
 }
 
 export type FailureOutcome =
+  /** name '' = an error the function reported as data (`{"error": ...}` on a command's or module's stdout). */
   | (CapturedLogs & { kind: 'error'; name: string; message: string; stack: string })
   | (CapturedLogs & { kind: 'timeout'; timeoutMs: number })
   | (CapturedLogs & { kind: 'oom'; memoryMb: number })
@@ -175,6 +194,7 @@ export interface InstanceStats {
 
 export interface SandboxInstance {
   readonly id: string;
+  /** The runtime it was started as; after load, the runtime it was specialised as. */
   readonly runtime: SandboxRuntime;
   /** Host pid of the outermost process of the instance, null once it is gone. */
   readonly pid: number | null;
@@ -238,6 +258,14 @@ export class SandboxUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SandboxUnavailableError';
+  }
+}
+
+/** Thrown by start() when this host lacks the runtime's interpreter (e.g. no php-cli). */
+export class RuntimeUnavailableError extends SandboxUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuntimeUnavailableError';
   }
 }
 

@@ -10,11 +10,14 @@ export const PROTOCOL_FD_OUT = 4;
 export interface LoadMessage {
   type: 'load';
   id: string;
+  /** The runtime to become; the bootstraps serve several (node: node, wasm; python: python, command). */
+  runtime: string;
   handler: string;
   env: Record<string, string>;
   functionName: string;
   functionVersion: string;
-  limits: { logBytes: number; outputBytes: number };
+  /** memoryMb: the function's limit, for runtimes that set their own cap below it (PHP's memory_limit). */
+  limits: { logBytes: number; outputBytes: number; memoryMb: number };
   /** Present when the function may call the host API: the bootstrap forwards a loopback port to this socket. */
   api?: { socket: string; host?: string };
 }
@@ -23,6 +26,8 @@ export interface InvokeMessage {
   type: 'invoke';
   id: string;
   event: unknown;
+  /** The command runtime gets the input as JSON text instead (argv[1]): the host's serialisation, as stored. */
+  input?: string;
   context: { executionId: string; deadline: number };
 }
 
@@ -70,6 +75,7 @@ export type HostStreamMessage =
   | { type: 'stream_credit'; id: string; messages: number };
 
 export interface ErrorPayload {
+  /** '' for an error the function reported as data (`{"error": ...}` from a command or wasm module). */
   name: string;
   message: string;
   stack: string;
@@ -81,7 +87,11 @@ export type SandboxMessage =
   | { type: 'loaded'; id: string; ok: true; dropped: number }
   | { type: 'loaded'; id: string; ok: false; error: ErrorPayload; dropped: number }
   | { type: 'result'; id: string; ok: true; result: unknown; dropped: number }
-  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean }
+  /**
+   * sigkilled: a process of the execution died of SIGKILL, which may have been the cgroup's OOM killer.
+   * exiting: the runtime process is ending after this reply (PHP's exit() or a fatal error): never reuse it.
+   */
+  | { type: 'result'; id: string; ok: false; error: ErrorPayload; dropped: number; outOfMemory: boolean; sigkilled: boolean; exiting: boolean }
   | { type: 'output_exceeded'; id: string; bytes: number }
   | { type: 'stream_data'; id: string; data: string; binary: boolean }
   /** The function consumed `messages` more of the messages the host sent it. */
@@ -119,7 +129,7 @@ export function parseSandboxMessage(line: string): SandboxMessage | null {
       const error = parseError(m.error);
       return m.type === 'loaded'
         ? { type: 'loaded', id: m.id, ok: false, error, dropped }
-        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true };
+        : { type: 'result', id: m.id, ok: false, error, dropped, outOfMemory: m.outOfMemory === true, sigkilled: m.sigkilled === true, exiting: m.exiting === true };
     }
     case 'output_exceeded':
       if (!isId(m.id)) return null;
@@ -150,7 +160,7 @@ export function isCloseCode(value: unknown): value is number {
 function parseError(value: unknown): ErrorPayload {
   const e = isRecord(value) ? value : {};
   return {
-    name: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
+    name: typeof e.name === 'string' ? e.name : 'Error',
     message: typeof e.message === 'string' ? e.message : String(e.message ?? ''),
     stack: typeof e.stack === 'string' ? e.stack : '',
   };

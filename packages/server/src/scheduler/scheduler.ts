@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RequestListener } from 'node:http';
 import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
-import type { SandboxDriver, SandboxRuntime } from '../sandbox/driver.ts';
+import { RuntimeUnavailableError, type SandboxDriver, type SandboxRuntime } from '../sandbox/driver.ts';
 import { ManagedInstance } from './managed-instance.ts';
 import { LoadSampler } from './load-sampler.ts';
 import { DEFAULT_LOAD_SETTINGS, type LoadSettings } from './load.ts';
@@ -33,7 +33,7 @@ export type HostApiFactory = (target: InvocationTarget, granted: () => Iterable<
 export type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: InvocationResult };
 
-const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python']);
+const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python', 'php', 'wasm', 'command']);
 
 /**
  * Places invocations on instances: the least loaded warm instance of the same function version with
@@ -172,11 +172,13 @@ export class Scheduler implements Invoker {
       sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
     } catch (err) {
       this.#log.error({ err, functionId: target.functionId }, 'starting an instance failed');
-      return { failure: platformFailure('sandbox_unavailable', err instanceof Error ? err.message : 'The sandbox could not start', meta) };
+      const reason = err instanceof RuntimeUnavailableError ? 'runtime_unavailable' : 'sandbox_unavailable';
+      return { failure: platformFailure(reason, err instanceof Error ? err.message : 'The sandbox could not start', meta) };
     }
     const grants = new Map<string, string[]>();
     const hostApi = this.#hostApi?.(target, () => [...grants.values()].flat());
     const loaded = await sandbox.load({
+      runtime,
       codeDir: target.codeDir,
       handler: target.handler,
       env: target.env,

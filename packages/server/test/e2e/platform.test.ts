@@ -9,6 +9,7 @@ import { skyscaleBin, startSkyscale } from '../helpers/server-process.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
 const skip = sandboxSkipReason();
+const examples = path.resolve(import.meta.dirname, '../../../../examples');
 
 /** Runs the real CLI as a child process. */
 function cli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -137,6 +138,30 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     assert.equal((await fetch(`${server.gatewayUrl}/api/v2/hello`, { method: 'PUT', body: '{"name":"Two"}' })).status, 200);
     assert.equal((await fetch(`${server.gatewayUrl}/function/api`, { method: 'POST' })).status, 404);
     assert.equal((await cli(['routes', 'set', 'api'], env)).code, 2, 'nothing to change is a usage error');
+  });
+
+  test("the seed walkthrough with the CLI: a secret, an object, the seed's example as a command function; a .wasm file", async () => {
+    assert.equal((await cli(['login', '-u', 'alice'], env, 'alice-password\n')).code, 0);
+    assert.equal((await cli(['secrets', 'set', 'greeting_key'], env, 'k-123\n')).code, 0);
+    const seed = path.join(examples, 'seed-command-python', 'main.py');
+    const deployed = await cli(['fn', 'deploy', seed, '--name', 'seed-hello', '--runtime', 'command', '--json'], env);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const fn = JSON.parse(deployed.stdout);
+    assert.deepEqual([fn.handler, fn.timeoutMs], ['main.py', 300_000]);
+    const names = path.join(work, 'names.json');
+    writeFileSync(names, '["World"]');
+    assert.equal((await cli(['objects', 'put', 'seed-hello', names], env)).code, 0);
+    const input = { name: 'World', object_inputs: { names: `${fn.id}/names.json` }, secrets: ['greeting_key'] };
+    const run = await cli(['fn', 'invoke', 'seed-hello', '--data', JSON.stringify(input)], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { message: 'Hello World' });
+
+    const wasm = await cli(['fn', 'deploy', path.join(examples, 'hello-wasm', 'main.wasm'), '--name', 'hello-wasm', '--runtime', 'wasm'], env);
+    assert.equal(wasm.code, 0, wasm.stderr);
+    assert.deepEqual(JSON.parse((await cli(['fn', 'invoke', 'hello-wasm', '--data', '{"name":"Ada"}'], env)).stdout), { message: 'Hello Ada' });
+    const failed = await cli(['fn', 'invoke', 'hello-wasm', '--data', '{}'], env);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /failed: the input needs a "name" string/);
   });
 
   test('the SDK sees the same platform; errors carry codes', async () => {

@@ -1,6 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { testPlatform, errorCode, type TestPlatform } from '../helpers/platform.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
@@ -314,6 +315,30 @@ describe('gateway: HTTP routes to functions', { skip }, () => {
     assert.deepEqual(await res.json(), { hello: 'ada', q: { lang: 'py' } });
     const bytes = await gw('/py/ada', { method: 'POST', body: Buffer.from([1, 2, 3, 255]), headers: { 'content-type': 'application/octet-stream' } });
     assert.deepEqual([...new Uint8Array(await bytes.arrayBuffer())], [255, 3, 2, 1]);
+  });
+
+  test('php and wasm functions serve routes too', async () => {
+    const example = (file: string) => readFileSync(new URL(`../../../../examples/${file}`, import.meta.url));
+    await deploy({
+      name: 'php-route', runtime: 'php',
+      code: '<?php\nfunction handler($event, $context) {\n  return ["statusCode" => 201, "headers" => ["x-lang" => "php"], "body" => ["id" => $event["params"]["id"], "q" => $event["query"]["q"] ?? null, "method" => $event["method"]]];\n}\n',
+      routes: [{ method: 'ANY', path: '/php/items/:id' }],
+    });
+    const php = await gw('/php/items/42?q=find', { method: 'PUT', body: 'x' });
+    assert.equal(php.status, 201);
+    assert.equal(php.headers.get('x-lang'), 'php');
+    assert.deepEqual(await php.json(), { id: '42', q: 'find', method: 'PUT' });
+
+    // hello-wasm reads the first "name" string of its input: here the route's :name parameter.
+    await deploy({ name: 'wasm-route', runtime: 'wasm', files: { 'main.wasm': { content: example('hello-wasm/main.wasm').toString('base64'), encoding: 'base64' } }, routes: [{ method: 'GET', path: '/wasm/hello/:name' }] });
+    const wasm = await gw('/wasm/hello/Ada');
+    assert.equal(wasm.status, 200);
+    assert.deepEqual(await wasm.json(), { message: 'Hello Ada' });
+    // The exported-handler module keeps its memory between requests on the warm instance.
+    await deploy({ name: 'wasm-counter-route', runtime: 'wasm', files: { 'main.wasm': { content: example('counter-wasm/main.wasm').toString('base64'), encoding: 'base64' } }, routes: [{ method: 'POST', path: '/wasm/count' }] });
+    const counts = [];
+    for (let n = 0; n < 3; n++) counts.push((await (await gw('/wasm/count', { method: 'POST', body: '{}' })).json()).count);
+    assert.deepEqual(counts, [1, 2, 3]);
   });
 
   test('a body over MAX_BODY_BYTES is refused with 413; upgrade requests nobody claims get a 404', async () => {

@@ -17,6 +17,8 @@ test('sandbox messages are validated; anything malformed is a protocol violation
     error: { name: 'Error', message: 'x', stack: '' },
     dropped: 0,
     outOfMemory: false,
+    sigkilled: false,
+    exiting: false,
   });
   assert.deepEqual(parseSandboxMessage('{"type":"log","id":"i1","stream":"weird","data":"hi"}'), { type: 'log', id: 'i1', stream: 'stdout', data: 'hi' });
   for (const bad of ['', 'not json', '[]', '{"type":"result","ok":true}', '{"type":"log","id":"i1"}', '{"type":"surprise"}', `{"type":"log","id":"${'x'.repeat(300)}","data":""}`]) {

@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { promises as fs } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { SkyscaleError, type FunctionSettings, type Runtime } from '@skyscale/client';
 import { contextOf, findFunction } from '../context.ts';
@@ -93,8 +94,14 @@ export function functionCommands(): Command {
           ? await client.deployBundle({ ...settings, name: opts.name }, bundle)
           : await client.updateFunctionBundle(existing.id, settings, bundle);
       } else {
-        const code = await fs.readFile(target, 'utf8');
-        const deploy = { ...settings, code, filename: path.basename(target) };
+        const filename = path.basename(target);
+        const bytes = await fs.readFile(target);
+        // A command or wasm function runs the file it is given, whatever its name.
+        const runtime = settings.runtime ?? existing?.runtime;
+        if (settings.handler === undefined && (runtime === 'command' || runtime === 'wasm')) settings.handler = filename;
+        // Text goes as inline code; a binary (a .wasm module, an executable) as a base64 file.
+        const code = isUtf8(bytes) && !bytes.includes(0) ? { code: bytes.toString('utf8'), filename } : { files: { [filename]: { content: bytes.toString('base64'), encoding: 'base64' as const } } };
+        const deploy = { ...settings, ...code };
         result = existing === undefined ? await client.createFunction({ ...deploy, name: opts.name }) : await client.updateFunction(existing.id, deploy);
       }
       if (out.json) return printJson(result);

@@ -17,6 +17,8 @@ import {
   type SandboxInstance,
   type StreamRequest,
   type StreamSession,
+  type SandboxRuntime,
+  STEM_RUNTIME,
 } from '../driver.ts';
 import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import { narrowLimits, type ResolvedLimits } from '../limits.ts';
@@ -51,9 +53,9 @@ const V8_HEAP_OOM = /JavaScript heap out of memory|Reached heap limit/;
 /** One runtime process (under bwrap, normally) and everything it holds: the single owner of its life. */
 export class ProcessInstance implements SandboxInstance {
   readonly id: string;
-  readonly runtime: InstanceSpec['runtime'];
   readonly exited: Promise<InstanceExit>;
   #state: InstanceState = 'starting';
+  #runtime: SandboxRuntime;
   #pid: number | null;
   readonly #options: ProcessInstanceOptions;
   #limits: ResolvedLimits;
@@ -89,7 +91,7 @@ export class ProcessInstance implements SandboxInstance {
 
   private constructor(options: ProcessInstanceOptions) {
     this.id = options.spec.id;
-    this.runtime = options.spec.runtime;
+    this.#runtime = options.spec.runtime;
     this.#options = options;
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
     const child = spawnRuntime(options.plan);
@@ -110,6 +112,10 @@ export class ProcessInstance implements SandboxInstance {
     });
   }
 
+  get runtime(): SandboxRuntime {
+    return this.#runtime;
+  }
+
   get state(): InstanceState {
     return this.#state;
   }
@@ -121,8 +127,11 @@ export class ProcessInstance implements SandboxInstance {
   async load(request: LoadRequest): Promise<LoadOutcome> {
     if (this.#state !== 'stem') throw new SandboxStateError(`load needs a stem instance, this one is ${this.#state}`);
     assertDeadline(request.deadlineMs);
+    const runtime = request.runtime ?? this.#runtime;
+    if (STEM_RUNTIME[runtime] !== STEM_RUNTIME[this.#runtime]) throw new RangeError(`a ${this.#runtime} instance cannot be loaded as ${runtime}`);
     const limits = request.limits ? narrowLimits(this.#limits, request.limits) : this.#limits;
     this.#state = 'loading';
+    this.#runtime = runtime;
     this.#limits = limits;
     try {
       this.#options.cgroup?.update(limits);
@@ -139,10 +148,10 @@ export class ProcessInstance implements SandboxInstance {
       throw err;
     }
     const id = `l${++this.#calls}`;
-    const { logBytes, outputBytes } = this.#limits;
+    const { logBytes, outputBytes, memoryMb } = this.#limits;
     // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
     const api = request.hostApi ? (this.#options.plan.bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#options.dirs.services, 'api.sock'), host: '127.0.0.1' }) : undefined;
-    const line = encodeMessage({ type: 'load', id, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes }, api });
+    const line = encodeMessage({ type: 'load', id, runtime, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes, memoryMb }, api });
     return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
   }
 
@@ -150,7 +159,9 @@ export class ProcessInstance implements SandboxInstance {
     if (this.#state !== 'ready' && this.#state !== 'busy') throw new SandboxStateError(`invoke needs a loaded instance, this one is ${this.#state}`);
     assertDeadline(request.deadlineMs);
     const id = `i${++this.#calls}`;
-    const line = encodeMessage({ type: 'invoke', id, event: request.event ?? null, context: { executionId: request.executionId, deadline: request.deadlineMs } });
+    const event = request.event ?? null;
+    const context = { executionId: request.executionId, deadline: request.deadlineMs };
+    const line = encodeMessage(this.#runtime === 'command' ? { type: 'invoke', id, event: null, input: JSON.stringify(event), context } : { type: 'invoke', id, event, context });
     this.#state = 'busy';
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
   }
@@ -264,7 +275,9 @@ export class ProcessInstance implements SandboxInstance {
       this.#pending.get(message.id)?.logs.producedAtLeast(message.bytes);
       this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, message.id);
     } else {
-      this.#onReply(message);
+      // What the runtime wrote raw to fd 1/2 before replying (PHP's STDERR, a child process) is in
+      // this poll batch too: settle after it, so it lands in the call's logs.
+      setImmediate(() => this.#onReply(message));
     }
   }
 
@@ -280,11 +293,12 @@ export class ProcessInstance implements SandboxInstance {
       this.#terminate('killed', 'the function failed to load', null);
     } else if (message.type === 'result' && message.ok) {
       call.settle({ kind: 'ok', result: message.result, ...captured(call) });
-    } else if (message.type === 'result' && !message.ok && message.outOfMemory) {
+    } else if (message.type === 'result' && !message.ok && (message.outOfMemory || (message.sigkilled && this.#options.cgroup?.oomKilled()))) {
       call.settle({ kind: 'oom', memoryMb: this.#limits.memoryMb, ...captured(call) });
       this.#terminate('oom', `${message.error.name}: ${message.error.message}`, null);
     } else if (message.type === 'result' && !message.ok) {
       call.settle(errorOutcome(call, message.error));
+      if (message.exiting) this.#terminate('killed', `the runtime is ending: ${message.error.name}`, null);
     }
     if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind !== 'load')) this.#state = 'ready';
   }

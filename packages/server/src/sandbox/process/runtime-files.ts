@@ -7,45 +7,50 @@ import { SANDBOX_UID } from './bwrap-args.ts';
 import { seccompProgram } from './seccomp.ts';
 
 const RUNTIMES_SRC = fileURLToPath(new URL('../../runtimes/', import.meta.url));
-const NODE_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'node-bootstrap.sandbox.ts');
-const PYTHON_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'bootstrap.py');
-/** Stream-session modules, imported by the bootstraps on the first session only (they sit next to them). */
-const NODE_STREAM_SRC = path.join(RUNTIMES_SRC, 'node-stream.sandbox.ts');
-const PYTHON_STREAM_SRC = path.join(RUNTIMES_SRC, 'stream_session.py');
+/** Sandbox-side sources → the names they get in the runtime dir (TypeScript is stripped to .mjs). */
+const SOURCES: Record<string, string> = {
+  'node-bootstrap.sandbox.ts': 'node-bootstrap.mjs',
+  'wasm-runner.sandbox.ts': 'wasm-runner.mjs',
+  'bootstrap.py': 'bootstrap.py',
+  'command_runner.py': 'command_runner.py',
+  'bootstrap.php': 'bootstrap.php',
+  'host-api-forwarder.php': 'host-api-forwarder.php',
+  // Stream sessions: imported by the bootstraps on a runtime's first session only.
+  'node-stream.sandbox.ts': 'node-stream.mjs',
+  'stream_session.py': 'stream_session.py',
+};
 
 export interface RuntimeFiles {
   /** Host directory, bound read-only at /opt/skyscale/runtime inside. */
   dir: string;
   nodeBootstrap: string;
   pythonBootstrap: string;
+  phpBootstrap: string;
   /** Compiled seccomp filter for bwrap --seccomp; null where there is none for this architecture. */
   seccompFilter: string | null;
 }
 
 /**
- * Writes the in-sandbox files once per content version: the Node bootstrap with its types stripped
- * (Node's own stripping costs ~45 ms per process start, as it loads a wasm compiler), the Python
- * bootstrap, and stub /etc files that give the sandbox user a name without exposing the host's.
+ * Writes the in-sandbox files once per content version: the Node bootstrap and the WASM runner with
+ * their types stripped (Node's own stripping costs ~45 ms per process start, as it loads a wasm
+ * compiler), the Python and PHP bootstraps, and stub /etc files that give the sandbox user a name
+ * without exposing the host's.
  */
 export function prepareRuntimeFiles(workDir: string): RuntimeFiles {
-  const nodeSource = readFileSync(NODE_BOOTSTRAP_SRC, 'utf8');
-  const pythonSource = readFileSync(PYTHON_BOOTSTRAP_SRC, 'utf8');
-  const nodeStreamSource = readFileSync(NODE_STREAM_SRC, 'utf8');
-  const pythonStreamSource = readFileSync(PYTHON_STREAM_SRC, 'utf8');
+  const sources = Object.keys(SOURCES).map((name) => [name, readFileSync(path.join(RUNTIMES_SRC, name), 'utf8')] as const);
   const seccomp = seccompProgram();
-  const hash = createHash('sha256').update(process.version).update(nodeSource).update(pythonSource).update(nodeStreamSource).update(pythonStreamSource).update(seccomp ?? '').digest('hex').slice(0, 16);
+  const digest = createHash('sha256').update(process.version);
+  for (const [, source] of sources) digest.update(source);
+  const hash = digest.update(seccomp ?? '').digest('hex').slice(0, 16);
   const dir = path.join(workDir, `runtime-${hash}`);
-  const files = { dir, nodeBootstrap: 'node-bootstrap.mjs', pythonBootstrap: 'bootstrap.py', seccompFilter: seccomp ? path.join(dir, 'seccomp.bpf') : null };
+  const files = { dir, nodeBootstrap: 'node-bootstrap.mjs', pythonBootstrap: 'bootstrap.py', phpBootstrap: 'bootstrap.php', seccompFilter: seccomp ? path.join(dir, 'seccomp.bpf') : null };
   removeOldVersions(workDir, dir);
   if (existsSync(path.join(dir, 'ready'))) return files;
 
   const staging = `${dir}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(path.join(staging, 'etc'), { recursive: true, mode: 0o755 });
-  writeFileSync(path.join(staging, files.nodeBootstrap), stripTypes(nodeSource), { mode: 0o644 });
-  writeFileSync(path.join(staging, files.pythonBootstrap), pythonSource, { mode: 0o644 });
-  writeFileSync(path.join(staging, 'node-stream.mjs'), stripTypes(nodeStreamSource), { mode: 0o644 });
-  writeFileSync(path.join(staging, 'stream_session.py'), pythonStreamSource, { mode: 0o644 });
+  for (const [name, source] of sources) writeFileSync(path.join(staging, SOURCES[name]!), name.endsWith('.ts') ? stripTypes(source) : source, { mode: 0o644 });
   const id = SANDBOX_UID;
   writeFileSync(path.join(staging, 'etc/passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${id}:${id}:sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
   writeFileSync(path.join(staging, 'etc/group'), `root:x:0:\nsandbox:x:${id}:\nnogroup:x:65534:\n`, { mode: 0o644 });
