@@ -374,6 +374,14 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.match(e.error.message, /SyntaxError/);
   });
 
+  test('only node and python functions stream: a php function is refused with 400', async () => {
+    await deploy({ name: 'php-fn', runtime: 'php', code: '<?php function handler($event, $context) { return 1; }' });
+    const refused = await connect(`${base}/php-fn`, withKey());
+    assert.ok('refused' in refused);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error?.message ?? '', /php functions cannot serve streams/);
+  });
+
   test('a function without a stream export: the connection closes 1011 with the reason', async () => {
     await deploy({ name: 'not-a-stream', runtime: 'node', code: 'export const handler = () => 1;' });
     const ws = await open(`${base}/not-a-stream`, withKey());
