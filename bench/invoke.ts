@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FunctionDeploy, Runtime } from '@skyscale/client';
 import { startRawNodeHttp, startSkyscale } from '../packages/server/test/helpers/server-process.ts';
 import { wrk, type LoadResult } from './lib/wrk.ts';
 import { benchClient, median, percentile } from './lib/api.ts';
@@ -47,31 +49,50 @@ export async function benchWarmInvoke(seconds: number, connections: number): Pro
   }
 }
 
-const CODE = {
-  node: 'export const handler = (e) => ({ ok: true });',
-  python: 'def handler(event, context):\n    return {"ok": True}\n',
-};
+const HELLO_WASM = readFileSync(path.join(import.meta.dirname, '../examples/hello-wasm/main.wasm')).toString('base64');
 
-/** Cold starts per runtime: from a stem cell (pool of 1, refilled between runs) and fully cold (empty pool). */
+/** The smallest function of each runtime; BENCH_COLD_RUNTIMES picks which the cold suite measures. */
+const DEPLOY: Record<Runtime, Omit<FunctionDeploy, 'name'>> = {
+  node: { code: 'export const handler = (e) => ({ ok: true });' },
+  python: { code: 'def handler(event, context):\n    return {"ok": True}\n' },
+  php: { code: '<?php\nfunction handler($event, $context) { return ["ok" => true]; }\n' },
+  wasm: { files: { 'main.wasm': { content: HELLO_WASM, encoding: 'base64' } } },
+  // The seed's shape: a python3 process per invocation, spawned by the warm python bootstrap.
+  command: { handler: 'main.py', files: { 'main.py': 'import json, sys\nprint(json.dumps({"ok": True, "in": json.loads(sys.argv[1])}))\n' } },
+};
+const EVENT: Record<Runtime, unknown> = { node: {}, python: {}, php: {}, wasm: { name: 'cold' }, command: {} };
+const COLD_RUNTIMES = (process.env.BENCH_COLD_RUNTIMES ?? 'node,python,php,wasm,command').split(',') as Runtime[];
+
+/**
+ * Cold starts per runtime: from a stem cell (pool of 1, refilled between runs) and fully cold (empty
+ * pool). Runtimes are interleaved run by run, so machine noise hits them alike, and each function is
+ * deleted after its run, so idle instances do not pile up for the later ones. Ratios are to node's p50
+ * in the same run.
+ */
 export async function benchColdStart(runs: number): Promise<string[]> {
-  const lines = ['| runtime | start | runs | p50 ms (execution durationMs) | p90 ms | p50 ms (HTTP round trip) |', '|---|---|---|---|---|---|'];
+  const lines = ['| runtime | start | runs | p50 ms (execution durationMs) | p90 ms | p50 ms (HTTP round trip) | p50 ÷ node |', '|---|---|---|---|---|---|---|'];
   for (const [label, pool] of [['stem cell available', '1'], ['fully cold (empty pool)', '0']] as const) {
     const sky = await startSkyscale({ WARM_POOL_SIZE: pool });
     try {
       const { client } = await benchClient(sky.url);
-      for (const runtime of ['node', 'python'] as const) {
-        const durations: number[] = [];
-        const walls: number[] = [];
-        for (let i = 0; i < runs; i++) {
-          const fn = await client.createFunction({ name: `cold-${runtime}-${i}`, runtime, code: CODE[runtime] });
+      const durations = new Map<Runtime, number[]>(COLD_RUNTIMES.map((r) => [r, []]));
+      const walls = new Map<Runtime, number[]>(COLD_RUNTIMES.map((r) => [r, []]));
+      for (let i = 0; i < runs; i++) {
+        for (const runtime of COLD_RUNTIMES) {
+          const fn = await client.createFunction({ name: `cold-${runtime}-${i}`, runtime, ...DEPLOY[runtime] });
           await new Promise((r) => setTimeout(r, 250));
           const t0 = performance.now();
-          const e = await client.invoke({ id: fn.id }, {});
-          walls.push(performance.now() - t0);
+          const e = await client.invoke({ id: fn.id }, EVENT[runtime]);
+          walls.get(runtime)!.push(performance.now() - t0);
           if (e.status !== 'succeeded' || e.coldStart !== true) throw new Error(`cold run failed: ${JSON.stringify(e)}`);
-          durations.push(e.durationMs ?? NaN);
+          durations.get(runtime)!.push(e.durationMs ?? NaN);
+          await client.deleteFunction(fn.id);
         }
-        lines.push(`| ${runtime} | ${label} | ${runs} | ${fmt(median(durations))} | ${fmt(percentile(durations, 90))} | ${fmt(median(walls))} |`);
+      }
+      const nodeP50 = durations.has('node') ? median(durations.get('node')!) : NaN;
+      for (const runtime of COLD_RUNTIMES) {
+        const d = durations.get(runtime)!;
+        lines.push(`| ${runtime} | ${label} | ${runs} | ${fmt(median(d))} | ${fmt(percentile(d, 90))} | ${fmt(median(walls.get(runtime)!))} | ${fmt(median(d) / nodeP50)} |`);
       }
     } finally {
       await sky.stop();
@@ -85,7 +106,7 @@ export async function benchAsync(count: number): Promise<string[]> {
   const sky = await startSkyscale({ WARM_POOL_SIZE: '2', ASYNC_CONCURRENCY: '16' });
   try {
     const { client } = await benchClient(sky.url);
-    const fn = await client.createFunction({ name: 'async-hello', runtime: 'node', code: CODE.node, maxInstances: 4, concurrency: 4 });
+    const fn = await client.createFunction({ name: 'async-hello', runtime: 'node', code: DEPLOY.node.code, maxInstances: 4, concurrency: 4 });
     await client.invoke({ id: fn.id }, {});
     const t0 = performance.now();
     const ids: string[] = [];

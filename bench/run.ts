@@ -1,6 +1,7 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst, objects, sampler (default: all). BENCH_SECONDS (10) and
-// BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples.
+// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router, stream (default: all but router).
+// BENCH_SECONDS (10) and BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples and
+// BENCH_COLD_RUNTIMES (node,python,php,wasm,command) the runtimes they are taken for.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasWrk } from './lib/wrk.ts';
@@ -8,6 +9,8 @@ import { benchControlPlane } from './control-plane.ts';
 import { benchAsync, benchBurst, benchColdStart, benchWarmInvoke } from './invoke.ts';
 import { benchObjects } from './objects.ts';
 import { benchLoadSampler } from './load-sampler.ts';
+import { benchStream } from './stream.ts';
+import { benchGateway, benchRouter } from './gateway.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -33,9 +36,12 @@ const suites: Record<string, () => Promise<string[]>> = {
   burst: () => benchBurst(1000),
   objects: () => benchObjects(),
   sampler: () => benchLoadSampler(seconds),
+  stream: () => benchStream(seconds),
+  gateway: () => benchGateway(seconds, connections),
+  router: () => benchRouter(10_000),
 };
 
-const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites).filter((s) => s !== 'router');
 const report: string[] = [`${new Date().toISOString()} — wrk -t1 -c${connections} -d${seconds}s`, ''];
 for (const name of chosen) {
   const suite = suites[name];

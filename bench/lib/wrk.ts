@@ -7,6 +7,8 @@ export interface LoadResult {
   p99Ms: number;
   requests: number;
   errors: number;
+  /** What the errors were, e.g. "non-2xx 3, timeout 2"; empty without errors. */
+  errorKinds: string;
 }
 
 export const hasWrk = (): boolean => findExecutable('wrk') !== undefined;
@@ -33,6 +35,9 @@ export function wrk(url: string, options: { connections: number; seconds: number
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { requestsPerSec: rps, p50Ms: pct('50'), p99Ms: pct('99'), requests, errors };
+  const kinds: Array<[string, number]> = [['non-2xx', non2xx]];
+  if (socketErrors) ['connect', 'read', 'write', 'timeout'].forEach((kind, i) => kinds.push([kind, Number(socketErrors[i + 1])]));
+  const errors = kinds.reduce((n, [, count]) => n + count, 0);
+  const errorKinds = kinds.filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  return { requestsPerSec: rps, p50Ms: pct('50'), p99Ms: pct('99'), requests, errors, errorKinds };
 }

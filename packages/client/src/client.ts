@@ -1,19 +1,31 @@
+import { SkyscaleError } from './errors.ts';
 import { Transport, type TransportOptions } from './http.ts';
 import type {
-  ApiKey, Execution, ExecutionLogs, ExecutionStatus, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, SecretMeta, Session, User,
+  ApiKey, Execution, ExecutionLogs, ExecutionStatus, Exposure, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
+  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, Route, RouteInfo, SecretMeta, Session, StreamStatus, User,
 } from './types.ts';
+import { openStreamSocket, type StreamConnection, type StreamOptions, type WebSocketConstructor } from './stream.ts';
 
-export type ClientOptions = TransportOptions;
+export interface ClientOptions extends TransportOptions {
+  /**
+   * The gateway (data plane), where stream functions are served (ws:// or http://). Default: the
+   * endpoint's host on port 8081, the default GATEWAY_PORT.
+   */
+  gatewayEndpoint?: string;
+  /** WebSocket implementation for openStream(); default: the global WebSocket (Node ≥ 22). */
+  WebSocket?: WebSocketConstructor;
+}
 
 const enc = encodeURIComponent;
 
 /** Typed access to the Skyscale API. Credentials: an API key (`sk_…`) or a session token from login(). */
 export class SkyscaleClient {
   readonly #http: Transport;
+  readonly #options: ClientOptions;
 
   constructor(options: ClientOptions) {
     this.#http = new Transport(options);
+    this.#options = options;
   }
 
   get endpoint(): string {
@@ -76,6 +88,16 @@ export class SkyscaleClient {
     return (await this.#http.request<{ items: FunctionVersion[] }>('GET', `/api/functions/${enc(id)}/versions`)).items;
   }
 
+  /** Sets a function's gateway routes (given, they replace its routes) and/or public flag; no new version, live at once. */
+  setRoutes(id: string, change: { routes?: Route[]; public?: boolean }): Promise<Exposure> {
+    return this.#http.request('PUT', `/api/functions/${enc(id)}/routes`, { body: change });
+  }
+
+  /** Every gateway route of your functions. */
+  async listRoutes(): Promise<RouteInfo[]> {
+    return (await this.#http.request<{ items: RouteInfo[] }>('GET', '/api/routes')).items;
+  }
+
   // Invocation
   /** Runs a function and waits for its execution record. */
   invoke(fn: { id: string } | { name: string }, event?: unknown): Promise<Execution> {
@@ -86,6 +108,25 @@ export class SkyscaleClient {
     const headers: Record<string, string> = { 'x-invocation-type': 'async' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     return this.#http.request('POST', `${functionPath(fn)}/invoke`, { body: event ?? null, headers });
+  }
+  /**
+   * Opens a WebSocket session with a stream function: the function's `stream(messages, send, context)`
+   * runs on an instance of its own until either side closes (docs/streams.md). Sends the API key if the
+   * client has one (a session token is not accepted there); without one only public functions answer.
+   */
+  openStream(name: string, options: StreamOptions = {}): Promise<StreamConnection> {
+    const base = (this.#options.gatewayEndpoint ?? defaultGateway(this.endpoint)).replace(/^http/, 'ws').replace(/\/+$/, '');
+    const sub = options.path === undefined || options.path === '/' ? '' : `/${options.path.replace(/^\/+/, '')}`;
+    const query = options.query === undefined ? '' : `?${new URLSearchParams(options.query)}`;
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.#options.apiKey !== undefined) headers['x-api-key'] = this.#options.apiKey;
+    const Impl = this.#options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined);
+    if (Impl === undefined) throw new SkyscaleError(0, 'UNSUPPORTED', 'No WebSocket implementation: pass options.WebSocket (e.g. the ws package)');
+    return openStreamSocket(Impl, `${base}/ws/${enc(name)}${sub}${query}`, headers);
+  }
+  /** The stream instances (busy / idle per version) and open sessions of a function. */
+  streamStatus(functionId: string): Promise<StreamStatus> {
+    return this.#http.request('GET', `/api/functions/${enc(functionId)}/streams`);
   }
   getExecution(id: string): Promise<Execution> {
     return this.#http.request('GET', `/api/executions/${enc(id)}`);
@@ -157,6 +198,13 @@ export class SkyscaleClient {
   health(): Promise<{ status: string }> {
     return this.#http.request('GET', '/healthz');
   }
+}
+
+/** The control endpoint's host on the default GATEWAY_PORT. */
+function defaultGateway(endpoint: string): string {
+  const url = new URL(endpoint);
+  url.port = '8081';
+  return url.origin;
 }
 
 function functionPath(fn: { id: string } | { name: string }): string {

@@ -25,6 +25,28 @@ export interface NewApiKey extends Omit<ApiKey, 'lastUsedAt'> {
   key: string;
 }
 
+export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ANY';
+
+/** An HTTP route on the gateway: `path` may hold `:params` and end in `*` (docs/gateway.md). */
+export interface Route {
+  method: RouteMethod;
+  path: string;
+  /** `public` (default): anyone; `api_key`: only with an API key of the function's owner. */
+  auth?: 'public' | 'api_key';
+}
+
+/** How a function is reachable on the gateway. */
+export interface Exposure {
+  /** Callable by anyone at /function/{name}. */
+  public: boolean;
+  routes: Array<Required<Route>>;
+}
+
+export interface RouteInfo extends Required<Route> {
+  functionId: string;
+  functionName: string;
+}
+
 export interface FunctionSettings {
   name?: string;
   runtime?: Runtime;
@@ -37,6 +59,19 @@ export interface FunctionSettings {
   maxAttempts?: number;
   /** Names of your secrets to inject as upper-cased environment variables. */
   secrets?: string[];
+  /** Gateway routes; given, they replace the function's routes ([] removes them). */
+  routes?: Route[];
+  /** Callable by anyone at /function/{name} on the gateway. */
+  public?: boolean;
+  /** Pool policy of WebSocket stream instances; fields left out keep their value. */
+  stream?: Partial<StreamPolicy>;
+}
+
+export interface StreamPolicy {
+  /** Idle stream instances kept ready while the function is streamed to (default 0). */
+  minFree: number;
+  /** A stream instance idle this long is stopped (default 900000 = 15 min). */
+  idleTimeoutMs: number;
 }
 
 export type FileContent = string | { content: string; encoding: 'utf8' | 'base64' };
@@ -59,6 +94,9 @@ export interface FunctionInfo {
   maxInstances: number;
   maxAttempts: number;
   secrets: string[];
+  stream: StreamPolicy;
+  public: boolean;
+  routes: Array<Required<Route>>;
   version: number;
   codeHash: string;
   codeSource: 'inline' | 'files' | 'bundle';
@@ -76,7 +114,7 @@ export interface Execution {
   functionId: string;
   functionName: string;
   version: number;
-  mode: 'sync' | 'async';
+  mode: 'sync' | 'async' | 'stream';
   status: ExecutionStatus;
   input: unknown;
   result: unknown;
@@ -179,4 +217,24 @@ export interface LoadReport {
   settings: { intervalMs: number; emaFactor: number; weights: Utilisation; ioReferenceBytesPerSec: number; saturationScore: number };
   instances: InstanceLoad[];
   workers: WorkerLoad[] | null;
+}
+
+/** GET /api/functions/{id}/streams: stream instances and open sessions (docs/streams.md). */
+export interface StreamStatus {
+  pools: Array<{
+    version: number;
+    policy: StreamPolicy;
+    starting: number;
+    instances: Array<{ id: string; state: 'busy' | 'idle'; since: string; sessions: number }>;
+  }>;
+  sessions: Array<{
+    executionId: string;
+    functionId: string;
+    instanceId: string;
+    startedAt: string;
+    messagesIn: number;
+    messagesOut: number;
+    bufferedBytes: number;
+    clientBufferedBytes: number;
+  }>;
 }

@@ -103,6 +103,19 @@ class Client:
     def delete_function(self, function_id):
         self._request("DELETE", "/api/functions/" + _q(function_id))
 
+    # -- gateway routes ------------------------------------------------------------------------
+    def set_routes(self, function_id, routes=None, public=None):
+        """Replaces a function's gateway routes ([{"method", "path", "auth"?}]) and/or sets its public flag; no new version."""
+        body = {}
+        if routes is not None:
+            body["routes"] = routes
+        if public is not None:
+            body["public"] = public
+        return self._request("PUT", "/api/functions/%s/routes" % _q(function_id), body)
+
+    def list_routes(self):
+        return self._request("GET", "/api/routes")["items"]
+
     # -- invocation ----------------------------------------------------------------------------
     def invoke(self, function_id, event=None):
         """Runs the function and returns its execution record."""

@@ -1,11 +1,15 @@
 """Runs against a live platform: SKYSCALE_ENDPOINT must point at one (the node test starts it)."""
+import json
 import os
 import unittest
+import urllib.error
+import urllib.request
 import uuid
 
 from skyscale import Client, SkyscaleError
 
 ENDPOINT = os.environ.get("SKYSCALE_ENDPOINT")
+GATEWAY = os.environ.get("SKYSCALE_GATEWAY")
 
 
 @unittest.skipUnless(ENDPOINT, "SKYSCALE_ENDPOINT is not set: no platform to test against")
@@ -41,6 +45,19 @@ class ClientTest(unittest.TestCase):
         self.client.put_object(fn["id"], "data.bin", b"\x00\x01\x02")
         self.assertEqual(self.client.get_object(fn["id"], "data.bin"), b"\x00\x01\x02")
         self.assertEqual([o["name"] for o in self.client.list_objects(fn["id"])], ["data.bin"])
+
+    @unittest.skipUnless(GATEWAY, "SKYSCALE_GATEWAY is not set")
+    def test_routes(self):
+        fn = self.client.create_function(name="py-routes", runtime="python", code='def handler(event, context):\n    return {"statusCode": 201, "body": {"id": event["params"]["id"]}}\n', routes=[{"method": "GET", "path": "/py-sdk/:id"}])
+        self.assertEqual(fn["routes"], [{"method": "GET", "path": "/py-sdk/:id", "auth": "public"}])
+        with urllib.request.urlopen(GATEWAY + "/py-sdk/7") as res:
+            self.assertEqual((res.status, json.loads(res.read())), (201, {"id": "7"}))
+        changed = self.client.set_routes(fn["id"], routes=[{"method": "GET", "path": "/py-sdk2/:id"}], public=True)
+        self.assertEqual(changed, {"public": True, "routes": [{"method": "GET", "path": "/py-sdk2/:id", "auth": "public"}]})
+        self.assertEqual([r["path"] for r in self.client.list_routes()], ["/py-sdk2/:id"])
+        with self.assertRaises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(GATEWAY + "/py-sdk/7")
+        self.assertEqual(gone.exception.code, 404)
 
     def test_errors_carry_codes(self):
         with self.assertRaises(SkyscaleError) as caught:

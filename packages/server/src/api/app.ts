@@ -23,6 +23,8 @@ import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { loadRoutes, prometheusRoutes, type MetricsAccess } from './routes/metrics.ts';
+import { streamRoutes } from './routes/streams.ts';
+import type { StreamService } from '../streams/stream-service.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -33,6 +35,7 @@ export interface ApiDeps {
   objects: ObjectService;
   scheduler: Scheduler;
   driver: SandboxDriver;
+  streams: StreamService;
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
   maxBundleBytes: number;
@@ -95,6 +98,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(loadRoutes(deps.auth, deps.scheduler), { prefix });
     await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });
     await app.register(objectRoutes(deps.auth, deps.objects), { prefix });
+    await app.register(streamRoutes(deps.auth, deps.streams), { prefix });
   }
   return app;
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES } from '../core/errors.ts';
-import { RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus } from '../core/types.ts';
+import { ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus, type RouteAuth, type RouteMethod } from '../core/types.ts';
 
 export const ErrorResponse = Type.Object(
   {
@@ -57,18 +57,41 @@ const FileEntry = Type.Union([
   Type.Object({ content: Type.String(), encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]) }, { additionalProperties: false }),
 ]);
 
+export const RouteSchema = Type.Object(
+  {
+    method: Type.String({ minLength: 1, maxLength: 16, description: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY' }),
+    path: Type.String({ minLength: 1, maxLength: 512, description: 'e.g. /users/:id or /static/* (docs/gateway.md)' }),
+    auth: Type.Optional(Type.Union(ROUTE_AUTH.map((a) => Type.Literal(a)), { description: 'public (default) or api_key (an API key of the owner)' })),
+  },
+  { additionalProperties: false },
+);
+
+const StoredRoute = Type.Object({
+  method: Type.Unsafe<RouteMethod>({ type: 'string', enum: [...ROUTE_METHODS] }),
+  path: Type.String(),
+  auth: Type.Unsafe<RouteAuth>({ type: 'string', enum: [...ROUTE_AUTH] }),
+});
+
 const metadataFields = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
-  handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "index.handler" (node), "main.handler" (python), the executable for command' })),
+  handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md' })),
   memoryMb: Type.Optional(Type.Integer({ minimum: 16, maximum: 8192 })),
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000 })),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000, description: "Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000" })),
   env: Type.Optional(Env),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Invocations one instance serves at once (default 1)' })),
   maxInstances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most instances of one version at once (default 10)' })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts of an async invocation before dead-lettering (default 3)' })),
   secrets: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 100, description: 'Names of your secrets to inject as upper-cased environment variables' })),
+  stream: Type.Optional(Type.Object({
+    minFree: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Idle stream instances kept ready while the function is streamed to (default 0)' })),
+    idleTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 604_800_000, description: 'A stream instance idle this long is stopped (default 900000 = 15 min)' })),
+  }, { additionalProperties: false, description: 'Pool policy of WebSocket stream instances (docs/streams.md); fields left out keep their value' })),
+  routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'HTTP routes on the gateway that invoke the function; given, they replace its routes' })),
+  public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway (public names are unique)' })),
 };
+
+const StreamPolicySchema = Type.Object({ minFree: Type.Integer(), idleTimeoutMs: Type.Integer() });
 
 /** Metadata of a deploy; also the `metadata` field of a multipart bundle upload. */
 export const FunctionMetadata = Type.Object(metadataFields, { additionalProperties: false });
@@ -77,7 +100,7 @@ export const FunctionMetadata = Type.Object(metadataFields, { additionalProperti
 export const FunctionDeploy = Type.Object(
   {
     ...metadataFields,
-    code: Type.Optional(Type.String({ description: 'A single file of code, stored under `filename` (default from the handler)' })),
+    code: Type.Optional(Type.String({ description: 'A single file of code, stored under `filename` (default from the handler; for wasm and command, `filename` is the default handler)' })),
     filename: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     files: Type.Optional(Type.Record(Type.String(), FileEntry, { description: 'Path → content (utf8 text, or {content, encoding:"base64"})' })),
   },
@@ -97,6 +120,9 @@ export const FunctionResponse = Type.Object({
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
+  stream: StreamPolicySchema,
+  public: Type.Boolean(),
+  routes: Type.Array(StoredRoute),
   version: Type.Integer(),
   codeHash: Type.String(),
   codeSource: Type.String(),
@@ -116,11 +142,29 @@ export const FunctionVersionResponse = Type.Object({
   maxInstances: Type.Integer(),
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
+  stream: StreamPolicySchema,
   codeHash: Type.String(),
   codeSource: Type.String(),
   codeSize: Type.Integer(),
   createdAt: Type.String(),
 });
+
+export const RouteListItem = Type.Object({
+  ...StoredRoute.properties,
+  functionId: Type.String(),
+  functionName: Type.String(),
+});
+
+/** PUT /functions/{id}/routes: how a function is reachable on the gateway, without a new version. */
+export const ExposureUpdate = Type.Object(
+  {
+    routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'Given, they replace the function\'s routes ([] removes them)' })),
+    public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ExposureResponse = Type.Object({ public: Type.Boolean(), routes: Type.Array(StoredRoute) });
 
 export const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 
@@ -131,7 +175,7 @@ export const ExecutionResponse = Type.Object({
   functionId: Type.String(),
   functionName: Type.String(),
   version: Type.Integer(),
-  mode: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
+  mode: Type.Union([Type.Literal('sync'), Type.Literal('async'), Type.Literal('stream')]),
   status: ExecutionStatusSchema,
   input: Type.Unknown(),
   result: Type.Unknown(),

@@ -5,6 +5,8 @@ import { functionCommands } from './commands/functions.ts';
 import { executionCommands } from './commands/executions.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { objectCommands } from './commands/objects.ts';
+import { streamCommand } from './commands/stream.ts';
+import { routeCommands } from './commands/routes.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skyscale')
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
   for (const command of executionCommands()) program.addCommand(command as never);
   program.addCommand(secretCommands() as never);
   program.addCommand(objectCommands() as never);
+  program.addCommand(streamCommand() as never);
+  program.addCommand(routeCommands() as never);
   // Subcommands added with addCommand() do not inherit these; without them a usage error exits 1 directly.
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError();

@@ -27,6 +27,8 @@ export interface Config {
   readonly loginWindowSeconds: number;
   /** `process` (bubblewrap sandboxes) or `none` (operator opt-out: code runs unsandboxed). */
   readonly sandbox: 'process' | 'none';
+  /** php-cli for PHP functions (PHP_PATH); without a working one the php runtime is unavailable. */
+  readonly phpPath: string;
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
@@ -35,11 +37,15 @@ export interface Config {
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
   readonly secretsKey: Buffer | undefined;
   readonly maxObjectBytes: number;
+  /** The longest timeout a function may be deployed with (MAX_TIMEOUT_SECONDS, at most 15 minutes). */
+  readonly maxTimeoutMs: number;
   /** Load sampling, smoothing and the placement score (docs/metrics.md). */
   readonly load: LoadSettings;
   /** Who may read GET /metrics: admins or METRICS_TOKEN (`token`), also any loopback client, or anyone. */
   readonly metricsAccess: 'token' | 'loopback' | 'open';
   readonly metricsToken: string | undefined;
+  /** WebSocket stream sessions (docs/streams.md). */
+  readonly stream: { readonly maxDurationMs: number; readonly endGraceMs: number; readonly maxMessageBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -140,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxAttempts: integer(env, 'LOGIN_MAX_ATTEMPTS', 5, 1, 10_000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
     sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
+    phpPath: path.resolve(text(env, 'PHP_PATH', '/usr/bin/php')),
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),
@@ -147,9 +154,15 @@ export function loadConfig(env: Env = process.env): Config {
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
     secretsKey: secretsKey(env),
     maxObjectBytes: integer(env, 'MAX_OBJECT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+    maxTimeoutMs: integer(env, 'MAX_TIMEOUT_SECONDS', 900, 1, 900) * 1000,
     load: loadSettings(env),
     metricsAccess: oneOf(env, 'METRICS_ACCESS', 'token', ['token', 'loopback', 'open'] as const),
     metricsToken: metricsToken(env),
+    stream: Object.freeze({
+      maxDurationMs: integer(env, 'STREAM_MAX_SECONDS', 24 * 3600, 1, 30 * 24 * 3600) * 1000,
+      endGraceMs: integer(env, 'STREAM_END_GRACE_MS', 5000, 0, 600_000),
+      maxMessageBytes: integer(env, 'STREAM_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 4 * 1024 * 1024),
+    }),
   };
   return Object.freeze(config);
 }

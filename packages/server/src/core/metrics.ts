@@ -41,10 +41,13 @@ export interface PlatformMetrics {
   invocation(sample: InvocationSample): void;
   rejection(sample: RejectionSample): void;
   request(sample: RequestSample): void;
+  /** An async execution used up its attempts and was dead-lettered. */
+  deadLettered(sample: { functionId: string; functionName: string }): void;
 }
 
 export const NO_METRICS: PlatformMetrics = Object.freeze({
   invocation: () => {},
   rejection: () => {},
   request: () => {},
+  deadLettered: () => {},
 });

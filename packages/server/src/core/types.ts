@@ -21,6 +21,14 @@ export type Runtime = (typeof RUNTIMES)[number];
 
 export type CodeSource = 'inline' | 'files' | 'bundle';
 
+/** How a function's WebSocket stream instances are pooled (docs/streams.md). */
+export interface StreamPolicy {
+  /** Idle instances kept ready while the function is being streamed to; fewer starts more. */
+  minFree: number;
+  /** An instance idle this long is stopped (beyond minFree, or once no session is open). */
+  idleTimeoutMs: number;
+}
+
 export interface FunctionConfig {
   runtime: Runtime;
   handler: string;
@@ -35,6 +43,7 @@ export interface FunctionConfig {
   maxAttempts: number;
   /** Names of the owner's secrets injected as environment variables (upper-cased). */
   secrets: string[];
+  stream: StreamPolicy;
 }
 
 export interface FunctionVersion extends FunctionConfig {
@@ -57,6 +66,26 @@ export interface FunctionRecord extends FunctionConfig {
   codeSize: number;
   createdAt: string;
   updatedAt: string;
+}
+
+export const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ANY'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+/** `public`: anyone may call the route; `api_key`: only with an API key of the function's owner. */
+export const ROUTE_AUTH = ['public', 'api_key'] as const;
+export type RouteAuth = (typeof ROUTE_AUTH)[number];
+
+/** An HTTP route on the gateway that invokes a function (docs/gateway.md). */
+export interface FunctionRoute {
+  method: RouteMethod;
+  path: string;
+  auth: RouteAuth;
+}
+
+/** How a function is reachable on the gateway. */
+export interface Exposure {
+  /** Callable by anyone at /function/{name}; the name is then unique among public functions. */
+  public: boolean;
+  routes: FunctionRoute[];
 }
 
 /** Who is making a request: resolved once by the auth hook. */
@@ -83,7 +112,7 @@ export interface Execution {
   functionId: string;
   functionName: string;
   version: number;
-  mode: 'sync' | 'async';
+  mode: 'sync' | 'async' | 'stream';
   status: ExecutionStatus;
   input: unknown;
   result: unknown;

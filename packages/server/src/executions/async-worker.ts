@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { newId, nowIso } from '../core/ids.ts';
 import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
 import type { InvocationResult } from '../core/invoker.ts';
+import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 
 type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult>;
 import type { ExecutionRepository, ExecutionRow } from '../store/executions.ts';
@@ -29,6 +30,7 @@ export class AsyncWorker {
   readonly #run: RunFunction;
   readonly #loadFunction: (row: ExecutionRow) => Promise<FunctionRecord | undefined>;
   readonly #log: Logger;
+  readonly #metrics: PlatformMetrics;
   readonly #options: AsyncWorkerOptions;
   #running = 0;
   #stopped = false;
@@ -42,12 +44,14 @@ export class AsyncWorker {
     loadFunction: (row: ExecutionRow) => Promise<FunctionRecord | undefined>;
     log: Logger;
     options: AsyncWorkerOptions;
+    metrics?: PlatformMetrics;
   }) {
     this.#repo = deps.repo;
     this.#run = deps.run;
     this.#loadFunction = deps.loadFunction;
     this.#log = deps.log.child({ worker: this.id });
     this.#options = deps.options;
+    this.#metrics = deps.metrics ?? NO_METRICS;
   }
 
   start(): void {
@@ -138,6 +142,7 @@ export class AsyncWorker {
       const error = exhausted && outcome.error !== null ? { ...outcome.error, reason: `${outcome.error.reason}; dead-lettered after ${row.attempts} attempts (last: ${outcome.status})` } : outcome.error;
       const ok = await this.#repo.finishLeased(row.id, this.id, { ...outcome, status, error, startedAt, finishedAt: nowIso() });
       if (!ok) log.warn('lease was lost before the execution finished; result dropped');
+      else if (exhausted) this.#metrics.deadLettered({ functionId: row.function_id, functionName: row.function_name });
     } catch (err) {
       log.error({ err }, 'recording the async result failed; the lease will expire and the execution will be retried');
     }

@@ -69,17 +69,23 @@ export class ExecutionService {
    * system_error when they cannot be provided) and hands it to the invoker.
    */
   async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode' | 'eventJson'>): Promise<InvocationResult> {
+    const target = await this.target(fn, requestedSecrets(event));
+    if ('failure' in target) return target.failure;
+    return this.#invoker.invoke(target, event, { ...context, objectRefs: objectRefs(event) });
+  }
+
+  /** What the engine needs to run this version, its secrets resolved (failing closed as an invocation result). */
+  async target(fn: FunctionRecord, extraSecrets: string[] = []): Promise<InvocationTarget | { failure: InvocationResult }> {
     let secrets: { env: Record<string, string>; digest: string };
     try {
-      const requested = requestedSecrets(event);
-      const names = requested.length === 0 ? fn.secrets : [...new Set([...fn.secrets, ...requested])];
+      const names = extraSecrets.length === 0 ? fn.secrets : [...new Set([...fn.secrets, ...extraSecrets])];
       secrets = names.length === 0 ? NO_SECRETS : await this.#secrets.envFor(fn.ownerId, names);
     } catch (err) {
-      if (err instanceof AppError) return { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+      if (err instanceof AppError) return { failure: { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
       if (!(err instanceof SecretsUnavailableError)) throw err;
-      return { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+      return { failure: { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
     }
-    return this.#invoker.invoke(this.#target(fn, secrets), event, { ...context, objectRefs: objectRefs(event) });
+    return this.#target(fn, secrets);
   }
 
   /** One target per function record (cached records are shared) and set of secrets: built once, not per call. */
@@ -106,22 +112,22 @@ export class ExecutionService {
     return target;
   }
 
-  /** Runs the function now and answers with the finished execution record. */
-  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown): Promise<Execution> {
-    return (await this.invokeSyncJson(owner, ref, event)).execution;
+  /** Runs the function now and answers with the finished execution record; `via` (for metrics) is how the call arrived, the record says sync either way. */
+  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown, via: 'sync' | 'http' = 'sync'): Promise<Execution> {
+    return (await this.invokeSyncJson(owner, ref, event, undefined, via)).execution;
   }
 
   /**
    * `invokeSync`, for callers that hold the event's JSON text (the request body) and want the result
    * as JSON text: neither is serialised again on the way.
    */
-  async invokeSyncJson(owner: Principal, ref: FunctionRef, event: unknown, eventJson?: string): Promise<SyncInvocation> {
+  async invokeSyncJson(owner: Principal, ref: FunctionRef, event: unknown, eventJson?: string, via: 'sync' | 'http' = 'sync'): Promise<SyncInvocation> {
     const fn = await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
     const createdMs = Date.now();
     const id = newTimeOrderedId(createdMs);
     const createdAt = nowIso(createdMs);
-    const outcome = await this.run(fn, event, { executionId: id, deadline: createdMs + fn.timeoutMs, eventJson });
+    const outcome = await this.run(fn, event, { executionId: id, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
     const finishedAt = nowIso();
     const result = outcome.result ?? null;
     const resultJson = JSON.stringify(result);

@@ -1,7 +1,8 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
-import type { FunctionRecord, FunctionVersion, Principal, Runtime, CodeSource } from '../core/types.ts';
-import type { FunctionRepository } from '../store/functions.ts';
+import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
+import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
+import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
 import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
@@ -9,7 +10,7 @@ import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRuntime, defaultInlineFilename, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -30,11 +31,32 @@ export interface FunctionFields {
   maxInstances?: number;
   maxAttempts?: number;
   secrets?: string[];
+  stream?: Partial<StreamPolicy>;
+  /** Gateway routes; given, they replace the function's routes (an empty list removes them). */
+  routes?: Array<{ method: string; path: string; auth?: string }>;
+  /** Callable by anyone at /function/{name} on the gateway. */
+  public?: boolean;
+}
+
+function exposureChange(fields: FunctionFields): ExposureChange | undefined {
+  if (fields.routes === undefined && fields.public === undefined) return undefined;
+  return { routes: fields.routes === undefined ? undefined : checkRoutes(fields.routes), public: fields.public };
 }
 
 export interface BundleLimits {
   maxBytes: number;
   maxFiles: number;
+  /** The longest timeoutMs a function may have on this server (MAX_TIMEOUT_SECONDS); default: LIMITS.timeoutMs.max. */
+  maxTimeoutMs?: number;
+}
+
+/** Why this server cannot run functions of a runtime, or null if it can. */
+export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
+
+/** Runtimes whose handler is the path of the file to run: one named file of inline code is the entry. */
+function defaultHandler(runtime: Runtime, code: CodeInput | undefined): string {
+  if ((runtime === 'command' || runtime === 'wasm') && code?.kind === 'inline' && code.filename !== undefined) return code.filename;
+  return DEFAULT_HANDLERS[runtime];
 }
 
 export class FunctionService {
@@ -46,11 +68,27 @@ export class FunctionService {
 
   /** Called after a function is deleted (the scheduler stops its instances). */
   onDeleted: (functionId: string) => void = () => {};
+  /** Awaited after a write that may have changed routes or public names (the gateway swaps its table); never throws. */
+  onExposureChanged: () => Promise<void> = async () => {};
+  readonly #routes: RouteRepository;
 
-  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits) {
+  readonly #runtimeCheck: RuntimeCheck;
+
+  get #maxTimeoutMs(): number {
+    return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
+  }
+
+  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository, runtimeCheck: RuntimeCheck = async () => null) {
     this.#repo = repo;
+    this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
+    this.#runtimeCheck = runtimeCheck;
+  }
+
+  async #checkAvailable(runtime: Runtime): Promise<void> {
+    const reason = await this.#runtimeCheck(runtime);
+    if (reason !== null) throw new AppError('RUNTIME_UNAVAILABLE', `The ${runtime} runtime is not available on this server: ${reason}`);
   }
 
   async create(owner: Principal, fields: FunctionFields, code: CodeInput | undefined): Promise<FunctionRecord> {
@@ -59,20 +97,23 @@ export class FunctionService {
     if (code === undefined) throw new AppError('VALIDATION_FAILED', 'code is required: give "code", "files" or a bundle upload');
     const name = normaliseFunctionName(fields.name);
     const runtime = checkRuntime(fields.runtime);
+    await this.#checkAvailable(runtime);
     const config = {
       runtime,
-      handler: checkHandler(runtime, fields.handler ?? DEFAULT_HANDLERS[runtime]),
+      handler: checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code)),
       memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
-      timeoutMs: fields.timeoutMs ?? LIMITS.timeoutMs.default,
+      timeoutMs: fields.timeoutMs === undefined ? Math.min(defaultTimeoutMs(runtime), this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: checkEnv(fields.env ?? {}),
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
       maxInstances: fields.maxInstances ?? LIMITS.maxInstances.default,
       maxAttempts: fields.maxAttempts ?? LIMITS.maxAttempts.default,
       secrets: checkSecretNames(fields.secrets ?? []),
+      stream: streamPolicy(fields.stream),
     };
+    const exposure = exposureChange(fields);
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     const stored = await this.#storeCode(runtime, config.handler, code);
-    const created = await this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored } });
+    const created = await this.#exposing(exposure, () => this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored }, exposure }));
     if (created === undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     return created;
   }
@@ -84,25 +125,29 @@ export class FunctionService {
       throw new AppError('VALIDATION_FAILED', 'a function cannot be renamed; deploy a new function instead');
     }
     const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
-    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : DEFAULT_HANDLERS[runtime]));
+    if (runtime !== current.runtime) await this.#checkAvailable(runtime);
+    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : defaultHandler(runtime, code)));
     const config = {
       runtime,
       handler,
       memoryMb: fields.memoryMb ?? current.memoryMb,
-      timeoutMs: fields.timeoutMs ?? current.timeoutMs,
+      // A version deployed under a higher server maximum is brought down to today's.
+      timeoutMs: fields.timeoutMs === undefined ? Math.min(current.timeoutMs, this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: fields.env === undefined ? current.env : checkEnv(fields.env),
       concurrency: fields.concurrency ?? current.concurrency,
       maxInstances: fields.maxInstances ?? current.maxInstances,
       maxAttempts: fields.maxAttempts ?? current.maxAttempts,
       secrets: fields.secrets === undefined ? current.secrets : checkSecretNames(fields.secrets),
+      stream: streamPolicy(fields.stream, current.stream),
     };
+    const exposure = exposureChange(fields);
     let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
     if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);
     else {
       await this.#checkEntry(runtime, handler, await this.#code.list(current.codeHash));
       stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
     }
-    const updated = await this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso());
+    const updated = await this.#exposing(exposure, () => this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso(), exposure));
     this.#forget(current.id);
     if (updated === undefined) throw notFound('Function');
     return updated;
@@ -151,6 +196,48 @@ export class FunctionService {
     this.#forget(id);
     if (!deleted) throw notFound('Function');
     this.onDeleted(id);
+    await this.onExposureChanged();
+  }
+
+  /** Runs a write carrying an exposure change: conflicts become 409s, and the gateway hears of the change. */
+  async #exposing<T>(exposure: ExposureChange | undefined, write: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await write();
+    } catch (err) {
+      if (!(err instanceof ExposureConflictError)) throw err;
+      throw new AppError(err.kind === 'route' ? 'ROUTE_CONFLICT' : 'PUBLIC_NAME_TAKEN', err.message, { details: err.details });
+    }
+    if (exposure !== undefined) await this.onExposureChanged();
+    return result;
+  }
+
+  /**
+   * Changes only how a function is reachable on the gateway (no new version, so its warm instances keep
+   * serving): given routes replace its routes, a given `public` sets the flag.
+   */
+  async setExposure(owner: Principal, id: string, fields: Pick<FunctionFields, 'routes' | 'public'>): Promise<Exposure> {
+    const fn = await this.get(owner, id);
+    const change = exposureChange(fields) ?? {};
+    const found = await this.#exposing(change, () => this.#routes.setExposure(owner.userId, fn.id, change, nowIso()));
+    if (!found) throw notFound('Function');
+    return this.exposure(owner, fn.id);
+  }
+
+  /** Routes and public flag of one of the owner's functions. */
+  async exposure(owner: Principal, id: string): Promise<Exposure> {
+    await this.get(owner, id);
+    return (await this.#routes.exposures(owner.userId, id)).get(id) ?? { public: false, routes: [] };
+  }
+
+  /** Every route of the owner's functions, by path. */
+  routes(owner: Principal): Promise<Array<FunctionRoute & { functionId: string; functionName: string }>> {
+    return this.#routes.listForOwner(owner.userId);
+  }
+
+  /** Routes and public flags of all the owner's functions, by function id (absent: none). */
+  exposures(owner: Principal): Promise<Map<string, Exposure>> {
+    return this.#routes.exposures(owner.userId);
   }
 
   /** Host directory holding a version's code (read-only use by the execution engine). */
@@ -162,6 +249,7 @@ export class FunctionService {
     let files = await this.#toFiles(runtime, handler, code);
     if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
     const entry = await this.#checkEntry(runtime, handler, files);
+    if (runtime === 'wasm') checkWasmModule(entry, files.get(entry)!);
     if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
     const { hash, size } = await this.#code.put(files);
     const codeSource: CodeSource = code.kind;
@@ -185,6 +273,9 @@ export class FunctionService {
   async #checkEntry(runtime: Runtime, handler: string, files: FileMap | Set<string>): Promise<string> {
     const candidates = entryCandidates(runtime, handler);
     const entry = candidates.find((c) => files.has(c));
+    if (entry === undefined && (runtime === 'command' || runtime === 'wasm')) {
+      throw new AppError('VALIDATION_FAILED', `the entry file "${handler}" is not in the code; set handler to the path of the file to run, e.g. "${runtime === 'wasm' ? 'main.wasm' : 'main.py'}"`);
+    }
     if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
     return entry;
   }

@@ -1,5 +1,6 @@
 import { AppError } from '../core/errors.ts';
-import { RUNTIMES, type Runtime } from '../core/types.ts';
+import { RUNTIMES, type FunctionRoute, type Runtime, type StreamPolicy } from '../core/types.ts';
+import { checkRoute, methodsOverlap, MAX_ROUTES_PER_FUNCTION } from './route-pattern.ts';
 
 const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,127}$/u;
 
@@ -45,7 +46,30 @@ export function checkHandler(runtime: Runtime, handler: string): string {
   if (MODULE_EXTENSIONS[runtime] !== undefined && !/\.[A-Za-z_$][\w$]*$/.test(handler)) {
     throw new AppError('VALIDATION_FAILED', `a ${runtime} handler is "<module>.<function>", e.g. "${DEFAULT_HANDLERS[runtime]}"`);
   }
+  if (runtime === 'wasm' && !handler.endsWith('.wasm')) {
+    throw new AppError('VALIDATION_FAILED', 'a wasm handler is the path of the module file in the code, e.g. "main.wasm"');
+  }
   return handler;
+}
+
+export function checkTimeout(timeoutMs: number, maxTimeoutMs: number): number {
+  if (timeoutMs > maxTimeoutMs) throw new AppError('VALIDATION_FAILED', `timeoutMs must be at most ${maxTimeoutMs} on this server (MAX_TIMEOUT_SECONDS)`);
+  return timeoutMs;
+}
+
+/** Command functions often run batch work: they get the seed's 5 minutes unless they set a timeout (bounded by the server's maximum). */
+export const COMMAND_DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export function defaultTimeoutMs(runtime: Runtime): number {
+  return runtime === 'command' ? COMMAND_DEFAULT_TIMEOUT_MS : LIMITS.timeoutMs.default;
+}
+
+/** Refuses a wasm entry that is not a WebAssembly module, at deploy rather than at the first invocation. */
+export function checkWasmModule(entry: string, bytes: Buffer): void {
+  if (!WebAssembly.validate(new Uint8Array(bytes))) {
+    const why = bytes.subarray(0, 4).equals(Buffer.from('\0asm')) ? 'is not a valid WebAssembly module' : 'is not a WebAssembly binary (no \\0asm header; upload it as base64 or in a bundle)';
+    throw new AppError('VALIDATION_FAILED', `"${entry}" ${why}`);
+  }
 }
 
 /** The files in the code that may hold the handler's entry point. */
@@ -83,4 +107,34 @@ export const LIMITS = {
   concurrency: { min: 1, max: 1000, default: 1 },
   maxInstances: { min: 1, max: 1000, default: 10 },
   maxAttempts: { min: 1, max: 100, default: 3 },
+  streamMinFree: { min: 0, max: 100, default: 0 },
+  streamIdleTimeoutMs: { min: 1000, max: 7 * 24 * 3_600_000, default: 15 * 60_000 },
 } as const;
+
+/** A stream policy from a deploy: fields left out keep `current`'s value (the defaults for a new function). */
+export function streamPolicy(given: Partial<StreamPolicy> | undefined, current?: StreamPolicy): StreamPolicy {
+  const policy = { minFree: given?.minFree ?? current?.minFree ?? LIMITS.streamMinFree.default, idleTimeoutMs: given?.idleTimeoutMs ?? current?.idleTimeoutMs ?? LIMITS.streamIdleTimeoutMs.default };
+  for (const [field, limit] of [['minFree', LIMITS.streamMinFree], ['idleTimeoutMs', LIMITS.streamIdleTimeoutMs]] as const) {
+    const value = policy[field];
+    if (!Number.isInteger(value) || value < limit.min || value > limit.max) throw new AppError('VALIDATION_FAILED', `stream.${field} must be a whole number from ${limit.min} to ${limit.max}`);
+  }
+  return policy;
+}
+
+/**
+ * A deploy's routes: each checked (functions/route-pattern.ts), at most MAX_ROUTES_PER_FUNCTION, and no two
+ * of them matching the same requests. Conflicts with other functions are checked when they are stored.
+ */
+export function checkRoutes(routes: Array<{ method?: unknown; path?: unknown; auth?: unknown }>): Array<FunctionRoute & { shape: string }> {
+  if (routes.length > MAX_ROUTES_PER_FUNCTION) throw new AppError('VALIDATION_FAILED', `a function declares at most ${MAX_ROUTES_PER_FUNCTION} routes`);
+  const checked = routes.map(checkRoute);
+  checked.forEach((route, i) => {
+    const twin = checked.slice(0, i).find((r) => r.shape === route.shape && methodsOverlap(r.method, route.method));
+    if (twin !== undefined) {
+      throw new AppError('ROUTE_CONFLICT', `Route ${route.method} ${route.path} overlaps ${twin.method} ${twin.path} of the same deploy`, {
+        details: { route: { method: route.method, path: route.path }, conflictsWith: { method: twin.method, path: twin.path } },
+      });
+    }
+  });
+  return checked;
+}

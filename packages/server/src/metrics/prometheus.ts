@@ -28,6 +28,7 @@ export class PrometheusMetrics implements PlatformMetrics {
   readonly #coldStarts: Counter<'function' | 'function_id' | 'runtime'>;
   readonly #duration: Histogram<'function' | 'function_id' | 'mode' | 'start'>;
   readonly #rejections: Counter<'function' | 'function_id' | 'mode' | 'reason'>;
+  readonly #deadLettered: Counter<'function' | 'function_id'>;
   readonly #requests: Counter<'plane' | 'route' | 'method' | 'status'>;
   readonly #requestDuration: Histogram<'plane' | 'route' | 'method'>;
   readonly #children = new Map<string, Inc | Observe>();
@@ -42,6 +43,7 @@ export class PrometheusMetrics implements PlatformMetrics {
     this.#coldStarts = new Counter({ name: 'skyscale_cold_starts_total', help: 'Invocations that had to specialise or start an instance', labelNames: ['function', 'function_id', 'runtime'], registers });
     this.#duration = new Histogram({ name: 'skyscale_invocation_duration_seconds', help: 'Invocation duration as recorded in the execution (placement + run)', labelNames: ['function', 'function_id', 'mode', 'start'], buckets: DURATION_BUCKETS, registers });
     this.#rejections = new Counter({ name: 'skyscale_invocations_rejected_total', help: 'Invocations refused before running (429: the wait queue was full)', labelNames: ['function', 'function_id', 'mode', 'reason'], registers });
+    this.#deadLettered = new Counter({ name: 'skyscale_dead_lettered_total', help: 'Async executions dead-lettered after their last attempt', labelNames: ['function', 'function_id'], registers });
     this.#requests = new Counter({ name: 'skyscale_http_requests_total', help: 'HTTP requests by plane and route pattern (gateway routes)', labelNames: ['plane', 'route', 'method', 'status'], registers });
     this.#requestDuration = new Histogram({ name: 'skyscale_http_request_duration_seconds', help: 'HTTP request duration by plane and route pattern', labelNames: ['plane', 'route', 'method'], buckets: DURATION_BUCKETS, registers });
     registerStateGauges(registers, sources);
@@ -75,6 +77,10 @@ export class PrometheusMetrics implements PlatformMetrics {
 
   rejection(s: RejectionSample): void {
     this.#inc(`r\0${s.functionId}\0${s.functionName}\0${s.mode}\0${s.reason}`, () => this.#rejections.labels({ function: s.functionName, function_id: s.functionId, mode: s.mode, reason: s.reason }));
+  }
+
+  deadLettered(s: { functionId: string; functionName: string }): void {
+    this.#inc(`d\0${s.functionId}\0${s.functionName}`, () => this.#deadLettered.labels({ function: s.functionName, function_id: s.functionId }));
   }
 
   request(s: RequestSample): void {

@@ -13,10 +13,12 @@ CODE_ROOT = sys.argv[1] if len(sys.argv) > 1 else "/code"
 SITE_PACKAGES = [d for d in (sys.argv[2] if len(sys.argv) > 2 else "").split(":") if d]
 # The name this file's code objects carry (the driver may run it from bytecode compiled with another one).
 BOOTSTRAP_FILE = sys._getframe(0).f_code.co_filename
+RUNTIME_DIR = os.path.dirname(BOOTSTRAP_FILE)  # this file and stream_session.py: not the user's frames
 FLUSH_BYTES = 4096
 
 limits = {"logBytes": 256 * 1024, "outputBytes": 6 * 1024 * 1024}
-function = {"handler": None, "name": "", "version": ""}
+# "stream": the module's `stream` function (WebSocket stream sessions, stream_session.py), if it has one.
+function = {"handler": None, "stream": None, "name": "", "version": ""}
 current = None  # the execution in flight (this runtime serves one at a time)
 event_loop = None
 
@@ -45,7 +47,10 @@ def make_json_codec():
         scan = _json.make_scanner(DecodeContext())
 
         def loads(text):
-            return scan(text, 0)[0]
+            value, end = scan(text, 0)
+            if text[end:].strip():
+                raise ValueError(f"extra data after the JSON value at position {end}")
+            return value
 
         def dumps(value, allow_nan=True):
             encode = _json.make_encoder({}, _not_serializable, _json.encode_basestring_ascii, None, ":", ",", False, False, allow_nan)
@@ -74,8 +79,9 @@ def send(message):
 
 
 class Execution:
-    def __init__(self, execution_id):
+    def __init__(self, execution_id, stream=False):
         self.id = execution_id
+        self.stream = stream  # a stream session may run for hours: its logs are bounded, never fatal
         self.forwarded = 0
         self.produced = 0
         self.dropped = 0
@@ -95,7 +101,7 @@ class Execution:
         self.pending_bytes += size
         if "\n" in text or self.pending_bytes >= FLUSH_BYTES:
             self.flush()
-        if self.produced > limits["outputBytes"]:
+        if self.produced > limits["outputBytes"] and not self.stream:
             self.flush()
             send({"type": "output_exceeded", "id": self.id, "bytes": self.produced})
             # The spewing code may be a loop we cannot interrupt: park here, the host kills us.
@@ -149,8 +155,9 @@ class CapturedStream:
 
 
 class Context:
-    def __init__(self, execution, execution_id, deadline):
+    def __init__(self, execution, execution_id, deadline, raw_input=None):
         self._execution = execution
+        self._input = raw_input  # the input as JSON text, sent instead of the event to command functions
         self.execution_id = self.executionId = execution_id
         self.function_name = self.functionName = function["name"]
         self.function_version = self.functionVersion = function["version"]
@@ -166,11 +173,13 @@ class Context:
 
 
 def error_payload(exc):
+    if hasattr(exc, "skyscale_error"):  # failures the runtime describes itself (command runtime)
+        return exc.skyscale_error
     import traceback  # only paid for on errors: start-up time matters more
 
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
-        if f.filename != BOOTSTRAP_FILE and not f.filename.startswith("<frozen importlib")
+        if os.path.dirname(f.filename) != RUNTIME_DIR and not f.filename.startswith("<frozen importlib")
     ]
     stack = "".join(["Traceback (most recent call last):\n", *traceback.format_list(frames)]) if frames else ""
     stack += "".join(traceback.format_exception_only(type(exc), exc))
@@ -192,9 +201,63 @@ def resolve_handler(spec):
         raise HandlerNotFoundError(f"Cannot find module '{module_path}' ({module_name.replace('.', '/')}.py in the code directory)")
     module = importlib.import_module(module_name)
     handler = getattr(module, export, None)
+    stream = getattr(module, "stream", None)
+    function["stream"] = stream if callable(stream) else None
     if not callable(handler):
-        raise HandlerNotFoundError(f"Handler '{spec}': module '{module_name}' has no function '{export}'")
+        error = HandlerNotFoundError(f"Handler '{spec}': module '{module_name}' has no function '{export}'")
+        if function["stream"] is None:
+            raise error
+        return missing_handler(error)  # a module that only streams loads fine
     return handler
+
+
+def missing_handler(error):
+    def handler(event, context):
+        raise error
+
+    return handler
+
+
+class Channel:
+    """Host messages on fd 3, read without Python's buffering so a stream session can poll for them."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = bytearray()
+        self.eof = False
+
+    def buffered_line(self):
+        return b"\n" in self.buffer
+
+    def readline(self):
+        """The next line, blocking; b"" at end of input."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
+                return line
+            if self.eof:
+                return b""
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                self.eof = True
+            self.buffer += chunk
+
+
+channel = Channel(FD_IN)
+stream_sessions = None
+
+
+def handle_stream_open(message):
+    """Stream sessions live in stream_session.py, next to this file, compiled on the first one only."""
+    global stream_sessions
+    if stream_sessions is None:
+        path = os.path.join(RUNTIME_DIR, "stream_session.py")
+        stream_sessions = {"__name__": "_skyscale_stream_session", "__file__": path}
+        with open(path, encoding="utf-8") as source:
+            exec(compile(source.read(), path, "exec"), stream_sessions)  # importlib.util would cost more
+    stream_sessions["run"](message, sys.modules[__name__])
 
 
 def forward_host_api(socket_path):
@@ -247,6 +310,15 @@ def forward_host_api(socket_path):
     return "http://127.0.0.1:%d" % listener.getsockname()[1]
 
 
+def load_command(entry):
+    """The command runtime: this bootstrap spawns the function's entry file per invocation."""
+    path = os.path.join(os.path.dirname(BOOTSTRAP_FILE), "command_runner.py")
+    runner = {"__name__": "_skyscale_command_runner", "__file__": path}
+    with open(path, encoding="utf-8") as source:
+        exec(compile(source.read(), path, "exec"), runner)  # importlib.util would cost more than the runner
+    return runner["load"](CODE_ROOT, entry, sys.modules[__name__])
+
+
 def handle_load(message):
     global current
     limits.update(message.get("limits") or {})
@@ -257,7 +329,10 @@ def handle_load(message):
     try:
         if message.get("api"):
             os.environ["API_BASE_URL"] = forward_host_api(message["api"]["socket"])
-        function["handler"] = resolve_handler(message["handler"])
+        if message.get("runtime") == "command":
+            function["handler"] = load_command(message["handler"])
+        else:
+            function["handler"] = resolve_handler(message["handler"])
         reply = {"type": "loaded", "id": execution.id, "ok": True}
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
         reply = {"type": "loaded", "id": execution.id, "ok": False, "error": error_payload(exc)}
@@ -283,7 +358,7 @@ def handle_invoke(message):
     global current
     current = execution = Execution(message["id"])
     ctx = message.get("context") or {}
-    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0))
+    context = Context(execution, ctx.get("executionId", execution.id), ctx.get("deadline", 0), message.get("input"))
     body = None
     try:
         if function["handler"] is None:
@@ -295,7 +370,7 @@ def handle_invoke(message):
             error = {"name": "TypeError", "message": f"Handler result is not JSON-serialisable: {exc}", "stack": ""}
             reply = {"type": "result", "id": execution.id, "ok": False, "error": error}
     except BaseException as exc:  # noqa: BLE001
-        reply = {"type": "result", "id": execution.id, "ok": False, "error": error_payload(exc), "outOfMemory": isinstance(exc, MemoryError)}
+        reply = {"type": "result", "id": execution.id, "ok": False, "error": error_payload(exc), "outOfMemory": isinstance(exc, MemoryError), "sigkilled": getattr(exc, "sigkilled", False)}
     execution.flush()
     current = None
     if body is None:
@@ -308,8 +383,11 @@ def handle_invoke(message):
 
 
 def main():
-    # Fds inherited by accident from the host must not be reachable by user code.
+    # Fds inherited by accident from the host must not be reachable by user code, nor the protocol
+    # fds by the processes a command function spawns.
     os.closerange(FD_OUT + 1, 65536)
+    os.set_inheritable(FD_IN, False)
+    os.set_inheritable(FD_OUT, False)
     sys.stdout = CapturedStream("stdout")
     sys.stderr = CapturedStream("stderr")
     sys.path.insert(0, CODE_ROOT)
@@ -319,15 +397,16 @@ def main():
 
     builtins.exit = builtins.quit = sys.exit
     send({"type": "ready", "runtime": "python", "version": sys.version.split()[0]})
-    with os.fdopen(FD_IN, "rb") as channel:
-        for line in channel:
-            if not line.strip():
-                continue
-            message = json_loads(line.decode("utf-8"))
-            if message.get("type") == "load":
-                handle_load(message)
-            elif message.get("type") == "invoke":
-                handle_invoke(message)
+    for line in iter(channel.readline, b""):
+        if not line.strip():
+            continue
+        message = json_loads(line.decode("utf-8"))
+        if message.get("type") == "load":
+            handle_load(message)
+        elif message.get("type") == "invoke":
+            handle_invoke(message)
+        elif message.get("type") == "stream_open":
+            handle_stream_open(message)
 
 
 if __name__ == "__main__":

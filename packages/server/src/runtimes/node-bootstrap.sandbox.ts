@@ -3,14 +3,17 @@
  * never host code. The driver compiles it once to a CommonJS file (see runtime-files.ts).
  *
  * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
- *   in:  {type:'load', id, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
+ *   in:  {type:'load', id, runtime, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
  *        {type:'invoke', id, event, context:{executionId, deadline}}
  *   out: {type:'ready', runtime, version}  {type:'log', id, stream, data}
  *        {type:'loaded', id, ok, error?, dropped}  {type:'result', id, ok, result|error, dropped}
  *        {type:'output_exceeded', id, bytes}
+ *   stream sessions: stream_open / stream_data / stream_end / stream_credit in, stream_data / stream_ack /
+ *   stream_close out, then the session's `result` (node-stream.sandbox.ts, loaded on first use).
  * User output (console, process.stdout/stderr) never reaches fd 1/2: it becomes `log` messages.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isUtf8 } from 'node:buffer';
 import { closeSync, existsSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, Socket } from 'node:net';
@@ -24,6 +27,8 @@ const O_CLOEXEC = 0o2000000;
 const CODE_ROOT = process.argv[2] ?? '/code';
 // Not import.meta: this file runs as CommonJS. Node sets argv[1] to the entry's absolute path.
 const BOOTSTRAP_FILE = process.argv[1] ?? '';
+/** The runtime directory: the WASM runner and the stream module sit next to this file. */
+const runtimeFile = (name: string): string => pathToFileURL(path.join(path.dirname(BOOTSTRAP_FILE), name)).href;
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 
 interface Execution {
@@ -32,6 +37,8 @@ interface Execution {
   produced: number;
   dropped: number;
   finished: boolean;
+  /** A stream session: its logs are bounded but never fatal (it may run for hours). */
+  stream: boolean;
   /** Rejects the execution from an uncaught exception / unhandled rejection raised by its code. */
   fail: (reason: unknown) => void;
   failed: Promise<never>;
@@ -49,7 +56,8 @@ const writeToFd = writeSync;
 const executions = new AsyncLocalStorage<Execution>();
 const inflight = new Map<string, Execution>();
 let limits = { logBytes: 256 * 1024, outputBytes: 6 * 1024 * 1024 };
-let fn: { handler: Handler; name: string; version: string } | null = null;
+/** `stream` is the module's `stream` export (WebSocket stream sessions), null when it has none. */
+let fn: { handler: Handler; stream: Handler | null; name: string; version: string } | null = null;
 
 function send(line: string): void {
   const bytes = Buffer.from(line);
@@ -86,13 +94,13 @@ function closeInheritedFds(): void {
   }
 }
 
-function newExecution(id: string): Execution {
+function newExecution(id: string, stream = false): Execution {
   let fail: (reason: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     fail = reject;
   });
   failed.catch(() => {});
-  const execution = { id, forwarded: 0, produced: 0, dropped: 0, finished: false, fail, failed };
+  const execution = { id, forwarded: 0, produced: 0, dropped: 0, finished: false, stream, fail, failed };
   inflight.set(id, execution);
   return execution;
 }
@@ -119,7 +127,11 @@ function capture(execution: Execution | undefined, stream: 'stdout' | 'stderr', 
   } else {
     execution.dropped += bytes;
   }
-  if (execution.produced > limits.outputBytes) {
+  checkOutputBound(execution);
+}
+
+function checkOutputBound(execution: Execution): void {
+  if (execution.produced > limits.outputBytes && !execution.stream) {
     sendMessage({ type: 'output_exceeded', id: execution.id, bytes: execution.produced });
     // The spewing code may be a synchronous loop we cannot interrupt: park the thread, the host kills us.
     for (;;) sleepMs(60_000);
@@ -143,7 +155,9 @@ function interceptStdio(): void {
 function serializeError(err: unknown): ErrorPayload {
   if (types.isNativeError(err) || err instanceof Error) {
     const e = err as Error;
-    return { name: safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
+    // An error the function reported as data (a wasm module's {"error": ...}) has no exception name.
+    const reported = (e as { reported?: unknown }).reported === true;
+    return { name: reported ? '' : safeString(() => e.name) || 'Error', message: safeString(() => e.message), stack: userStack(safeString(() => e.stack ?? '')) };
   }
   return { name: 'Error', message: `Non-Error value thrown: ${inspect(err, { depth: 2, breakLength: Infinity })}`, stack: '' };
 }
@@ -196,6 +210,53 @@ function pickHandler(mod: Record<string, unknown>, exportName: string, spec: str
   throw namedError('HandlerNotFoundError', `Handler '${spec}': no function '${exportName}' or default export (module exports ${exported})`);
 }
 
+/** A module that only streams loads fine; invoking it then fails with the missing-handler error. */
+function pickHandlerOr(mod: Record<string, unknown>, spec: string): Handler {
+  try {
+    return pickHandler(mod, spec.slice(spec.lastIndexOf('.') + 1), spec);
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
+}
+
+function pickStream(mod: Record<string, unknown>): Handler | null {
+  const fallback = mod.default as Record<string, unknown> | undefined;
+  const found = [mod.stream, typeof fallback === 'object' || typeof fallback === 'function' ? fallback?.stream : undefined].find((c) => typeof c === 'function');
+  return (found as Handler | undefined) ?? null;
+}
+
+interface WasmRunner {
+  loadWasm(file: string, entry: string, io: { log(stream: 'stdout' | 'stderr', text: string): void; produced(bytes: number): void; env: Record<string, string>; preopens: Record<string, string> }): Handler;
+}
+
+/** The wasm runtime: a WASI module run by wasm-runner.mjs, beside this file (imported only when needed). */
+async function loadWasmHandler(entry: string): Promise<Handler> {
+  const file = path.resolve(CODE_ROOT, entry);
+  if (!file.startsWith(`${CODE_ROOT}/`) || !existsSync(file)) throw namedError('HandlerNotFoundError', `Cannot find the module file '${entry}' in the code`);
+  // node:wasi announces itself as experimental on import; that is not the function's output.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  let runner: WasmRunner;
+  try {
+    runner = (await import(runtimeFile('wasm-runner.mjs'))) as WasmRunner;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  return runner.loadWasm(file, entry, {
+    log: (stream, text) => capture(currentExecution(), stream, text),
+    produced: (bytes) => {
+      const execution = currentExecution();
+      if (!execution) return;
+      execution.produced += bytes;
+      checkOutputBound(execution);
+    },
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    preopens: { '/code': CODE_ROOT, '/tmp': process.env.TMPDIR ?? '/tmp' },
+  });
+}
+
 let hostApiSocket = '';
 let hostApiForwarder: Promise<string> | null = null;
 
@@ -228,18 +289,26 @@ function forwardHostApi(api: { socket: string; host?: string }): Promise<string>
   return hostApiForwarder;
 }
 
-async function load(message: { id: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
+async function load(message: { id: string; runtime?: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
   if (message.limits) limits = message.limits;
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
   const execution = newExecution(message.id);
   try {
     if (message.api) process.env.API_BASE_URL = await forwardHostApi(message.api);
+    if (message.runtime === 'wasm') {
+      const handler = await executions.run(execution, () => loadWasmHandler(message.handler));
+      fn = { handler, stream: null, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+      finish(execution);
+      sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
+      return;
+    }
     const dot = message.handler.lastIndexOf('.');
     if (dot <= 0 || dot === message.handler.length - 1) throw namedError('HandlerNotFoundError', `Handler '${message.handler}' must look like 'file.export'`);
     const file = resolveModuleFile(message.handler.slice(0, dot));
     const mod = await executions.run(execution, () => Promise.race([importModule(file), execution.failed]));
-    const handler = pickHandler(mod, message.handler.slice(dot + 1), message.handler);
-    fn = { handler, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+    const stream = pickStream(mod);
+    const handler = stream === null ? pickHandler(mod, message.handler.slice(dot + 1), message.handler) : pickHandlerOr(mod, message.handler);
+    fn = { handler, stream, name: message.functionName ?? '', version: message.functionVersion ?? '' };
     finish(execution);
     sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
   } catch (err) {
@@ -264,13 +333,64 @@ async function invoke(message: { id: string; event?: unknown; context?: { execut
     if (!fn) throw namedError('NotLoadedError', 'No function is loaded in this instance');
     const handler = fn.handler;
     const value = await executions.run(execution, () => Promise.race([handler(message.event ?? null, context), execution.failed]));
-    line = resultLine(execution, value);
+    line = resultLine(execution, value instanceof Response ? await fromWebResponse(value) : value);
   } catch (err) {
     const outOfMemory = err instanceof RangeError && /allocation failed/i.test(err.message);
     line = `${JSON.stringify({ type: 'result', id: execution.id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory })}\n`;
   }
   finish(execution);
   if (line !== null) send(line);
+}
+
+/** Runs a stream session's handler as execution `id` (its stream object comes from node-stream). */
+async function runStream(id: string, call: (context: Record<string, unknown>) => unknown, ctx: { executionId?: string; deadline?: number; request: unknown }): Promise<void> {
+  const execution = newExecution(id, true);
+  const deadline = Number(ctx.deadline ?? 0);
+  const context = {
+    executionId: ctx.executionId ?? id,
+    functionName: fn?.name ?? '',
+    functionVersion: fn?.version ?? '',
+    deadline,
+    mode: 'stream',
+    request: ctx.request,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    log: (...args: unknown[]) => capture(execution, 'stdout', `${format(...args)}\n`),
+  };
+  let line: string | null;
+  try {
+    const value = await executions.run(execution, () => Promise.race([call(context), execution.failed]));
+    line = resultLine(execution, value);
+  } catch (err) {
+    line = `${JSON.stringify({ type: 'result', id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory: err instanceof RangeError && /allocation failed/i.test(err.message) })}\n`;
+  }
+  finish(execution);
+  if (line !== null) send(line);
+}
+
+type StreamModule = { dispatch(message: { type?: string; id: string }): void };
+let streams: Promise<StreamModule> | null = null;
+
+/** The stream code is imported on the first session only, so it costs nothing to a cold start. */
+function streamModule(): Promise<StreamModule> {
+  streams ??= import(runtimeFile('node-stream.mjs')).then((m: { createStreams: (host: unknown, handler: () => unknown) => StreamModule }) =>
+    m.createStreams({ send, run: runStream }, () => fn?.stream ?? null));
+  return streams;
+}
+
+const TEXT_TYPE = /^\s*(?:text\/|application\/(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|x-ndjson|yaml|x-yaml|ld\+json)\b|[a-z]+\/[^;\s]*\+(?:json|xml)\b)/i;
+
+/** A Web `Response` becomes the gateway's `{statusCode, headers, body, isBase64Encoded}` (binary as base64). */
+async function fromWebResponse(response: Response): Promise<object> {
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  const type = response.headers.get('content-type') ?? '';
+  const text = (type === '' || TEXT_TYPE.test(type)) && isUtf8(bytes);
+  return { statusCode: response.status, headers, body: bytes.toString(text ? 'utf8' : 'base64'), isBase64Encoded: !text };
 }
 
 /** The result is spliced in as already-serialised JSON so it is stringified exactly once. */
@@ -306,6 +426,7 @@ function dispatch(line: string): void {
   const message = JSON.parse(line) as { type?: string; id: string };
   if (message.type === 'load') void load(message as Parameters<typeof load>[0]);
   else if (message.type === 'invoke') void invoke(message);
+  else if (message.type?.startsWith('stream_')) void streamModule().then((m) => m.dispatch(message));
 }
 
 function listen(): void {

@@ -4,7 +4,14 @@
  * conformance suite in test/sandbox/conformance.case.ts.
  */
 
-export type SandboxRuntime = 'node' | 'python';
+export type SandboxRuntime = 'node' | 'python' | 'php' | 'wasm' | 'command';
+
+/**
+ * The runtime whose stem cells a runtime is specialised from: runtimes that share an interpreter and
+ * a sandbox layout share stem cells. WASM modules run in the Node bootstrap (node:wasi), and command
+ * functions are spawned by the Python bootstrap (it starts ~20 ms faster than Node's).
+ */
+export const STEM_RUNTIME: Readonly<Record<SandboxRuntime, SandboxRuntime>> = { node: 'node', wasm: 'node', python: 'python', command: 'python', php: 'php' };
 
 export interface ResourceLimits {
   /** Hard memory cap for everything in the instance; going over it is reported as `oom`. */
@@ -34,9 +41,17 @@ export interface InstanceSpec {
 
 /** Turns a started (generic, "stem cell") instance into one serving a specific function. */
 export interface LoadRequest {
+  /**
+   * What the instance becomes; defaults to the runtime it was started as. Must share its stem
+   * runtime (STEM_RUNTIME), e.g. a `node` stem cell can be loaded as `wasm`.
+   */
+  runtime?: SandboxRuntime;
   /** Host directory with the function's files; they are staged (hardlinked or copied) to /code. */
   codeDir: string;
-  /** `<module path>.<export>`, e.g. `index.handler` or `src/main.handler`; export may be `default`. */
+  /**
+   * `<module path>.<export>`, e.g. `index.handler` or `src/main.handler` (export may be `default`);
+   * for `wasm` and `command` the path of the entry file inside the code, e.g. `main.wasm`, `bin/run.sh`.
+   */
   handler: string;
   /** The function's own environment: besides PATH/HOME/LANG/TMPDIR the only variables it sees. */
   env: Record<string, string>;
@@ -62,12 +77,61 @@ export interface LoadRequest {
 
 export interface InvokeRequest {
   executionId: string;
-  /** Any JSON-serialisable value; passed to the handler as its first argument. */
+  /**
+   * Any JSON-serialisable value; passed to the handler as its first argument (wasm: as JSON on stdin;
+   * command: `JSON.stringify(event)` byte for byte as argv[1] and on stdin).
+   */
   event: unknown;
   /** `event` as the JSON text it was parsed from, when the caller has it: sent as is instead of re-serialising the event. */
   eventJson?: string;
   /** Absolute epoch-ms deadline. The instance is killed when it passes; the outcome is `timeout`. */
   deadlineMs: number;
+}
+
+/** One WebSocket-style message: text frames are strings, binary frames Buffers. */
+export interface StreamMessage {
+  data: string | Buffer;
+  binary: boolean;
+}
+
+/** Flow-control window of a stream session, per direction (docs/streams.md). */
+export const STREAM_DEFAULTS = Object.freeze({ windowMessages: 64, windowBytes: 1024 * 1024, maxMessageBytes: 1024 * 1024 });
+
+export interface StreamRequest {
+  executionId: string;
+  /** Absolute epoch-ms end of the session: past it the instance is killed (`timeout`). */
+  deadlineMs: number;
+  /** Path, query and headers of the connection, as the function sees them (no credentials). */
+  request: { path: string; query: Record<string, string>; headers: Record<string, string> };
+  /** Each message the function sends, in order. Call `session.release()` once it has been written out. */
+  onMessage(message: StreamMessage): void;
+  /** The function asked to close the connection with this code and reason. */
+  onClose(code: number, reason: string): void;
+  /** write() returned false earlier and the function has now taken enough to accept more. */
+  onWritable(): void;
+  /** Overrides STREAM_DEFAULTS (tests, benchmarks). */
+  window?: { messages: number; bytes: number };
+  maxMessageBytes?: number;
+}
+
+/**
+ * A bidirectional message session with the loaded function, which runs its handler with a stream
+ * object for as long as the session lasts. The instance is `busy` meanwhile and serves nothing else.
+ */
+export interface StreamSession {
+  /** Settles when the handler returned (`ok`, its return value as result) or threw, or the instance died. */
+  readonly outcome: Promise<InvokeOutcome>;
+  /**
+   * Queues a message for the function. False once the function's window is full: stop reading the
+   * client until onWritable. Messages queued meanwhile are kept (bounded by the caller pausing).
+   */
+  write(message: StreamMessage): boolean;
+  /** One more of the function's messages (in order) has been written out: it may send another. */
+  release(): void;
+  /** The client is gone: the function's iterator ends after what it was already sent. Idempotent. */
+  end(): void;
+  /** Payload bytes the host holds for this session: queued for the function, plus delivered and not released. */
+  readonly bufferedBytes: number;
 }
 
 /** Present on every outcome: the execution's stdout/stderr, bounded, in order, interleaved. */
@@ -78,6 +142,7 @@ export interface CapturedLogs {
 }
 
 export type FailureOutcome =
+  /** name '' = an error the function reported as data (`{"error": ...}` on a command's or module's stdout). */
   | (CapturedLogs & { kind: 'error'; name: string; message: string; stack: string })
   | (CapturedLogs & { kind: 'timeout'; timeoutMs: number })
   | (CapturedLogs & { kind: 'oom'; memoryMb: number })
@@ -131,6 +196,7 @@ export interface InstanceStats {
 
 export interface SandboxInstance {
   readonly id: string;
+  /** The runtime it was started as; after load, the runtime it was specialised as. */
   readonly runtime: SandboxRuntime;
   /** Host pid of the outermost process of the instance, null once it is gone. */
   readonly pid: number | null;
@@ -139,6 +205,8 @@ export interface SandboxInstance {
   readonly exited: Promise<InstanceExit>;
   load(request: LoadRequest): Promise<LoadOutcome>;
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /** Starts a stream session on a ready instance; it is `busy` until the session's outcome settles. */
+  openStream(request: StreamRequest): StreamSession;
   /** A few file reads; call it when a number is needed, not on every invocation. */
   stats(): Promise<InstanceStats>;
   /** Host pids currently belonging to the instance (for audits and tests). */
@@ -194,6 +262,14 @@ export class SandboxUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SandboxUnavailableError';
+  }
+}
+
+/** Thrown by start() when this host lacks the runtime's interpreter (e.g. no php-cli). */
+export class RuntimeUnavailableError extends SandboxUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuntimeUnavailableError';
   }
 }
 

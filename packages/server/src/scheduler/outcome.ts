@@ -8,7 +8,7 @@ export function toInvocationResult(outcome: InvokeOutcome | Exclude<LoadOutcome,
     case 'ok':
       return { ...base, status: 'succeeded', result: outcome.result, error: null };
     case 'error':
-      return { ...base, status: 'failed', result: null, error: { reason: 'user_error', message: `${outcome.name}: ${outcome.message}`, stack: outcome.stack } };
+      return { ...base, status: 'failed', result: null, error: { reason: 'user_error', message: outcome.name === '' ? outcome.message : `${outcome.name}: ${outcome.message}`, stack: outcome.stack } };
     case 'timeout':
       return { ...base, status: 'timed_out', result: null, error: { reason: 'timeout', message: `The execution did not finish within ${outcome.timeoutMs} ms` } };
     case 'oom':

@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RequestListener } from 'node:http';
 import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
-import type { SandboxDriver, SandboxRuntime } from '../sandbox/driver.ts';
+import { RuntimeUnavailableError, type SandboxDriver, type SandboxRuntime } from '../sandbox/driver.ts';
 import { ManagedInstance } from './managed-instance.ts';
 import { LoadSampler } from './load-sampler.ts';
 import { DEFAULT_LOAD_SETTINGS, type LoadSettings } from './load.ts';
@@ -30,10 +30,10 @@ interface VersionPool {
 /** Builds the host API an instance of `target` may call; `granted` lists what its in-flight invocations were given. */
 export type HostApiFactory = (target: InvocationTarget, granted: () => Iterable<string>) => RequestListener;
 
-type Started = { instance: ManagedInstance } | { failure: InvocationResult };
+export type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 type Acquired = { instance: ManagedInstance; coldStart: boolean } | { failure: InvocationResult };
 
-const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python']);
+const SANDBOX_RUNTIMES: ReadonlySet<string> = new Set<SandboxRuntime>(['node', 'python', 'php', 'wasm', 'command']);
 
 /**
  * Places invocations on instances: the least loaded warm instance of the same function version with
@@ -53,9 +53,12 @@ export class Scheduler implements Invoker {
   readonly #hostApi: HostApiFactory | undefined;
   readonly #load: LoadSettings;
   readonly sampler: LoadSampler;
+  /** Instances started for others (stream sessions): counted against maxTotalInstances, listed and sampled, never placed on. */
+  readonly #dedicated: () => ManagedInstance[];
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory }) {
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; log: Logger; options: SchedulerOptions; hostApi?: HostApiFactory; dedicatedInstances?: () => ManagedInstance[] }) {
     this.#driver = deps.driver;
+    this.#dedicated = deps.dedicatedInstances ?? (() => []);
     this.#hostApi = deps.hostApi;
     this.#stems = deps.stems;
     this.#log = deps.log;
@@ -172,11 +175,13 @@ export class Scheduler implements Invoker {
       sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
     } catch (err) {
       this.#log.error({ err, functionId: target.functionId }, 'starting an instance failed');
-      return { failure: platformFailure('sandbox_unavailable', err instanceof Error ? err.message : 'The sandbox could not start', meta) };
+      const reason = err instanceof RuntimeUnavailableError ? 'runtime_unavailable' : 'sandbox_unavailable';
+      return { failure: platformFailure(reason, err instanceof Error ? err.message : 'The sandbox could not start', meta) };
     }
     const grants = new Map<string, string[]>();
     const hostApi = this.#hostApi?.(target, () => [...grants.values()].flat());
     const loaded = await sandbox.load({
+      runtime,
       codeDir: target.codeDir,
       handler: target.handler,
       env: target.env,
@@ -193,6 +198,19 @@ export class Scheduler implements Invoker {
     const instance = new ManagedInstance(sandbox, target, key, this.#load, grants);
     void sandbox.exited.then(() => this.#remove(instance));
     return { instance };
+  }
+
+  /**
+   * Starts and loads an instance of `target` that no pool of this scheduler knows: the caller owns it
+   * exclusively (a stream session) and kills it when done. Counted through `dedicatedInstances`.
+   */
+  startDedicated(target: InvocationTarget, deadline: number): Promise<Started> {
+    return this.#start(target, `dedicated:${target.functionId}`, deadline);
+  }
+
+  /** Whether one more instance fits under maxTotalInstances. */
+  hasRoom(): boolean {
+    return this.#total() < this.#options.maxTotalInstances;
   }
 
   #release(instance: ManagedInstance): void {
@@ -219,7 +237,7 @@ export class Scheduler implements Invoker {
   }
 
   #total(): number {
-    let n = 0;
+    let n = this.#dedicated().length;
     for (const pool of this.#pools.values()) n += pool.instances.length + pool.starting;
     return n;
   }
@@ -276,7 +294,7 @@ export class Scheduler implements Invoker {
 
   /** Every instance the scheduler runs, specialised ones first. */
   instances(): { managed: ManagedInstance[]; stems: ReturnType<StemPool['instances']> } {
-    return { managed: [...this.#pools.values()].flatMap((p) => p.instances), stems: this.#stems.instances() };
+    return { managed: [...[...this.#pools.values()].flatMap((p) => p.instances), ...this.#dedicated()], stems: this.#stems.instances() };
   }
 
   /** Invocations waiting for capacity, per function version pool. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SandboxDriver, SandboxInstance, SandboxRuntime, ResourceLimits } from '../sandbox/driver.ts';
+import { STEM_RUNTIME, type SandboxDriver, type SandboxInstance, type SandboxRuntime, type ResourceLimits } from '../sandbox/driver.ts';
 import { newId } from '../core/ids.ts';
 
 const REFILL_DELAY_MS = 50;
@@ -35,7 +35,9 @@ export class StemPool {
     for (const runtime of this.#ready.keys()) this.#refill(runtime);
   }
 
-  take(runtime: SandboxRuntime): SandboxInstance | undefined {
+  /** A stem cell `runtime` can be specialised from (a node one for wasm, a python one for command). */
+  take(wanted: SandboxRuntime): SandboxInstance | undefined {
+    const runtime = STEM_RUNTIME[wanted];
     const list = this.#ready.get(runtime);
     if (list === undefined) return undefined;
     let instance: SandboxInstance | undefined;

@@ -9,6 +9,8 @@ import * as m001 from './migrations/001_users_keys_functions.ts';
 import * as m002 from './migrations/002_executions.ts';
 import * as m003 from './migrations/003_secrets.ts';
 import * as m004 from './migrations/004_function_objects.ts';
+import * as m005 from './migrations/005_gateway_routes.ts';
+import * as m006 from './migrations/006_stream_policy.ts';
 
 /** Migrations in order; a new one is appended here and never edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_executions': m002,
   '003_secrets': m003,
   '004_function_objects': m004,
+  '005_gateway_routes': m005,
+  '006_stream_policy': m006,
 };
 
 class StaticMigrations implements MigrationProvider {

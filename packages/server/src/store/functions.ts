@@ -1,6 +1,13 @@
 import type { Db } from './db.ts';
 import type { FunctionRecord, FunctionVersion, FunctionConfig, CodeSource, Runtime } from '../core/types.ts';
 import type { FunctionVersionsTable } from './schema.ts';
+import { dropExposure, writeExposure, type NewRoute } from './routes.ts';
+
+/** Routes and public flag to set with a deploy, in its transaction; undefined parts stay as they are. */
+export interface ExposureChange {
+  routes?: NewRoute[];
+  public?: boolean;
+}
 
 export interface NewVersion extends FunctionConfig {
   id: string;
@@ -22,6 +29,7 @@ const toVersion = (v: FunctionVersionsTable): FunctionVersion => ({
   maxInstances: v.max_instances,
   maxAttempts: v.max_attempts,
   secrets: JSON.parse(v.secrets) as string[],
+  stream: { minFree: v.stream_min_free, idleTimeoutMs: v.stream_idle_timeout_ms },
   codeHash: v.code_hash,
   codeSource: v.code_source,
   codeSize: v.code_size,
@@ -41,6 +49,8 @@ const versionRow = (functionId: string, version: number, v: NewVersion, createdA
   max_instances: v.maxInstances,
   max_attempts: v.maxAttempts,
   secrets: JSON.stringify(v.secrets),
+  stream_min_free: v.stream.minFree,
+  stream_idle_timeout_ms: v.stream.idleTimeoutMs,
   code_hash: v.codeHash,
   code_source: v.codeSource,
   code_size: v.codeSize,
@@ -68,25 +78,27 @@ export class FunctionRepository {
   }
 
   /** Creates a function at version 1; undefined when the owner already has one with this name. */
-  async create(input: { id: string; ownerId: string; name: string; at: string; version: NewVersion }): Promise<FunctionRecord | undefined> {
+  async create(input: { id: string; ownerId: string; name: string; at: string; version: NewVersion; exposure?: ExposureChange }): Promise<FunctionRecord | undefined> {
     const created = await this.#db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('functions').select('id').where('owner_id', '=', input.ownerId).where('name', '=', input.name).executeTakeFirst();
       if (taken !== undefined) return false;
       await trx.insertInto('functions').values({ id: input.id, owner_id: input.ownerId, name: input.name, version: 1, created_at: input.at, updated_at: input.at }).execute();
       await trx.insertInto('function_versions').values(versionRow(input.id, 1, input.version, input.at)).execute();
+      if (input.exposure !== undefined) await writeExposure(trx, { functionId: input.id, ownerId: input.ownerId, name: input.name, at: input.at, ...input.exposure });
       return true;
     });
     return created ? this.findById(input.ownerId, input.id) : undefined;
   }
 
   /** Appends a new immutable version and makes it current. */
-  async addVersion(ownerId: string, id: string, version: NewVersion, at: string): Promise<FunctionRecord | undefined> {
+  async addVersion(ownerId: string, id: string, version: NewVersion, at: string, exposure?: ExposureChange): Promise<FunctionRecord | undefined> {
     const ok = await this.#db.transaction().execute(async (trx) => {
-      const fn = await trx.selectFrom('functions').select('version').where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
+      const fn = await trx.selectFrom('functions').select(['version', 'name']).where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
       if (fn === undefined) return false;
       const next = fn.version + 1;
       await trx.insertInto('function_versions').values(versionRow(id, next, version, at)).execute();
       await trx.updateTable('functions').set({ version: next, updated_at: at }).where('id', '=', id).execute();
+      if (exposure !== undefined) await writeExposure(trx, { functionId: id, ownerId, name: fn.name, at, ...exposure });
       return true;
     });
     return ok ? this.findById(ownerId, id) : undefined;
@@ -127,8 +139,13 @@ export class FunctionRepository {
   }
 
   async delete(ownerId: string, id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('functions').where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.#db.transaction().execute(async (trx) => {
+      const fn = await trx.selectFrom('functions').select('id').where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
+      if (fn === undefined) return false;
+      await dropExposure(trx, id);
+      await trx.deleteFrom('functions').where('id', '=', id).execute();
+      return true;
+    });
   }
 
   /** Code hashes still referenced by any version, for garbage collection of the code store. */

@@ -6,6 +6,7 @@ import { FunctionRepository } from './functions.ts';
 import { ExecutionRepository } from './executions.ts';
 import { SecretRepository } from './secrets.ts';
 import { FunctionObjectRepository } from './function-objects.ts';
+import { RouteRepository } from './routes.ts';
 
 /** All repositories over one database handle. Nothing outside store/ writes SQL. */
 export interface Store {
@@ -16,6 +17,7 @@ export interface Store {
   readonly executions: ExecutionRepository;
   readonly secrets: SecretRepository;
   readonly objects: FunctionObjectRepository;
+  readonly routes: RouteRepository;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function openStore(file: string): Promise<Store> {
     executions: new ExecutionRepository(db, new SyncRecordInserter(raw)),
     secrets: new SecretRepository(db),
     objects: new FunctionObjectRepository(db),
+    routes: new RouteRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -46,6 +46,8 @@ export interface FunctionVersionsTable {
   max_attempts: number;
   /** JSON array of the secret names the function declares. */
   secrets: string;
+  stream_min_free: number;
+  stream_idle_timeout_ms: number;
   created_at: string;
 }
 
@@ -82,7 +84,7 @@ export interface ExecutionsTable {
   function_name: string;
   version: number;
   timeout_ms: number;
-  mode: 'sync' | 'async';
+  mode: 'sync' | 'async' | 'stream';
   status: string;
   input: string;
   result: string | null;
@@ -105,7 +107,39 @@ export interface ExecutionsTable {
   finished_at: string | null;
 }
 
+export interface FunctionRoutesTable {
+  id: string;
+  function_id: string;
+  owner_id: string;
+  method: string;
+  /** The pattern as declared, e.g. /users/:id. */
+  path: string;
+  /** The pattern with parameter names erased (/users/:): equal shapes match the same requests. */
+  shape: string;
+  auth: string;
+  created_at: string;
+}
+
+export interface PublicFunctionsTable {
+  /** The lower-cased name: unique among public functions regardless of case. */
+  name_key: string;
+  /** The function's name: /function/{name} on the gateway resolves it. */
+  name: string;
+  function_id: string;
+  owner_id: string;
+  created_at: string;
+}
+
+export interface GatewayStateTable {
+  id: number;
+  /** Bumped in the same transaction as every change of routes or public names; gateways poll it. */
+  generation: number;
+}
+
 export interface Database {
+  function_routes: FunctionRoutesTable;
+  public_functions: PublicFunctionsTable;
+  gateway_state: GatewayStateTable;
   function_objects: FunctionObjectsTable;
   secrets: SecretsTable;
   executions: ExecutionsTable;

@@ -170,6 +170,23 @@ describe('metrics', { skip }, () => {
     assert.equal(buckets.at(-1)?.value, 4);
   });
 
+  test('a dead-lettered async execution is counted once, after its last attempt', async () => {
+    const fn = await deploy(bob, { name: 'doomed', maxAttempts: 2, code: 'export const handler = () => { throw new Error("nope"); };' });
+    const queued = await p.api.inject({ method: 'POST', url: `/api/functions/${fn.id}/invoke?async=true`, headers: { ...bob, 'content-type': 'application/json' }, payload: '{}' });
+    assert.equal(queued.statusCode, 202, queued.body);
+    let status = '';
+    for (let n = 0; n < 400 && status !== 'dead_lettered'; n++) {
+      status = (await p.api.inject({ method: 'GET', url: `/api/executions/${queued.json().id}`, headers: bob })).json().status;
+      if (status !== 'dead_lettered') await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(status, 'dead_lettered');
+    const { samples, types } = await scrape();
+    const labels = { function: 'doomed', function_id: fn.id };
+    assert.equal(types.get('skyscale_dead_lettered_total'), 'counter');
+    assert.equal(value(samples, 'skyscale_dead_lettered_total', labels), 1);
+    assert.equal(value(samples, 'skyscale_invocations_total', { ...labels, mode: 'async', status: 'failed' }), 2, 'both attempts are counted');
+  });
+
   test('queue depth and rejections: a waiting invocation is a waiter, one past MAX_QUEUED_PER_FUNCTION is counted as rejected', async () => {
     const fn = await deploy(bob, { name: 'narrow', maxInstances: 1, code: 'export const handler = (e) => new Promise((r) => setTimeout(() => r(1), e.ms ?? 0));' });
     const labels = { function: 'narrow', function_id: fn.id };

@@ -10,6 +10,7 @@ import { configPath, readConfigFile, resolveConfig, writeConfigFile, DEFAULT_END
 import { packDirectory } from '../../src/cli/pack.ts';
 import { renderTable } from '../../src/cli/output.ts';
 import { readData } from '../../src/cli/commands/functions.ts';
+import { parseRoute } from '../../src/cli/commands/routes.ts';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'skyscale-cli-'));
 
@@ -64,4 +65,10 @@ test('tables render every cell and a dash for missing values', () => {
   const text = renderTable(['name', 'version'], [['hello', 2], ['other', null]]);
   assert.match(text, /hello/);
   assert.match(text, /│ -/);
+});
+
+test('--route takes "METHOD /path [public|api_key]"', () => {
+  assert.deepEqual(parseRoute('POST /api/hello'), { method: 'POST', path: '/api/hello' });
+  assert.deepEqual(parseRoute('  get   /u/:id   api_key '), { method: 'GET', path: '/u/:id', auth: 'api_key' });
+  for (const bad of ['/api/hello', 'POST', 'FETCH /x', 'GET x', 'GET /x secret', 'GET /x public extra']) assert.throws(() => parseRoute(bad), /route/, bad);
 });

@@ -9,6 +9,7 @@ import { skyscaleBin, startSkyscale } from '../helpers/server-process.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
 const skip = sandboxSkipReason();
+const examples = path.resolve(import.meta.dirname, '../../../../examples');
 
 /** Runs the real CLI as a child process. */
 function cli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -112,6 +113,55 @@ describe('end to end: the real server driven by the CLI and the SDK', { skip }, 
     const gone = await cli(['objects', 'get', 'hello', 'table.csv'], env);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /NOT_FOUND/);
+  });
+
+  test('routes with the CLI: deploy --route, routes list, then plain HTTP on the gateway', async () => {
+    const file = path.join(work, 'api.mjs');
+    writeFileSync(file, 'export const handler = (e) => ({ statusCode: 200, body: { hello: JSON.parse(e.body ?? "{}").name ?? e.params.name } });\n');
+    const deploy = await cli(['fn', 'deploy', file, '--name', 'api', '--runtime', 'node', '--handler', 'api.handler', '--route', 'POST /api/hello', '--route', 'get /api/hello/:name api_key'], env);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    assert.match(deploy.stdout, /Routes: POST \/api\/hello, GET \/api\/hello\/:name \(api key\)/);
+    const list = await cli(['routes', 'list'], env);
+    assert.match(list.stdout, /POST.*\/api\/hello.*api.*public/);
+    assert.match(list.stdout, /GET.*\/api\/hello\/:name.*api.*api_key/);
+    const res = await fetch(`${server.gatewayUrl}/api/hello`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Alice"}' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { hello: 'Alice' });
+    assert.equal((await fetch(`${server.gatewayUrl}/api/hello/Bob`)).status, 401);
+    assert.equal((await cli(['fn', 'deploy', file, '--name', 'api', '--route', 'POST api/hello'], env)).code, 2);
+    assert.equal((await cli(['fn', 'deploy', file, '--name', 'api', '--clear-routes', '--public'], env)).code, 0);
+    assert.equal((await fetch(`${server.gatewayUrl}/api/hello`, { method: 'POST' })).status, 404);
+    assert.deepEqual(await (await fetch(`${server.gatewayUrl}/function/api/x?`, { method: 'POST', body: '{"name":"Pub"}', headers: { 'content-type': 'application/json' } })).json(), { hello: 'Pub' });
+    const set = await cli(['routes', 'set', 'api', '--route', 'PUT /api/v2/hello', '--no-public'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /api: routes PUT \/api\/v2\/hello$/m);
+    assert.equal((await fetch(`${server.gatewayUrl}/api/v2/hello`, { method: 'PUT', body: '{"name":"Two"}' })).status, 200);
+    assert.equal((await fetch(`${server.gatewayUrl}/function/api`, { method: 'POST' })).status, 404);
+    assert.equal((await cli(['routes', 'set', 'api'], env)).code, 2, 'nothing to change is a usage error');
+  });
+
+  test("the seed walkthrough with the CLI: a secret, an object, the seed's example as a command function; a .wasm file", async () => {
+    assert.equal((await cli(['login', '-u', 'alice'], env, 'alice-password\n')).code, 0);
+    assert.equal((await cli(['secrets', 'set', 'greeting_key'], env, 'k-123\n')).code, 0);
+    const seed = path.join(examples, 'seed-command-python', 'main.py');
+    const deployed = await cli(['fn', 'deploy', seed, '--name', 'seed-hello', '--runtime', 'command', '--json'], env);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const fn = JSON.parse(deployed.stdout);
+    assert.deepEqual([fn.handler, fn.timeoutMs], ['main.py', 300_000]);
+    const names = path.join(work, 'names.json');
+    writeFileSync(names, '["World"]');
+    assert.equal((await cli(['objects', 'put', 'seed-hello', names], env)).code, 0);
+    const input = { name: 'World', object_inputs: { names: `${fn.id}/names.json` }, secrets: ['greeting_key'] };
+    const run = await cli(['fn', 'invoke', 'seed-hello', '--data', JSON.stringify(input)], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { message: 'Hello World' });
+
+    const wasm = await cli(['fn', 'deploy', path.join(examples, 'hello-wasm', 'main.wasm'), '--name', 'hello-wasm', '--runtime', 'wasm'], env);
+    assert.equal(wasm.code, 0, wasm.stderr);
+    assert.deepEqual(JSON.parse((await cli(['fn', 'invoke', 'hello-wasm', '--data', '{"name":"Ada"}'], env)).stdout), { message: 'Hello Ada' });
+    const failed = await cli(['fn', 'invoke', 'hello-wasm', '--data', '{}'], env);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /failed: the input needs a "name" string/);
   });
 
   test('the SDK sees the same platform; errors carry codes', async () => {

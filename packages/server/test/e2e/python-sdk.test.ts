@@ -20,7 +20,7 @@ describe('the Python SDK against a live platform', { skip: sandboxSkipReason() |
     // Asynchronous on purpose: the platform under test runs in this process and must keep serving.
     const child = spawn(python!, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], {
       cwd: sdk,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PYTHONPATH: sdk, SKYSCALE_ENDPOINT: `http://127.0.0.1:${p.port}` },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PYTHONPATH: sdk, SKYSCALE_ENDPOINT: `http://127.0.0.1:${p.port}`, SKYSCALE_GATEWAY: p.gatewayUrl },
     });
     let stdout = '';
     let stderr = '';

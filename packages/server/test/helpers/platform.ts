@@ -10,6 +10,8 @@ export interface TestPlatform {
   dataDir: string;
   /** Set when started with { listen: true }: the control API's port on 127.0.0.1. */
   port?: number;
+  /** The gateway (data plane), always listening on a free port of 127.0.0.1. */
+  gatewayUrl: string;
   close(): Promise<void>;
   /** Registers a user and returns a bearer header for them. */
   user(name: string, password?: string): Promise<{ id: string; auth: Record<string, string> }>;
@@ -19,7 +21,14 @@ export interface TestPlatform {
 export async function testPlatform(env: Record<string, string> = {}, options: { listen?: boolean } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
-  const { api, close } = await assemblePlatform(config, createLogger(config));
+  const { api, gateway, close } = await assemblePlatform(config, createLogger(config));
+  let gatewayUrl: string;
+  try {
+    gatewayUrl = `http://127.0.0.1:${await gateway.listen('127.0.0.1', 0)}`;
+  } catch (err) {
+    await close();
+    throw err;
+  }
   let port: number | undefined;
   if (options.listen === true) {
     await api.listen({ host: '127.0.0.1', port: 0 });
@@ -29,6 +38,7 @@ export async function testPlatform(env: Record<string, string> = {}, options: { 
     api,
     dataDir,
     port,
+    gatewayUrl,
     close: async () => {
       await close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -35,6 +35,8 @@ async function waitFor(url: string, child: ChildProcess, timeoutMs = 15_000): Pr
 
 export interface RunningServer {
   url: string;
+  /** Set for the platform: its gateway (data plane). */
+  gatewayUrl?: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -53,7 +55,7 @@ export const skyscaleBin = path.join(repo, 'packages/server/bin/skyscale.js');
  * The real platform (`skyscale serve`) as a child process. With `dataDir` given it reuses that
  * directory (a restart) and leaves it in place on stop; otherwise it makes and removes a throwaway one.
  */
-export async function startSkyscale(env: Record<string, string> = {}, options: { dataDir?: string; port?: number } = {}): Promise<RunningServer & { dataDir: string; port: number }> {
+export async function startSkyscale(env: Record<string, string> = {}, options: { dataDir?: string; port?: number } = {}): Promise<RunningServer & { dataDir: string; port: number; gatewayUrl: string }> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'skyscale-server-'));
   const port = options.port ?? (await freePort());
   const gatewayPort = await freePort();
@@ -62,9 +64,12 @@ export async function startSkyscale(env: Record<string, string> = {}, options: {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   await waitFor(`${url}/healthz`, child);
+  await waitFor(`${gatewayUrl}/_skyscale/healthz`, child);
   return {
     url,
+    gatewayUrl,
     child,
     dataDir,
     port,

@@ -10,12 +10,13 @@ const BASE_ENV = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'PWD']);
 
 export function defineIsolationTests(h: () => Harness): void {
   describe('isolation', () => {
-    for (const runtime of ['node', 'python'] as const) {
+    const entries = { node: { env: 'env', connect: 'connect' }, python: { env: 'env', connect: 'connect' }, php: { env: 'env', connect: 'connect' }, command: { env: 'env.py', connect: 'connect.py' } };
+    for (const runtime of ['node', 'python', 'php', 'command'] as const) {
       test(`${runtime}: the environment holds only the function's variables, nothing of the host`, async () => {
         process.env.SKYSCALE_TEST_CANARY = 'host-secret-canary';
         process.env.JWT_SECRET ??= 'host-jwt-secret-that-must-not-leak';
         try {
-          const instance = await h().loaded(runtime, 'env', { env: { GREETING: 'hi', API_URL: 'https://example.test' } });
+          const instance = await h().loaded(runtime, entries[runtime].env, { env: { GREETING: 'hi', API_URL: 'https://example.test' } });
           const env = expectOk(await h().invoke(instance)) as Record<string, string>;
           assert.equal(env.GREETING, 'hi');
           assert.equal(env.API_URL, 'https://example.test');
@@ -40,7 +41,7 @@ export function defineIsolationTests(h: () => Harness): void {
         await once(server, 'listening');
         try {
           const port = (server.address() as net.AddressInfo).port;
-          const instance = await h().loaded(runtime, 'connect');
+          const instance = await h().loaded(runtime, entries[runtime].connect);
           const result = expectOk(await h().invoke(instance, { port })) as string;
           assert.match(result, /^error:/);
           assert.equal(accepted, 0);
@@ -72,6 +73,17 @@ export function defineIsolationTests(h: () => Harness): void {
       assert.ok(r.visible.length <= 4, `sandbox sees ${r.visible.length} processes`);
       assert.ok(!r.visible.includes(process.pid) || process.pid < 5);
       assert.ok(r.ppid < 5, `parent pid inside is ${r.ppid}`);
+    });
+
+    test('command and php: cannot read /etc/shadow or write /code; /tmp is writable', async () => {
+      const command = expectOk(await h().invoke(await h().loaded('command', 'files.sh'))) as Record<string, string>;
+      assert.doesNotMatch(command.shadow!, /root:/);
+      assert.deepEqual([command.code, command.tmp], ['refused', 'wrote']);
+      const php = expectOk(await h().invoke(await h().loaded('php', 'fileAccess'), { canaryFile: h().canaryFile })) as Record<string, unknown>;
+      assert.match(String(php.shadow), /^error:/);
+      assert.match(String(php.canary), /^error:/);
+      assert.match(String(php.writeCode), /^error:/);
+      assert.equal(php.writeTmp, 1);
     });
 
     test('/tmp is private to each instance', async () => {

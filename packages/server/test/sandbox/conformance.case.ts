@@ -4,31 +4,36 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SandboxStateError, type SandboxDriver, type SandboxRuntime } from '../../src/sandbox/driver.ts';
+import { SandboxStateError, type SandboxDriver } from '../../src/sandbox/driver.ts';
 import { defineIsolationTests } from './conformance-isolation.case.ts';
 import { defineLimitTests } from './conformance-limits.case.ts';
-import { expectOk, Harness } from './harness.ts';
+import { defineProcessRuntimeTests } from './conformance-process-runtimes.case.ts';
+import { expectOk, handlerFor, Harness } from './harness.ts';
 
 export function runDriverConformance(name: string, makeDriver: () => SandboxDriver | Promise<SandboxDriver>): void {
   describe(`SandboxDriver conformance: ${name}`, () => {
     let harness: Harness;
     const h = (): Harness => harness;
     before(async () => {
-      harness = new Harness(await makeDriver());
+      harness = await Harness.create(await makeDriver());
     });
     after(() => harness.close());
 
     defineBasicTests(h);
+    defineProcessRuntimeTests(h);
     defineIsolationTests(h);
     defineLimitTests(h);
   });
 }
 
-const RUNTIMES: SandboxRuntime[] = ['node', 'python'];
-const EXPORTS = {
-  node: { asyncHello: 'asyncHello', notSerialisable: 'bigint' },
-  python: { asyncHello: 'async_hello', notSerialisable: 'not_serialisable' },
+/** The runtimes that call a handler(event, context) in a long-lived interpreter, and their fixture's names. */
+const MODULE_RUNTIMES = {
+  node: { asyncHello: 'asyncHello', notSerialisable: 'bigint', count: 'count', error: 'TypeError', stack: /deepInUserCode .*\/code\/index\.js/, syntaxError: 'SyntaxError' },
+  python: { asyncHello: 'async_hello', notSerialisable: 'not_serialisable', count: 'count', error: 'ValueError', stack: /\/code\/main\.py.*deep_in_user_code/s, syntaxError: 'SyntaxError' },
+  // PHP has no async handlers, and count() is a built-in function.
+  php: { asyncHello: null, notSerialisable: 'notSerialisable', count: 'counter', error: 'InvalidArgumentException', stack: /\/code\/index\.php.*deepInUserCode/s, syntaxError: 'ParseError' },
 } as const;
+const RUNTIMES = Object.keys(MODULE_RUNTIMES) as Array<keyof typeof MODULE_RUNTIMES>;
 
 function defineBasicTests(h: () => Harness): void {
   for (const runtime of RUNTIMES) {
@@ -49,13 +54,14 @@ function defineBasicTests(h: () => Harness): void {
         assert.equal(instance.state, 'ready');
       });
 
-      test('async handlers are awaited', async () => {
-        const instance = await h().loaded(runtime, EXPORTS[runtime].asyncHello);
+      const names = MODULE_RUNTIMES[runtime];
+      test('async handlers are awaited', { skip: names.asyncHello === null && 'no async handlers in this runtime' }, async () => {
+        const instance = await h().loaded(runtime, names.asyncHello!);
         assert.deepEqual(expectOk(await h().invoke(instance, { a: 1 })), { async: true, event: { a: 1 } });
       });
 
       test('code is loaded once and the instance serves many invocations', async () => {
-        const instance = await h().loaded(runtime, 'count');
+        const instance = await h().loaded(runtime, names.count);
         const pid = instance.pid;
         const results = [];
         for (let i = 0; i < 20; i++) results.push(expectOk(await h().invoke(instance)));
@@ -68,9 +74,9 @@ function defineBasicTests(h: () => Harness): void {
         const outcome = await h().invoke(instance);
         assert.equal(outcome.kind, 'error');
         if (outcome.kind !== 'error') return;
-        assert.equal(outcome.name, runtime === 'node' ? 'TypeError' : 'ValueError');
+        assert.equal(outcome.name, names.error);
         assert.equal(outcome.message, 'boom-from-user');
-        assert.match(outcome.stack, runtime === 'node' ? /deepInUserCode .*\/code\/index\.js/ : /\/code\/main\.py.*deep_in_user_code/s);
+        assert.match(outcome.stack, names.stack);
         assert.doesNotMatch(outcome.stack, /bootstrap|node:internal|skyscale/i);
         assert.equal(instance.state, 'ready');
         assert.equal((await h().invoke(instance)).kind, 'error');
@@ -85,7 +91,7 @@ function defineBasicTests(h: () => Harness): void {
       });
 
       test('a result that is not JSON-serialisable is an error that says so', async () => {
-        const instance = await h().loaded(runtime, EXPORTS[runtime].notSerialisable);
+        const instance = await h().loaded(runtime, names.notSerialisable);
         const outcome = await h().invoke(instance);
         assert.equal(outcome.kind, 'error');
         assert.match(outcome.kind === 'error' ? outcome.message : '', /not JSON-serialisable/);
@@ -93,9 +99,9 @@ function defineBasicTests(h: () => Harness): void {
 
       test('a module that does not load is an error outcome and the instance is discarded', async () => {
         const instance = await h().stem(runtime);
-        const outcome = await instance.load({ codeDir: h().brokenDirs[runtime], handler: runtime === 'node' ? 'index.handler' : 'main.handler', env: {}, functionName: 'broken', functionVersion: '1', deadlineMs: Date.now() + 5000 });
+        const outcome = await instance.load({ codeDir: h().brokenDirs[runtime], handler: handlerFor(runtime, 'handler'), env: {}, functionName: 'broken', functionVersion: '1', deadlineMs: Date.now() + 5000 });
         assert.equal(outcome.kind, 'error');
-        assert.equal(outcome.kind === 'error' ? outcome.name : '', 'SyntaxError');
+        assert.equal(outcome.kind === 'error' ? outcome.name : '', names.syntaxError);
         const exit = await instance.exited;
         assert.equal(instance.state, 'dead');
         assert.equal(exit.cause, 'killed');
@@ -103,13 +109,13 @@ function defineBasicTests(h: () => Harness): void {
 
       test('a handler that does not exist is an error outcome naming it', async () => {
         const instance = await h().stem(runtime);
-        const outcome = await instance.load({ codeDir: h().codeDirs[runtime], handler: `${runtime === 'node' ? 'index' : 'main'}.missing`, env: {}, functionName: 'f', functionVersion: '1', deadlineMs: Date.now() + 5000 });
+        const outcome = await instance.load({ codeDir: h().codeDirs[runtime], handler: handlerFor(runtime, 'missing'), env: {}, functionName: 'f', functionVersion: '1', deadlineMs: Date.now() + 5000 });
         assert.equal(outcome.kind, 'error');
         assert.match(outcome.kind === 'error' ? outcome.message : '', /missing/);
       });
 
       test('kill is idempotent, ends the instance and makes further calls a state error', async () => {
-        const instance = await h().loaded(runtime, 'count');
+        const instance = await h().loaded(runtime, names.count);
         const [a, b] = await Promise.all([instance.kill('test'), instance.kill('again')]);
         assert.equal(a, b);
         assert.equal(a.cause, 'killed');
@@ -119,7 +125,7 @@ function defineBasicTests(h: () => Harness): void {
       });
 
       test('stats report memory and cpu of a live instance', async () => {
-        const instance = await h().loaded(runtime, 'count');
+        const instance = await h().loaded(runtime, names.count);
         const stats = await instance.stats();
         assert.ok(stats.memoryBytes > 0, JSON.stringify(stats));
         assert.ok(stats.cpuMs >= 0);

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { InvokeOutcome, ResourceLimits, SandboxDriver, SandboxInstance, SandboxRuntime } from '../../src/sandbox/driver.ts';
 import { BROKEN_NODE_MODULE, BROKEN_PYTHON_MODULE, NODE_FIXTURE, PYTHON_FIXTURE } from './fixtures.ts';
+import { BROKEN_PHP_MODULE, COMMAND_FIXTURE, PHP_FIXTURE, wasmFixture } from './fixtures-more.ts';
+
+/** The handler that names `exportName` of a runtime's fixture: a module's function, or an entry file. */
+export function handlerFor(runtime: SandboxRuntime, exportName: string): string {
+  if (runtime === 'command' || runtime === 'wasm') return exportName;
+  return `${runtime === 'python' ? 'main' : 'index'}.${exportName}`;
+}
 
 /** Code directories, instances and canaries of one suite run; `close()` removes all of it. */
 export class Harness {
@@ -18,16 +25,35 @@ export class Harness {
   readonly canarySecret = `canary-${randomUUID()}`;
   readonly #instances = new Set<SandboxInstance>();
 
-  constructor(driver: SandboxDriver) {
+  private constructor(driver: SandboxDriver, wasm: Record<string, Buffer>) {
     this.driver = driver;
     this.root = mkdtempSync(path.join(os.tmpdir(), 'skyscale-conformance-'));
-    this.codeDirs = { node: this.#dir('node', { 'index.js': NODE_FIXTURE }), python: this.#dir('python', { 'main.py': PYTHON_FIXTURE }) };
-    this.brokenDirs = { node: this.#dir('node-broken', { 'index.js': BROKEN_NODE_MODULE }), python: this.#dir('python-broken', { 'main.py': BROKEN_PYTHON_MODULE }) };
+    this.codeDirs = {
+      node: this.#dir('node', { 'index.js': NODE_FIXTURE }),
+      python: this.#dir('python', { 'main.py': PYTHON_FIXTURE }),
+      php: this.#dir('php', { 'index.php': PHP_FIXTURE }),
+      command: this.#dir('command', COMMAND_FIXTURE),
+      wasm: this.#dir('wasm', wasm),
+    };
+    // An ELF binary stored without its exec bit, as bundles and the code store leave it.
+    copyFileSync('/usr/bin/printf', path.join(this.codeDirs.command, 'printf-elf'));
+    chmodSync(path.join(this.codeDirs.command, 'printf-elf'), 0o644);
+    this.brokenDirs = {
+      node: this.#dir('node-broken', { 'index.js': BROKEN_NODE_MODULE }),
+      python: this.#dir('python-broken', { 'main.py': BROKEN_PYTHON_MODULE }),
+      php: this.#dir('php-broken', { 'index.php': BROKEN_PHP_MODULE }),
+      command: this.#dir('command-broken', { handler: '#!/nonexistent/interpreter\n' }),
+      wasm: this.#dir('wasm-broken', { 'handler.wasm': Buffer.from('\0asm but not really a module') }),
+    };
     this.canaryDir = this.#dir('data', { 'secret.txt': this.canarySecret });
     this.canaryFile = path.join(this.canaryDir, 'secret.txt');
   }
 
-  #dir(name: string, files: Record<string, string>): string {
+  static async create(driver: SandboxDriver): Promise<Harness> {
+    return new Harness(driver, await wasmFixture());
+  }
+
+  #dir(name: string, files: Record<string, string | Buffer>): string {
     const dir = path.join(this.root, name);
     mkdirSync(dir, { recursive: true });
     for (const [file, content] of Object.entries(files)) writeFileSync(path.join(dir, file), content);
@@ -39,7 +65,8 @@ export class Harness {
     const instance = await this.stem(runtime, options.limits);
     const outcome = await instance.load({
       codeDir: options.codeDir ?? this.codeDirs[runtime],
-      handler: `${runtime === 'node' ? 'index' : 'main'}.${exportName}`,
+      runtime,
+      handler: handlerFor(runtime, exportName),
       env: options.env ?? {},
       functionName: 'conformance',
       functionVersion: '7',

@@ -3,16 +3,21 @@
  * invoke, and warm invoke round trips on one instance. Not a test; run it directly:
  *   node packages/server/test/sandbox/measure-startup.ts [coldRuns=20] [warmInvokes=5000]
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SandboxRuntime } from '../../src/sandbox/driver.ts';
 import { ProcessDriver } from '../../src/sandbox/process/process-driver.ts';
 
-const HANDLERS: Record<SandboxRuntime, { file: string; source: string; handler: string }> = {
+const HANDLERS: Record<SandboxRuntime, { file: string; source: string | Buffer; handler: string }> = {
   node: { file: 'index.js', source: 'export const handler = (event) => ({ echo: event });\n', handler: 'index.handler' },
   python: { file: 'main.py', source: 'def handler(event, context):\n    return {"echo": event}\n', handler: 'main.handler' },
+  php: { file: 'index.php', source: '<?php\nfunction handler($event, $context) { return ["echo" => $event]; }\n', handler: 'index.handler' },
+  // The seed's example command: a fresh python3 per invocation.
+  command: { file: 'main.py', source: 'import json, sys\nprint(json.dumps({"echo": json.loads(sys.argv[1])}))\n', handler: 'main.py' },
+  wasm: { file: 'main.wasm', source: readFileSync(new URL('../../../../examples/hello-wasm/main.wasm', import.meta.url)), handler: 'main.wasm' },
 };
+const RUNTIMES = (process.env.RUNTIMES?.split(',') ?? Object.keys(HANDLERS)) as SandboxRuntime[];
 
 async function main(): Promise<void> {
   const coldRuns = Number(process.argv[2] ?? 20);
@@ -29,7 +34,7 @@ async function main(): Promise<void> {
 async function measure(root: string, coldRuns: number, warmInvokes: number): Promise<void> {
   const driver = new ProcessDriver({ workDir: path.join(root, 'work'), cgroupName: 'skyscale-measure' });
   const caps = await driver.probe();
-  console.log(`isolation=${caps.isolation} cgroup=v${caps.cgroup.version} memory=${caps.memoryLimit} pids=${caps.pidsLimit} node=${caps.runtimes.node?.version} python=${caps.runtimes.python?.version} cpus=${os.cpus().length}`);
+  console.log(`isolation=${caps.isolation} cgroup=v${caps.cgroup.version} memory=${caps.memoryLimit} pids=${caps.pidsLimit} node=${caps.runtimes.node?.version} python=${caps.runtimes.python?.version} php=${caps.runtimes.php?.version} cpus=${os.cpus().length}`);
   const codeDirs = {} as Record<SandboxRuntime, string>;
   for (const [runtime, fixture] of Object.entries(HANDLERS) as Array<[SandboxRuntime, (typeof HANDLERS)[SandboxRuntime]]>) {
     codeDirs[runtime] = mkdtempSync(path.join(root, `${runtime}-`));
@@ -41,11 +46,11 @@ async function measure(root: string, coldRuns: number, warmInvokes: number): Pro
   };
   // Interleaved so that machine noise hits both runtimes alike.
   for (let i = 0; i < coldRuns; i++) {
-    for (const runtime of ['node', 'python'] as const) {
+    for (const runtime of RUNTIMES) {
       const t0 = performance.now();
       const instance = await driver.start({ id: `measure-${runtime}-${i}`, runtime, limits: { memoryMb: 128 } });
       const t1 = performance.now();
-      await instance.load({ codeDir: codeDirs[runtime], handler: HANDLERS[runtime].handler, env: {}, functionName: 'measure', functionVersion: '1', deadlineMs: Date.now() + 10_000 });
+      await instance.load({ runtime, codeDir: codeDirs[runtime], handler: HANDLERS[runtime].handler, env: {}, functionName: 'measure', functionVersion: '1', deadlineMs: Date.now() + 10_000 });
       const t2 = performance.now();
       await instance.invoke({ executionId: 'first', event: 1, deadlineMs: Date.now() + 10_000 });
       const t3 = performance.now();
@@ -56,13 +61,15 @@ async function measure(root: string, coldRuns: number, warmInvokes: number): Pro
       await instance.kill('measured');
     }
   }
-  for (const runtime of ['node', 'python'] as const) {
+  for (const runtime of RUNTIMES) {
     const instance = await driver.start({ id: `measure-warm-${runtime}`, runtime, limits: { memoryMb: 128 } });
-    await instance.load({ codeDir: codeDirs[runtime], handler: HANDLERS[runtime].handler, env: {}, functionName: 'measure', functionVersion: '1', deadlineMs: Date.now() + 10_000 });
-    for (let i = 0; i < warmInvokes + 200; i++) {
+    await instance.load({ runtime, codeDir: codeDirs[runtime], handler: HANDLERS[runtime].handler, env: {}, functionName: 'measure', functionVersion: '1', deadlineMs: Date.now() + 10_000 });
+    // A command spawns a process per invocation: fewer samples.
+    const [count, warmup] = runtime === 'command' ? [Math.min(warmInvokes, 100), 5] : [warmInvokes, 200];
+    for (let i = 0; i < count + warmup; i++) {
       const t0 = performance.now();
       await instance.invoke({ executionId: `w${i}`, event: { i }, deadlineMs: Date.now() + 10_000 });
-      if (i >= 200) record(`${runtime} warm invoke`, performance.now() - t0);
+      if (i >= warmup) record(`${runtime} warm invoke`, performance.now() - t0);
     }
     await instance.kill('measured');
   }

@@ -46,10 +46,10 @@ describe('process driver without bubblewrap', () => {
   test('with SANDBOX=none it runs the same bootstrap unsandboxed, with a loud warning', async () => {
     const warnings: string[] = [];
     const driver = new ProcessDriver({ workDir: path.join(workDir, 'none'), bwrapPath: '/nonexistent/bwrap', allowUnsandboxed: true, cgroupName: 'skyscale-test', logger: { warn: (m) => warnings.push(m) } });
-    const harness = new Harness(driver);
+    const harness = await Harness.create(driver);
     try {
-      for (const runtime of ['node', 'python'] as const) {
-        const instance = await harness.loaded(runtime, 'env', { env: { ONLY: 'this' } });
+      for (const [runtime, entry] of [['node', 'env'], ['python', 'env'], ['php', 'env'], ['command', 'env.py']] as const) {
+        const instance = await harness.loaded(runtime, entry, { env: { ONLY: 'this' } });
         const env = expectOk(await harness.invoke(instance)) as Record<string, string>;
         assert.equal(env.ONLY, 'this');
         assert.equal(env.JWT_SECRET, undefined);
@@ -68,9 +68,9 @@ describe('process driver without bubblewrap', () => {
 describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewrap is not installed' }, () => {
   let driver: ProcessDriver;
   let harness: Harness;
-  before(() => {
+  before(async () => {
     driver = new ProcessDriver({ workDir: path.join(workDir, 'bwrap'), cgroupName: 'skyscale-test' });
-    harness = new Harness(driver);
+    harness = await Harness.create(driver);
   });
   after(() => harness.close());
 
@@ -84,6 +84,11 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
     assert.match(caps.runtimes.node?.version ?? '', /^v24\./);
     assert.match(caps.runtimes.python?.version ?? '', /^3\./);
     assert.ok(!caps.runtimes.python?.path.includes('pyenv'), 'the real interpreter, not a shim');
+    // wasm runs in the Node bootstrap and command functions are spawned by the Python one.
+    assert.deepEqual(caps.runtimes.wasm, caps.runtimes.node);
+    assert.deepEqual(caps.runtimes.command, caps.runtimes.python);
+    if (caps.runtimes.php) assert.match(caps.runtimes.php.version, /^\d+\.\d+/);
+    else assert.ok(caps.warnings.some((w) => /php runtime unavailable/.test(w)), 'a missing php-cli is reported');
     if (caps.cgroup.memory) assert.equal(caps.memoryLimit, 'cgroup');
     assert.ok(await driver.probe() === caps, 'probing twice is free');
   });
@@ -125,6 +130,15 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
     const fds = expectOk(await harness.invoke(instance)) as number[];
     assert.deepEqual(fds.slice(0, 5), [0, 1, 2, 3, 4]);
     assert.ok(fds.length <= 6, `open fds: ${fds}`); // + the one listing /proc/self/fd
+  });
+
+  test('php and command: no file descriptor of the host reaches the runtime or the command it spawns', async (t) => {
+    const command = expectOk(await harness.invoke(await harness.loaded('command', 'fds.py'))) as number[];
+    assert.deepEqual(command, [0, 1, 2, 3]); // 3: the listing of /proc/self/fd itself
+    if (!(await driver.probe()).runtimes.php) return t.skip('php-cli is not installed');
+    const php = expectOk(await harness.invoke(await harness.loaded('php', 'fds'))) as Record<string, string | false>;
+    const extra = Object.entries(php).filter(([fd, target]) => Number(fd) > 4 && target !== false && !target.startsWith('socket:') && !target.endsWith('/bootstrap.php'));
+    assert.deepEqual(extra, [], JSON.stringify(php));
   });
 
   test('seccomp refuses kernel interfaces functions have no use for; ordinary calls work', async (t) => {
@@ -185,7 +199,7 @@ describe('process driver with pre-admitted launchers', { skip: hasBwrap ? false 
       await driver.close();
       return t.skip('launchers need a memory cgroup and Python');
     }
-    const harness = new Harness(driver);
+    const harness = await Harness.create(driver);
     const launcherDirs = () => readdirSync(path.join(dir, 'instances')).filter((name) => name.startsWith(`${process.pid}-launcher-`));
     const waitForLauncher = async () => {
       for (let i = 0; i < 200 && (await driver.readyLaunchers()) === 0; i++) await new Promise((r) => setTimeout(r, 25));

@@ -12,11 +12,13 @@ test('defaults follow the documented values', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.warmPoolSize, 5);
   assert.equal(c.signup, 'open');
+  assert.equal(c.maxTimeoutMs, 900_000);
   assert.ok(Object.isFrozen(c));
 });
 
 test('values are parsed; DB_PATH is relative to DATA_DIR', () => {
-  const c = loadConfig({ PORT: '9000', DATA_DIR: '/tmp/sky', DB_PATH: 'meta.db', LOG_LEVEL: 'DEBUG', WARM_POOL_SIZE: '0', SIGNUP: 'closed' });
+  const c = loadConfig({ PORT: '9000', DATA_DIR: '/tmp/sky', DB_PATH: 'meta.db', LOG_LEVEL: 'DEBUG', WARM_POOL_SIZE: '0', SIGNUP: 'closed', MAX_TIMEOUT_SECONDS: '120' });
+  assert.equal(c.maxTimeoutMs, 120_000);
   assert.equal(c.port, 9000);
   assert.equal(c.dbPath, '/tmp/sky/meta.db');
   assert.equal(c.logLevel, 'debug');
@@ -33,6 +35,7 @@ test('a bad value names the variable', () => {
     [{ WARM_POOL_SIZE: '1.5' }, 'WARM_POOL_SIZE'],
     [{ SIGNUP: 'maybe' }, 'SIGNUP'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ MAX_TIMEOUT_SECONDS: '901' }, 'MAX_TIMEOUT_SECONDS'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));

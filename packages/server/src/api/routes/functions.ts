@@ -4,9 +4,9 @@ import { Compile } from 'typebox/compile';
 import { AppError } from '../../core/errors.ts';
 import type { AuthService } from '../../auth/service.ts';
 import type { CodeInput, FunctionFields, FunctionService } from '../../functions/service.ts';
-import type { FunctionRecord, FunctionVersion } from '../../core/types.ts';
+import type { Exposure, FunctionRecord, FunctionVersion } from '../../core/types.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { FunctionDeploy, FunctionMetadata, FunctionResponse, FunctionVersionResponse, IdParams, NameParams, errorResponses, listOf } from '../schemas.ts';
+import { ExposureResponse, ExposureUpdate, FunctionDeploy, FunctionMetadata, FunctionResponse, FunctionVersionResponse, IdParams, NameParams, RouteListItem, errorResponses, listOf } from '../schemas.ts';
 import type { TypedInstance } from '../typed.ts';
 
 const metadataValidator = Compile(FunctionMetadata);
@@ -18,7 +18,7 @@ const deployBody = {
       // No `type` on purpose: the multipart body is read from the stream, not validated as an object.
       schema: Type.Unsafe({
         properties: {
-          metadata: { type: 'string', description: 'JSON: name, runtime, handler, memoryMb, timeoutMs, env, concurrency, maxInstances, maxAttempts' },
+          metadata: { type: 'string', description: 'JSON: name, runtime, handler, memoryMb, timeoutMs, env, concurrency, maxInstances, maxAttempts, secrets, routes, public' },
           bundle: { type: 'string', format: 'binary', description: 'A .tar.gz or .zip of the code' },
         },
       }),
@@ -26,7 +26,8 @@ const deployBody = {
   },
 };
 
-const toResponse = ({ ownerId: _owner, ...fn }: FunctionRecord) => fn;
+const NOT_EXPOSED: Exposure = { public: false, routes: [] };
+const toResponse = ({ ownerId: _owner, ...fn }: FunctionRecord, exposure: Exposure) => ({ ...fn, ...exposure });
 const toVersionResponse = ({ id: _id, functionId: _fn, ...v }: FunctionVersion) => v;
 
 /** Reads a deploy from JSON or from multipart (`metadata` JSON field + `bundle` file). */
@@ -77,26 +78,31 @@ export function functionRoutes(auth: AuthService, functions: FunctionService, ma
     app.addHook('onRequest', authenticateHook(auth));
     const tags = ['functions'];
 
+    const withExposure = async (request: FastifyRequest, fn: FunctionRecord) => toResponse(fn, await functions.exposure(principalOf(request), fn.id));
+
     app.get('/functions', { schema: { tags, summary: 'List your functions', response: { 200: listOf(FunctionResponse), ...errorResponses(401) } } },
-      async (request) => ({ items: (await functions.list(principalOf(request))).map(toResponse) }));
+      async (request) => {
+        const [items, exposures] = await Promise.all([functions.list(principalOf(request)), functions.exposures(principalOf(request))]);
+        return { items: items.map((fn) => toResponse(fn, exposures.get(fn.id) ?? NOT_EXPOSED)) };
+      });
 
     app.post('/functions', {
       bodyLimit: maxBundleBytes + 1024 * 1024,
       schema: { tags, summary: 'Deploy a function (JSON code/files, or a multipart bundle)', body: deployBody, response: { 201: FunctionResponse, ...errorResponses(400, 401, 409, 413, 415) } },
     }, async (request, reply) => {
       const { fields, code } = await readDeploy(request, maxBundleBytes);
-      return reply.code(201).send(toResponse(await functions.create(principalOf(request), fields, code)));
+      return reply.code(201).send(await withExposure(request, await functions.create(principalOf(request), fields, code)));
     });
 
     app.get('/functions/:id', { schema: { tags, summary: 'A function by id', params: IdParams, response: { 200: FunctionResponse, ...errorResponses(401, 404) } } },
-      async (request) => toResponse(await functions.get(principalOf(request), request.params.id)));
+      async (request) => withExposure(request, await functions.get(principalOf(request), request.params.id)));
 
     app.put('/functions/:id', {
       bodyLimit: maxBundleBytes + 1024 * 1024,
-      schema: { tags, summary: 'Update a function: creates a new immutable version', params: IdParams, body: deployBody, response: { 200: FunctionResponse, ...errorResponses(400, 401, 404, 413, 415) } },
+      schema: { tags, summary: 'Update a function: creates a new immutable version', params: IdParams, body: deployBody, response: { 200: FunctionResponse, ...errorResponses(400, 401, 404, 409, 413, 415) } },
     }, async (request) => {
       const { fields, code } = await readDeploy(request, maxBundleBytes);
-      return toResponse(await functions.update(principalOf(request), request.params.id, fields, code));
+      return withExposure(request, await functions.update(principalOf(request), request.params.id, fields, code));
     });
 
     app.delete('/functions/:id', { schema: { tags, summary: 'Delete a function and all its versions', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
@@ -109,6 +115,13 @@ export function functionRoutes(auth: AuthService, functions: FunctionService, ma
       async (request) => ({ items: (await functions.versions(principalOf(request), request.params.id)).map(toVersionResponse) }));
 
     app.get('/functions/name/:name', { schema: { tags, summary: 'A function by name', params: NameParams, response: { 200: FunctionResponse, ...errorResponses(401, 404) } } },
-      async (request) => toResponse(await functions.getByName(principalOf(request), request.params.name)));
+      async (request) => withExposure(request, await functions.getByName(principalOf(request), request.params.name)));
+
+    app.get('/routes', { schema: { tags: ['gateway'], summary: 'All HTTP routes of your functions on the gateway', response: { 200: listOf(RouteListItem), ...errorResponses(401) } } },
+      async (request) => ({ items: await functions.routes(principalOf(request)) }));
+
+    app.put('/functions/:id/routes', {
+      schema: { tags: ['gateway'], summary: 'Set a function\'s gateway routes and/or public flag (no new version; live at once)', params: IdParams, body: ExposureUpdate, response: { 200: ExposureResponse, ...errorResponses(400, 401, 404, 409) } },
+    }, async (request) => functions.setExposure(principalOf(request), request.params.id, request.body));
   };
 }

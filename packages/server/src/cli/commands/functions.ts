@@ -1,10 +1,12 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { promises as fs } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { SkyscaleError, type FunctionSettings, type Runtime } from '@skyscale/client';
 import { contextOf, findFunction } from '../context.ts';
 import { packDirectory } from '../pack.ts';
 import { ago, printJson, printRecord, printTable } from '../output.ts';
+import { describeRoutes, parseRoute } from './routes.ts';
 
 const RUNTIMES = ['node', 'python', 'php', 'wasm', 'command'] as const;
 
@@ -56,6 +58,12 @@ export function functionCommands(): Command {
     .option('--max-attempts <n>', 'attempts for async invocations', int)
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [] as string[])
     .option('-s, --secret <name>', 'a secret to inject as an upper-cased env var (repeatable)', collect, [] as string[])
+    .option('--stream-min-free <n>', 'idle stream instances kept ready while the function is streamed to', int)
+    .option('--stream-idle-timeout <ms>', 'stop a stream instance idle this long', int)
+    .option('--route <"METHOD /path [api_key]">', 'an HTTP route on the gateway, e.g. "POST /api/hello" (repeatable; replaces the routes)', collect, [] as string[])
+    .option('--clear-routes', 'remove all routes of the function')
+    .option('--public', 'anyone may call it at /function/<name> on the gateway')
+    .option('--no-public', 'only you (with your API key) may call it at /function/<name>')
     .action(async (target, opts, cmd) => {
       const { client, out } = contextOf(cmd);
       const settings: FunctionSettings = {
@@ -68,7 +76,11 @@ export function functionCommands(): Command {
         maxAttempts: opts.maxAttempts,
         env: parseEnv(opts.env),
         secrets: opts.secret.length > 0 ? opts.secret : undefined,
+        stream: opts.streamMinFree === undefined && opts.streamIdleTimeout === undefined ? undefined : { minFree: opts.streamMinFree, idleTimeoutMs: opts.streamIdleTimeout },
+        routes: opts.clearRoutes === true ? [] : opts.route.length > 0 ? opts.route.map(parseRoute) : undefined,
+        public: opts.public,
       };
+      if (opts.clearRoutes === true && opts.route.length > 0) throw new SkyscaleError(0, 'USAGE', '--clear-routes and --route do not go together');
       const existing = await client.getFunctionByName(opts.name).catch((err: unknown) => {
         if (err instanceof SkyscaleError && err.status === 404) return undefined;
         throw err;
@@ -82,12 +94,20 @@ export function functionCommands(): Command {
           ? await client.deployBundle({ ...settings, name: opts.name }, bundle)
           : await client.updateFunctionBundle(existing.id, settings, bundle);
       } else {
-        const code = await fs.readFile(target, 'utf8');
-        const deploy = { ...settings, code, filename: path.basename(target) };
+        const filename = path.basename(target);
+        const bytes = await fs.readFile(target);
+        // A command or wasm function runs the file it is given, whatever its name.
+        const runtime = settings.runtime ?? existing?.runtime;
+        if (settings.handler === undefined && (runtime === 'command' || runtime === 'wasm')) settings.handler = filename;
+        // Text goes as inline code; a binary (a .wasm module, an executable) as a base64 file.
+        const code = isUtf8(bytes) && !bytes.includes(0) ? { code: bytes.toString('utf8'), filename } : { files: { [filename]: { content: bytes.toString('base64'), encoding: 'base64' as const } } };
+        const deploy = { ...settings, ...code };
         result = existing === undefined ? await client.createFunction({ ...deploy, name: opts.name }) : await client.updateFunction(existing.id, deploy);
       }
       if (out.json) return printJson(result);
       process.stdout.write(`Deployed ${result.name} version ${result.version} (${result.runtime}, ${result.codeSize} bytes, id ${result.id})\n`);
+      if (result.routes.length > 0) process.stdout.write(`Routes: ${describeRoutes(result.routes)}\n`);
+      if (result.public) process.stdout.write(`Public at /function/${result.name} on the gateway\n`);
     });
 
   fn.command('list').description('List your functions').action(async (_opts, cmd) => {

@@ -2,10 +2,10 @@ import type { CapturedLogs, ExitCause, FailureOutcome, InvokeOutcome, LoadOutcom
 import { LogBuffer } from '../log-buffer.ts';
 import type { ErrorPayload } from '../protocol.ts';
 
-/** A load or invoke sent to the runtime and not answered yet. */
+/** A load, invoke or stream session sent to the runtime and not answered yet. */
 export interface PendingCall {
   id: string;
-  kind: 'load' | 'invoke';
+  kind: 'load' | 'invoke' | 'stream';
   logs: LogBuffer;
   /** Bytes that arrived on the raw stdout/stderr pipes while this call was the only one in flight. */
   rawBytes: number;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isAlive, prepareCgroupParents, sweepStaleGroups } from '../cgroup/detect.ts';
 import { createInstanceCgroup, type InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import {
+  RuntimeUnavailableError,
   SandboxStartError,
   SandboxUnavailableError,
   type CgroupCapabilities,
@@ -12,6 +13,7 @@ import {
   type SandboxDriver,
   type SandboxInstance,
   type SandboxRuntime,
+  STEM_RUNTIME,
 } from '../driver.ts';
 import { resolveLimits, type ResolvedLimits } from '../limits.ts';
 import { buildBwrapArgs, SANDBOX_PATHS } from './bwrap-args.ts';
@@ -20,7 +22,7 @@ import { LauncherPool } from './launcher-pool.ts';
 import { BLOCK_FD, INFO_FD, SECCOMP_FD, type LaunchPlan } from './launch.ts';
 import { findExecutable, probeBwrap, unreachableAncestor, type BwrapInfo } from './probe.ts';
 import { ProcessInstance } from './process-instance.ts';
-import { baseEnv, resolveNode, resolvePython, runtimeCommand, type RuntimeBinary } from './runtime-binaries.ts';
+import { baseEnv, resolveNode, resolvePhp, resolvePython, runtimeCommand, sandboxPath, type InterpreterRuntime, type RuntimeBinary } from './runtime-binaries.ts';
 import { prepareRuntimeFiles, withCompiledPythonBootstrap, type RuntimeFiles } from './runtime-files.ts';
 import { seccompProgram } from './seccomp.ts';
 import { UidPool } from './uid-pool.ts';
@@ -35,6 +37,8 @@ export interface ProcessDriverOptions {
   nodePath?: string;
   /** Defaults to Debian's /usr/bin/python3 — never a pyenv shim (~130 ms per start). */
   pythonPath?: string;
+  /** Defaults to /usr/bin/php; without a working php-cli the php runtime is unavailable. */
+  phpPath?: string;
   /** false = ignore cgroups and use the fallbacks (RSS watchdog, RLIMIT_NPROC). */
   cgroups?: boolean;
   /** Name of the parent cgroup under each controller. */
@@ -54,7 +58,12 @@ interface HostSetup {
   problems: string[];
   bwrap: BwrapInfo | null;
   prlimit: string | null;
-  binaries: Partial<Record<SandboxRuntime, RuntimeBinary>>;
+  binaries: Partial<Record<InterpreterRuntime, RuntimeBinary>>;
+  /** Read-only binds of every interpreter: each sandbox can run all of them (a command function may call python3 or node). */
+  binds: Array<{ host: string; inside: string }>;
+  /** PATH inside the sandbox, and on the host when unsandboxed. */
+  pathInside: string;
+  pathOutside: string;
   files: RuntimeFiles;
   uidPool: UidPool | null;
   launchers: LauncherPool | null;
@@ -86,8 +95,8 @@ export class ProcessDriver implements SandboxDriver {
     const host = await this.#host();
     if (!ID_PATTERN.test(spec.id)) throw new RangeError(`instance id must match ${ID_PATTERN}, got ${JSON.stringify(spec.id)}`);
     const limits = resolveLimits(spec.limits);
-    const binary = host.binaries[spec.runtime];
-    if (!binary) throw new SandboxUnavailableError(`the ${spec.runtime} runtime is not available on this host`);
+    const binary = host.binaries[STEM_RUNTIME[spec.runtime] as InterpreterRuntime];
+    if (!binary) throw new RuntimeUnavailableError(`the ${spec.runtime} runtime is not available on this host: ${host.caps.warnings.find((w) => w.startsWith(`${STEM_RUNTIME[spec.runtime]} runtime`)) ?? 'its interpreter is missing'}`);
     if (host.problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot run on this host: ${host.problems.join('; ')}`);
     if (!host.caps.usable) throw new SandboxUnavailableError(`refusing to run untrusted code without isolation: ${host.caps.warnings.join('; ')}. Install bubblewrap, or set SANDBOX=none to accept running unsandboxed.`);
     if (!host.bwrap) this.#warnUnsandboxed();
@@ -146,7 +155,7 @@ export class ProcessDriver implements SandboxDriver {
     const nproc = !host.caps.cgroup.pids && uid !== null && host.prlimit ? [host.prlimit, `--nproc=${limits.pids}`, '--'] : [];
     if (!host.bwrap) {
       const command = runtimeCommand(binary, host.files, limits, { interpreter: binary.hostPath, runtimeDir: host.files.dir, codeDir: dirs.code });
-      return { command: [...nproc, ...command], env: baseEnv(spec.runtime, binary.hostPath, dirs.tmp), cwd: dirs.code, uid, bwrap: false, seccompFilter: null };
+      return { command: [...nproc, ...command], env: baseEnv(host.pathOutside, dirs.tmp), cwd: dirs.code, uid, bwrap: false, seccompFilter: null };
     }
     const command = runtimeCommand(binary, host.files, limits, { interpreter: binary.insidePath, runtimeDir: SANDBOX_PATHS.runtime, codeDir: SANDBOX_PATHS.code });
     const args = buildBwrapArgs({
@@ -154,10 +163,10 @@ export class ProcessDriver implements SandboxDriver {
       runtimeDir: host.files.dir,
       codeDir: dirs.code,
       servicesDir: dirs.services,
-      extraReadOnly: binary.binds,
+      extraReadOnly: host.binds,
       network: spec.network ?? false,
       tmpSizeBytes: limits.tmpSizeMb * MiB,
-      env: baseEnv(spec.runtime, binary.insidePath, SANDBOX_PATHS.tmp),
+      env: baseEnv(host.pathInside, SANDBOX_PATHS.tmp),
       blockFd: BLOCK_FD,
       infoFd: INFO_FD,
       seccompFd: host.files.seccompFilter ? SECCOMP_FD : null,
@@ -205,7 +214,12 @@ export class ProcessDriver implements SandboxDriver {
     const binaries: HostSetup['binaries'] = { node: await resolveNode(this.#options.nodePath ?? process.execPath) };
     const python = await resolvePython(this.#options.pythonPath ?? '/usr/bin/python3').catch(() => null);
     if (python) binaries.python = python;
-    else warnings.push('python runtime unavailable: no working /usr/bin/python3');
+    else warnings.push(`python runtime unavailable (and with it the command runtime): no working ${this.#options.pythonPath ?? '/usr/bin/python3'}`);
+    const php = await resolvePhp(this.#options.phpPath ?? '/usr/bin/php').catch(() => null);
+    if (php) binaries.php = php;
+    else warnings.push(`php runtime unavailable: no working ${this.#options.phpPath ?? '/usr/bin/php'} (install php-cli)`);
+    const interpreters = Object.values(binaries);
+    const binds = [...new Map(interpreters.flatMap((b) => b.binds).map((bind) => [bind.inside, bind])).values()];
 
     const problems: string[] = [];
     if (uidPool) {
@@ -230,11 +244,17 @@ export class ProcessDriver implements SandboxDriver {
       memoryLimit: cgroup.memory ? 'cgroup' : 'rss-watchdog',
       pidsLimit,
       cpuLimit: cgroup.cpu ? 'cgroup' : 'none',
-      runtimes: Object.fromEntries(Object.entries(binaries).map(([runtime, b]) => [runtime, { path: b.hostPath, version: b.version }])),
+      runtimes: Object.fromEntries(
+        (Object.keys(STEM_RUNTIME) as SandboxRuntime[]).flatMap((runtime) => {
+          const b = binaries[STEM_RUNTIME[runtime] as InterpreterRuntime];
+          return b ? [[runtime, { path: b.hostPath, version: b.version }]] : [];
+        }),
+      ),
       warnings,
     };
     let files = prepareRuntimeFiles(this.#workDir);
-    if (binaries.python) files = await withCompiledPythonBootstrap(files, binaries.python.hostPath, SANDBOX_PATHS.runtime);
+    // Bytecode names the code objects by their path inside the sandbox: unsandboxed, the source runs.
+    if (binaries.python && usableBwrap) files = await withCompiledPythonBootstrap(files, binaries.python.hostPath, SANDBOX_PATHS.runtime);
     let launchers: LauncherPool | null = null;
     const launcherCount = this.#options.launchers ?? 0;
     if (launcherCount > 0 && caps.usable && usableBwrap && cgroup.memory && binaries.python) {
@@ -242,7 +262,19 @@ export class ProcessDriver implements SandboxDriver {
       launchers = new LauncherPool({ size: launcherCount, workDir: this.#workDir, cgroup, uidPool, python: binaries.python.hostPath, seccompFilter: files.seccompFilter, name: () => `${process.pid}-launcher-${++n}` });
       launchers.fill();
     }
-    return { caps, problems, bwrap: usableBwrap, prlimit, binaries, files, uidPool, launchers };
+    return {
+      caps,
+      problems,
+      bwrap: usableBwrap,
+      prlimit,
+      binaries,
+      binds,
+      pathInside: sandboxPath(interpreters, true),
+      pathOutside: sandboxPath(interpreters, false),
+      files,
+      uidPool,
+      launchers,
+    };
   }
 }
 

@@ -15,6 +15,10 @@ import {
   type LoadOutcome,
   type LoadRequest,
   type SandboxInstance,
+  type StreamRequest,
+  type StreamSession,
+  type SandboxRuntime,
+  STEM_RUNTIME,
 } from '../driver.ts';
 import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import { narrowLimits, type ResolvedLimits } from '../limits.ts';
@@ -30,6 +34,7 @@ import { captured, errorOutcome, newPendingCall, outcomeOnExit, type ExitStatus,
 import { describeExit, exitStatus, killGroup, sigkill } from './exit-status.ts';
 import { descendantsOf, treeUsage } from './process-tree.ts';
 import { startRssWatchdog } from './rss-watchdog.ts';
+import { ProcessStreamSession } from './stream-session.ts';
 
 export interface ProcessInstanceOptions {
   spec: InstanceSpec;
@@ -51,15 +56,16 @@ const V8_HEAP_OOM = /JavaScript heap out of memory|Reached heap limit/;
 /** One runtime process (under bwrap, normally) and everything it holds: the single owner of its life. */
 export class ProcessInstance implements SandboxInstance {
   readonly id: string;
-  readonly runtime: InstanceSpec['runtime'];
   readonly exited: Promise<InstanceExit>;
   #state: InstanceState = 'starting';
+  #runtime: SandboxRuntime;
   #pid: number | null;
   readonly #options: ProcessInstanceOptions;
   #limits: ResolvedLimits;
   readonly #child: ChildProcess;
   readonly #closed: Promise<unknown>;
   readonly #pending = new Map<string, PendingCall>();
+  readonly #streams = new Map<string, ProcessStreamSession>();
   #calls = 0;
   #termination: Termination | null = null;
   #exiting = false;
@@ -88,7 +94,7 @@ export class ProcessInstance implements SandboxInstance {
 
   private constructor(options: ProcessInstanceOptions) {
     this.id = options.spec.id;
-    this.runtime = options.spec.runtime;
+    this.#runtime = options.spec.runtime;
     this.#options = options;
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
     const child = options.launcher ? options.launcher.exec(options.plan.command) : spawnRuntime(options.plan);
@@ -109,6 +115,10 @@ export class ProcessInstance implements SandboxInstance {
     });
   }
 
+  get runtime(): SandboxRuntime {
+    return this.#runtime;
+  }
+
   get state(): InstanceState {
     return this.#state;
   }
@@ -120,8 +130,11 @@ export class ProcessInstance implements SandboxInstance {
   async load(request: LoadRequest): Promise<LoadOutcome> {
     if (this.#state !== 'stem') throw new SandboxStateError(`load needs a stem instance, this one is ${this.#state}`);
     assertDeadline(request.deadlineMs);
+    const runtime = request.runtime ?? this.#runtime;
+    if (STEM_RUNTIME[runtime] !== STEM_RUNTIME[this.#runtime]) throw new RangeError(`a ${this.#runtime} instance cannot be loaded as ${runtime}`);
     const limits = request.limits ? narrowLimits(this.#limits, request.limits) : this.#limits;
     this.#state = 'loading';
+    this.#runtime = runtime;
     this.#limits = limits;
     try {
       this.#options.cgroup?.update(limits);
@@ -138,10 +151,10 @@ export class ProcessInstance implements SandboxInstance {
       throw err;
     }
     const id = `l${++this.#calls}`;
-    const { logBytes, outputBytes } = this.#limits;
+    const { logBytes, outputBytes, memoryMb } = this.#limits;
     // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
     const api = request.hostApi ? (this.#options.plan.bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#options.dirs.services, 'api.sock'), host: '127.0.0.1' }) : undefined;
-    const line = encodeMessage({ type: 'load', id, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes }, api });
+    const line = encodeMessage({ type: 'load', id, runtime, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes, memoryMb }, api });
     return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
   }
 
@@ -149,9 +162,25 @@ export class ProcessInstance implements SandboxInstance {
     if (this.#state !== 'ready' && this.#state !== 'busy') throw new SandboxStateError(`invoke needs a loaded instance, this one is ${this.#state}`);
     assertDeadline(request.deadlineMs);
     const id = `i${++this.#calls}`;
-    const line = encodeInvoke({ type: 'invoke', id, event: request.event ?? null, context: { executionId: request.executionId, deadline: request.deadlineMs } }, request.eventJson);
+    const event = request.event ?? null;
+    const context = { executionId: request.executionId, deadline: request.deadlineMs };
+    const line = this.#runtime === 'command'
+      ? encodeMessage({ type: 'invoke', id, event: null, input: JSON.stringify(event), context })
+      : encodeInvoke({ type: 'invoke', id, event, context }, request.eventJson);
     this.#state = 'busy';
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
+  }
+
+  openStream(request: StreamRequest): StreamSession {
+    if (this.#state !== 'ready') throw new SandboxStateError(`a stream needs a ready instance, this one is ${this.#state}`);
+    assertDeadline(request.deadlineMs);
+    const id = `s${++this.#calls}`;
+    const port = { send: (line: string) => this.#send(line), violate: (reason: string) => this.#terminate('crashed', reason, id) };
+    const session = new ProcessStreamSession(id, request, port, (open) => this.#call(id, 'stream', open, request.deadlineMs) as Promise<InvokeOutcome>);
+    this.#streams.set(id, session);
+    void session.outcome.then(() => this.#streams.delete(id));
+    this.#state = 'busy';
+    return session;
   }
 
   async stats(): Promise<InstanceStats> {
@@ -245,11 +274,15 @@ export class ProcessInstance implements SandboxInstance {
       this.#onReady?.resolve();
     } else if (message.type === 'log') {
       this.#pending.get(message.id)?.logs.append(message.data);
+    } else if (message.type === 'stream_data' || message.type === 'stream_ack' || message.type === 'stream_close') {
+      this.#streams.get(message.id)?.receive(message);
     } else if (message.type === 'output_exceeded') {
       this.#pending.get(message.id)?.logs.producedAtLeast(message.bytes);
       this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, message.id);
     } else {
-      this.#onReply(message);
+      // What the runtime wrote raw to fd 1/2 before replying (PHP's STDERR, a child process) is in
+      // this poll batch too: settle after it, so it lands in the call's logs.
+      setImmediate(() => this.#onReply(message));
     }
   }
 
@@ -265,17 +298,19 @@ export class ProcessInstance implements SandboxInstance {
       this.#terminate('killed', 'the function failed to load', null);
     } else if (message.type === 'result' && message.ok) {
       call.settle({ kind: 'ok', result: message.result, ...captured(call) });
-    } else if (message.type === 'result' && !message.ok && message.outOfMemory) {
+    } else if (message.type === 'result' && !message.ok && (message.outOfMemory || (message.sigkilled && this.#options.cgroup?.oomKilled()))) {
       call.settle({ kind: 'oom', memoryMb: this.#limits.memoryMb, ...captured(call) });
       this.#terminate('oom', `${message.error.name}: ${message.error.message}`, null);
     } else if (message.type === 'result' && !message.ok) {
       call.settle(errorOutcome(call, message.error));
+      if (message.exiting) this.#terminate('killed', `the runtime is ending: ${message.error.name}`, null);
     }
-    if (this.#state === 'busy' && !this.#invoking()) this.#state = 'ready';
+    if (this.#state === 'busy' && !this.#running()) this.#state = 'ready';
   }
 
-  #invoking(): boolean {
-    for (const call of this.#pending.values()) if (call.kind === 'invoke') return true;
+  /** Whether anything but a load is in flight (an invocation or a stream session). */
+  #running(): boolean {
+    for (const call of this.#pending.values()) if (call.kind !== 'load') return true;
     return false;
   }
 
@@ -287,7 +322,8 @@ export class ProcessInstance implements SandboxInstance {
     if (!call) return;
     call.rawBytes += chunk.length;
     call.logs.append(text);
-    if (call.rawBytes > this.#limits.outputBytes) this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, call.id);
+    // A stream session may run for hours: its logs are bounded (logBytes) but never fatal.
+    if (call.kind !== 'stream' && call.rawBytes > this.#limits.outputBytes) this.#terminate('output_truncated', `more than ${this.#limits.outputBytes} bytes of output`, call.id);
   }
 
   #terminate(cause: ExitCause, reason: string, callId: string | null): void {

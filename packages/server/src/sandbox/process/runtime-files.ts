@@ -3,46 +3,61 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { transformSync } from 'esbuild';
+import * as nodeModule from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_UID } from './bwrap-args.ts';
 import { seccompProgram } from './seccomp.ts';
 
 const RUNTIMES_SRC = fileURLToPath(new URL('../../runtimes/', import.meta.url));
-const NODE_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'node-bootstrap.sandbox.ts');
-const PYTHON_BOOTSTRAP_SRC = path.join(RUNTIMES_SRC, 'bootstrap.py');
+/** Sandbox-side sources → the names they get in the runtime dir (TypeScript becomes .cjs or, stripped, .mjs). */
+const SOURCES: Record<string, string> = {
+  'node-bootstrap.sandbox.ts': 'node-bootstrap.cjs',
+  'wasm-runner.sandbox.ts': 'wasm-runner.mjs',
+  'bootstrap.py': 'bootstrap.py',
+  'command_runner.py': 'command_runner.py',
+  'bootstrap.php': 'bootstrap.php',
+  'host-api-forwarder.php': 'host-api-forwarder.php',
+  // Stream sessions: imported by the bootstraps on a runtime's first session only.
+  'node-stream.sandbox.ts': 'node-stream.mjs',
+  'stream_session.py': 'stream_session.py',
+};
 
 export interface RuntimeFiles {
   /** Host directory, bound read-only at /opt/skyscale/runtime inside. */
   dir: string;
   nodeBootstrap: string;
   pythonBootstrap: string;
+  phpBootstrap: string;
   /** Compiled seccomp filter for bwrap --seccomp; null where there is none for this architecture. */
   seccompFilter: string | null;
 }
 
 /**
- * Writes the in-sandbox files once per content version: the Node bootstrap compiled to CommonJS
- * (Node's own type stripping costs ~45 ms per process start, as it loads a wasm compiler, and an ES
- * module entry point ~4 ms more than a CommonJS one: the function's own ES modules still load through
- * import()), the Python bootstrap, and stub /etc files that give the sandbox user a name without
- * exposing the host's.
+ * Writes the in-sandbox files once per content version: the Node bootstrap compiled to CommonJS and
+ * the other TypeScript files with their types stripped (Node's own stripping costs ~45 ms per process
+ * start, as it loads a wasm compiler; an ES module entry point costs ~4 ms more than a CommonJS one,
+ * and the function's own ES modules still load through import()), the Python and PHP bootstraps, and
+ * stub /etc files that give the sandbox user a name without exposing the host's.
  */
 export function prepareRuntimeFiles(workDir: string): RuntimeFiles {
-  const nodeSource = readFileSync(NODE_BOOTSTRAP_SRC, 'utf8');
-  const pythonSource = readFileSync(PYTHON_BOOTSTRAP_SRC, 'utf8');
+  const sources = Object.keys(SOURCES).map((name) => [name, readFileSync(path.join(RUNTIMES_SRC, name), 'utf8')] as const);
   const seccomp = seccompProgram();
-  const hash = createHash('sha256').update(process.version).update('cjs').update(nodeSource).update(pythonSource).update(seccomp ?? '').digest('hex').slice(0, 16);
+  const digest = createHash('sha256').update(process.version).update('cjs');
+  for (const [, source] of sources) digest.update(source);
+  const hash = digest.update(seccomp ?? '').digest('hex').slice(0, 16);
   const dir = path.join(workDir, `runtime-${hash}`);
-  const files = { dir, nodeBootstrap: 'node-bootstrap.cjs', pythonBootstrap: 'bootstrap.py', seccompFilter: seccomp ? path.join(dir, 'seccomp.bpf') : null };
+  const files = { dir, nodeBootstrap: 'node-bootstrap.cjs', pythonBootstrap: 'bootstrap.py', phpBootstrap: 'bootstrap.php', seccompFilter: seccomp ? path.join(dir, 'seccomp.bpf') : null };
   removeOldVersions(workDir, dir);
   if (existsSync(path.join(dir, 'ready'))) return files;
 
   const staging = `${dir}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(path.join(staging, 'etc'), { recursive: true, mode: 0o755 });
-  writeFileSync(path.join(staging, files.nodeBootstrap), toCommonJs(nodeSource), { mode: 0o644 });
-  writeFileSync(path.join(staging, files.pythonBootstrap), pythonSource, { mode: 0o644 });
+  for (const [name, source] of sources) {
+    const target = SOURCES[name]!;
+    writeFileSync(path.join(staging, target), target.endsWith('.cjs') ? toCommonJs(source, name) : name.endsWith('.ts') ? stripTypes(source) : source, { mode: 0o644 });
+  }
   const id = SANDBOX_UID;
   writeFileSync(path.join(staging, 'etc/passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${id}:${id}:sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
   writeFileSync(path.join(staging, 'etc/group'), `root:x:0:\nsandbox:x:${id}:\nnogroup:x:65534:\n`, { mode: 0o644 });
@@ -103,9 +118,24 @@ export async function withCompiledPythonBootstrap(files: RuntimeFiles, python: s
   }
 }
 
-function toCommonJs(source: string): string {
-  const out = transformSync(source, { loader: 'ts', format: 'cjs', platform: 'node', target: 'node24', banner: '"use strict";', sourcefile: 'node-bootstrap.sandbox.ts' });
+function toCommonJs(source: string, sourcefile: string): string {
+  const out = transformSync(source, { loader: 'ts', format: 'cjs', platform: 'node', target: 'node24', banner: '"use strict";', sourcefile });
   // A warning means a construct CommonJS cannot express (import.meta): the bootstrap would misbehave.
   if (out.warnings.length > 0) throw new Error(`node bootstrap does not compile to CommonJS cleanly: ${out.warnings.map((w) => w.text).join('; ')}`);
   return out.code;
+}
+
+type Stripper = (code: string, options?: { mode?: 'strip' | 'transform' }) => string;
+
+function stripTypes(source: string): string {
+  const strip = (nodeModule as unknown as { stripTypeScriptTypes?: Stripper }).stripTypeScriptTypes;
+  if (!strip) throw new Error('node:module stripTypeScriptTypes is missing: Node 24 is required');
+  // The API prints an ExperimentalWarning on first use; this is a build step, not something to warn about.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    return strip(source, { mode: 'strip' });
+  } finally {
+    process.emitWarning = emitWarning;
+  }
 }

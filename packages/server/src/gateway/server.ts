@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppError, ERROR_CODES } from '../core/errors.ts';
+import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
+import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
+import { looksLikeApiKey } from '../auth/tokens.ts';
+import type { LiveRoutes } from './routing-table.ts';
+import { bodyOf, decodeParams, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
+import { toHttpResponse, type HttpResponse } from './http-response.ts';
+
+/** What the gateway needs from the platform; main.ts wires it to the auth, function and execution services. */
+export interface GatewayBackend {
+  /** The owner of an API key; throws INVALID_TOKEN for a key that is not valid. */
+  authenticate(apiKey: string): Promise<{ userId: string }>;
+  /** The id of the owner's function with this name, if there is one. */
+  functionIdByName(ownerId: string, name: string): Promise<string | undefined>;
+  /** Runs the latest version synchronously, recorded as an execution like any other invocation. */
+  invoke(ownerId: string, functionId: string, event: HttpEvent): Promise<{ id: string; status: ExecutionStatus; result: unknown; error: ExecutionError | null }>;
+}
+
+/** Claims a WebSocket (or other) upgrade request by returning true; see docs/gateway.md. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
+interface Target {
+  ownerId: string;
+  functionId: string;
+  params: Record<string, string>;
+  path: string;
+  /** Request headers that carried a platform credential: consumed here, never passed to the function. */
+  drop: readonly string[];
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+const FUNCTION_PREFIX = '/function/';
+const HEALTH_PATH = '/_skyscale/healthz';
+const NO_HEADERS: readonly string[] = [];
+/** Metrics labels besides route patterns: never the raw URL, whose values are unbounded. */
+const UNMATCHED = '(unmatched)';
+const FUNCTION_LABEL = '/function/:name';
+
+/** A platform API key in `X-API-Key` or `Authorization: Bearer sk_…`; other values are the app's own and pass through. */
+function platformKey(req: IncomingMessage): { key: string; header: string } | undefined {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && looksLikeApiKey(header.trim())) return { key: header.trim(), header: 'x-api-key' };
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match !== null && looksLikeApiKey(match[1]) ? { key: match[1], header: 'authorization' } : undefined;
+}
+
+function outcome(execution: { id: string; status: ExecutionStatus; result: unknown; error: ExecutionError | null }): HttpResponse {
+  if (execution.status === 'succeeded') return toHttpResponse(execution.result);
+  const details = { executionId: execution.id, status: execution.status, reason: execution.error?.reason ?? null };
+  if (execution.status === 'timed_out') throw new AppError('FUNCTION_TIMEOUT', `The function did not finish in time (execution ${execution.id})`, { details });
+  throw new AppError('EXECUTION_FAILED', `The function did not succeed: ${execution.status} (execution ${execution.id})`, { details });
+}
+
+/**
+ * The data plane: user HTTP routes and /function/{name} on GATEWAY_PORT, on raw node:http (docs/gateway.md
+ * has the measurement behind that choice). Every request resolves against one immutable routing table.
+ */
+export class GatewayServer {
+  readonly server: Server;
+  readonly #routes: LiveRoutes;
+  readonly #backend: GatewayBackend;
+  readonly #maxBodyBytes: number;
+  readonly #log: Pick<Logger, 'warn' | 'error'>;
+  readonly #upgrades: UpgradeHandler[] = [];
+  readonly #metrics: PlatformMetrics;
+
+  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error'>; metrics?: PlatformMetrics }) {
+    this.#routes = deps.routes;
+    this.#metrics = deps.metrics ?? NO_METRICS;
+    this.#backend = deps.backend;
+    this.#maxBodyBytes = deps.maxBodyBytes;
+    this.#log = deps.log;
+    this.server = createServer((req, res) => void this.handleRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+  }
+
+  /** Registers a handler for upgrade requests (WebSocket streams); the first one that returns true owns the socket. */
+  onUpgrade(handler: UpgradeHandler): void {
+    this.#upgrades.push(handler);
+  }
+
+  /**
+   * Resolves /function/{name} for a caller: the key holder's own function of that name, else the public
+   * function of that name, else undefined. Stream endpoints resolve names the same way.
+   */
+  async resolveFunction(name: string, key: string | undefined): Promise<{ ownerId: string; functionId: string } | undefined> {
+    if (key !== undefined) {
+      const { userId } = await this.#backend.authenticate(key);
+      const id = await this.#backend.functionIdByName(userId, name);
+      if (id !== undefined) return { ownerId: userId, functionId: id };
+    }
+    const found = this.#routes.current.publicFunctions.get(name);
+    return found === undefined ? undefined : { ownerId: found.ownerId, functionId: found.functionId };
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  }
+
+  /** Stops accepting connections, lets requests in flight finish for up to `graceMs`, then drops the rest. */
+  async close(graceMs = 2000): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  /** The request listener of `server`; public so it can be mounted on another server (bench/ compares one). Never throws. */
+  async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    const method = req.method ?? 'GET';
+    let executionId: string | undefined;
+    let label = UNMATCHED;
+    try {
+      const url = req.url ?? '/';
+      if (url.charCodeAt(0) !== 47) throw new AppError('BAD_REQUEST', 'The request target must be a path');
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      if (path === HEALTH_PATH) return this.#send(res, { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(`{"status":"ok","routes":${this.#routes.current.router.size}}`) }, requestId);
+      let target: Target;
+      if (path.startsWith(FUNCTION_PREFIX)) {
+        label = FUNCTION_LABEL;
+        target = await this.#functionTarget(req, path);
+      } else target = await this.#routeTarget(req, method, path, (pattern) => (label = pattern));
+      const bytes = await readBody(req, this.#maxBodyBytes);
+      const event: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
+      const execution = await this.#backend.invoke(target.ownerId, target.functionId, event);
+      executionId = execution.id;
+      this.#send(res, outcome(execution), requestId, executionId);
+    } catch (err) {
+      this.#fail(res, err, requestId, executionId);
+    }
+    this.#metrics.request({ plane: 'gateway', route: label, method, statusCode: res.statusCode, durationMs: performance.now() - started });
+  }
+
+  /** `matched` hears the route's pattern as soon as it is known, so a refused request (401) is still counted under it. */
+  async #routeTarget(req: IncomingMessage, method: string, path: string, matched: (label: string) => void): Promise<Target> {
+    const found = this.#routes.current.router.find(method, path);
+    if (found.kind === 'not_found') throw new AppError('ROUTE_NOT_FOUND', `No route ${method} ${path.slice(0, 200)}`);
+    if (found.kind === 'method_not_allowed') throw new AppError('METHOD_NOT_ALLOWED', `${path.slice(0, 200)} does not accept ${method}`, { headers: { allow: found.allow.join(', ') } });
+    const { route } = found;
+    matched(route.path);
+    let drop = NO_HEADERS;
+    if (route.auth === 'api_key') {
+      const credential = platformKey(req);
+      if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'This route needs an API key of its owner (X-API-Key or Authorization: Bearer)', { headers: { 'www-authenticate': 'Bearer' } });
+      const { userId } = await this.#backend.authenticate(credential.key);
+      if (userId !== route.ownerId) throw new AppError('INVALID_TOKEN', 'This API key does not grant access to this route');
+      drop = [credential.header];
+    }
+    return { ownerId: route.ownerId, functionId: route.functionId, params: decodeParams(found.params), path, drop };
+  }
+
+  /** /function/{name}[/rest]: any method; the event's path is the rest. */
+  async #functionTarget(req: IncomingMessage, path: string): Promise<Target> {
+    const slash = path.indexOf('/', FUNCTION_PREFIX.length);
+    const rawName = slash === -1 ? path.slice(FUNCTION_PREFIX.length) : path.slice(FUNCTION_PREFIX.length, slash);
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName).normalize('NFC');
+    } catch {
+      throw new AppError('BAD_REQUEST', 'The function name is not valid percent-encoding');
+    }
+    const credential = platformKey(req);
+    const found = name === '' ? undefined : await this.resolveFunction(name, credential?.key);
+    if (found === undefined) throw new AppError('NOT_FOUND', `No function ${name.slice(0, 128)} here: not public, or not yours (send your API key)`);
+    return { ...found, params: Object.create(null), path: slash === -1 ? '/' : path.slice(slash), drop: credential === undefined ? NO_HEADERS : [credential.header] };
+  }
+
+  #send(res: ServerResponse, response: HttpResponse, requestId: string, executionId?: string): void {
+    if (res.destroyed) return;
+    const headers = response.headers;
+    headers['x-request-id'] = requestId;
+    if (executionId !== undefined) headers['x-execution-id'] = executionId;
+    const bodyless = response.status === 204 || response.status === 304;
+    if (!bodyless) headers['content-length'] = String(response.body.length);
+    res.writeHead(response.status, headers);
+    res.end(bodyless ? undefined : response.body);
+  }
+
+  #fail(res: ServerResponse, err: unknown, requestId: string, executionId: string | undefined): void {
+    const error = err instanceof AppError ? err : new AppError('INTERNAL', undefined, { cause: err });
+    if (error.code === 'INTERNAL') this.#log.error({ err, requestId }, 'gateway request failed');
+    const body: { error: { code: string; message: string; requestId: string; details?: unknown } } = { error: { code: error.code, message: error.message, requestId } };
+    if (error.details !== undefined) body.error.details = error.details;
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...error.headers };
+    // A refused body may still be arriving: close rather than read it.
+    if (error.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
+    this.#send(res, { status: error.status, headers, body: Buffer.from(JSON.stringify(body)) }, requestId, executionId);
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    for (const handler of this.#upgrades) if (handler(req, socket, head)) return;
+    const body = JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: ERROR_CODES.ROUTE_NOT_FOUND.message, requestId: randomUUID() } });
+    socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  }
+}
