@@ -8,6 +8,7 @@ import { checkPrerequisites, describeMissing } from './config/prerequisites.ts';
 import { openStore } from './store/index.ts';
 import { AuthService } from './auth/service.ts';
 import { FunctionService } from './functions/service.ts';
+import { LIMITS as FUNCTION_LIMITS } from './functions/validation.ts';
 import { CodeStore } from './functions/code-store.ts';
 import { buildApi } from './api/app.ts';
 import { ProcessDriver } from './sandbox/process/process-driver.ts';
@@ -68,7 +69,8 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const capabilities = await driver.probe();
     // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
     const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);
-    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, log: logger });
+    // Node stem cells at the default function size: a Node stem can only serve its own size (StemPool.fits).
+    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, limitsFor: { node: { memoryMb: FUNCTION_LIMITS.memoryMb.default } }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     // Stream instances are the scheduler's too (stem cells, MAX_INSTANCES) but each serves one connection.
     let streamPools: StreamPools | undefined;

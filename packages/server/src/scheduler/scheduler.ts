@@ -169,8 +169,8 @@ export class Scheduler implements Invoker {
   async #start(target: InvocationTarget, key: string, deadline: number): Promise<Started> {
     const runtime = target.runtime as SandboxRuntime;
     const meta = { coldStart: true, instanceId: null, durationMs: 0 };
-    // Stem cells start at the largest common size and are narrowed to the function's limit at load.
-    let sandbox = target.memoryMb <= this.#stems.memoryMb ? this.#stems.take(runtime) : undefined;
+    // Stem cells are narrowed to the function's limit at load (Node's only serve their own size).
+    let sandbox = this.#stems.fits(runtime, target.memoryMb) ? this.#stems.take(runtime) : undefined;
     try {
       sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
     } catch (err) {
