@@ -333,7 +333,7 @@ async function invoke(message: { id: string; event?: unknown; context?: { execut
     if (!fn) throw namedError('NotLoadedError', 'No function is loaded in this instance');
     const handler = fn.handler;
     const value = await executions.run(execution, () => Promise.race([handler(message.event ?? null, context), execution.failed]));
-    line = resultLine(execution, value instanceof Response ? await fromWebResponse(value) : value);
+    line = resultLine(execution, isWebResponse(value) ? await fromWebResponse(value) : value);
   } catch (err) {
     const outOfMemory = err instanceof RangeError && /allocation failed/i.test(err.message);
     line = `${JSON.stringify({ type: 'result', id: execution.id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory })}\n`;
@@ -378,6 +378,15 @@ function streamModule(): Promise<StreamModule> {
 }
 
 const TEXT_TYPE = /^\s*(?:text\/|application\/(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|x-ndjson|yaml|x-yaml|ld\+json)\b|[a-z]+\/[^;\s]*\+(?:json|xml)\b)/i;
+
+/**
+ * Tells a Web `Response` apart without touching the global `Response` for other values: its first
+ * use loads Node's fetch implementation, ~25 ms on an instance's first invocation. Only code that
+ * used `Response` or `fetch` itself can return one, and then the global is loaded already.
+ */
+function isWebResponse(value: unknown): value is Response {
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Response]' && value instanceof Response;
+}
 
 /** A Web `Response` becomes the gateway's `{statusCode, headers, body, isBase64Encoded}` (binary as base64). */
 async function fromWebResponse(response: Response): Promise<object> {
