@@ -1,6 +1,4 @@
 """WebSocket sessions with stream functions (docs/streams.md): an RFC 6455 client on a plain socket."""
-import base64
-import hashlib
 import json
 import os
 import select
@@ -9,14 +7,11 @@ import ssl
 import struct
 import threading
 import time
-import urllib.parse
 
-from .errors import SkyscaleError, error_from_body
+from .errors import SkyscaleError
+from .handshake import handshake
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-_ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-_MAX_HEAD_BYTES = 64 * 1024
-_MAX_REFUSAL_BYTES = 256 * 1024
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
@@ -43,80 +38,10 @@ def encode_frame(opcode, payload, fin=True):
     return bytes(head) + key + _mask(payload, key)
 
 
-def accept_for(key):
-    return base64.b64encode(hashlib.sha1(key.encode() + _ACCEPT_GUID).digest()).decode()
-
-
 def connect(url, headers=None, timeout=60, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
-    """Opens ws:// or wss:// `url` and completes the handshake; a refused upgrade raises its SkyscaleError."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("ws", "wss") or not parts.hostname:
-        raise ValueError("not a ws:// or wss:// URL: %r" % url)
-    secure = parts.scheme == "wss"
-    try:
-        sock = socket.create_connection((parts.hostname, parts.port or (443 if secure else 80)), timeout=timeout)
-        if secure:
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
-    except OSError as err:
-        raise SkyscaleError(0, "NETWORK_ERROR", "cannot reach %s: %s" % (url, err)) from None
-    key = base64.b64encode(os.urandom(16)).decode()
-    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    lines = ["GET %s HTTP/1.1" % target, "Host: " + parts.netloc.rsplit("@", 1)[-1], "Upgrade: websocket",
-             "Connection: Upgrade", "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
-    lines += ["%s: %s" % (name, value) for name, value in (headers or {}).items()]
-    try:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        status, answer, rest = _read_head(sock)
-        if status != 101:
-            raise error_from_body(status, _read_body(sock, answer, rest))
-        if answer.get("upgrade", "").lower() != "websocket" or answer.get("sec-websocket-accept") != accept_for(key):
-            raise SkyscaleError(status, "STREAM_PROTOCOL_ERROR", "%s answered 101 without a valid WebSocket upgrade (Sec-WebSocket-Accept)" % url)
-        sock.settimeout(None)
-    except BaseException as err:
-        sock.close()
-        if isinstance(err, socket.timeout):
-            raise SkyscaleError(0, "TIMEOUT", "no handshake answer from %s within %ss" % (url, timeout)) from None
-        if isinstance(err, OSError):
-            raise SkyscaleError(0, "NETWORK_ERROR", "the handshake with %s failed: %s" % (url, err)) from None
-        raise
-    return Stream(sock, rest, answer, max_message_bytes)
-
-
-def _read_head(sock):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        if len(buf) > _MAX_HEAD_BYTES:
-            raise SkyscaleError(0, "STREAM_PROTOCOL_ERROR", "the handshake answer's head is too large")
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise SkyscaleError(0, "NETWORK_ERROR", "the connection closed during the handshake")
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    try:
-        status = int(status_line.split(" ", 2)[1])
-    except (IndexError, ValueError):
-        raise SkyscaleError(0, "STREAM_PROTOCOL_ERROR", "not an HTTP answer: %r" % status_line[:100]) from None
-    answer = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        name, value = name.strip().lower(), value.strip()
-        answer[name] = answer[name] + ", " + value if name in answer else value
-    return status, answer, rest
-
-
-def _read_body(sock, answer, rest):
-    try:
-        wanted = int(answer.get("content-length", _MAX_REFUSAL_BYTES))
-    except ValueError:
-        wanted = _MAX_REFUSAL_BYTES
-    wanted = min(wanted, _MAX_REFUSAL_BYTES)
-    while len(rest) < wanted:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return rest[:wanted]
+    """Opens a session at ws:// or wss:// `url`; a refused upgrade raises its SkyscaleError."""
+    sock, answer, buffered = handshake(url, headers, timeout)
+    return Stream(sock, buffered, answer, max_message_bytes)
 
 
 class Stream:
