@@ -8,6 +8,7 @@ import { checkPrerequisites, describeMissing } from './config/prerequisites.ts';
 import { openStore } from './store/index.ts';
 import { AuthService } from './auth/service.ts';
 import { FunctionService } from './functions/service.ts';
+import { LIMITS as FUNCTION_LIMITS } from './functions/validation.ts';
 import { CodeStore } from './functions/code-store.ts';
 import { buildApi } from './api/app.ts';
 import { ProcessDriver } from './sandbox/process/process-driver.ts';
@@ -51,13 +52,16 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function assemblePlatform(config: Config, logger: Logger): Promise<{ api: FastifyInstance; gateway: GatewayServer; close(): Promise<void> }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.dbPath);
+  // Idle sandbox launchers are processes: a failed assembly must stop them too.
+  let closeDriver = async (): Promise<void> => {};
   try {
     const jwtSecret = config.jwtSecret ?? loadOrCreateKey(config.dataDir, 'jwt-secret');
     const auth = new AuthService(store, { ...config, jwtSecret });
     const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
     // Temp dirs a crashed earlier run may have left behind.
     await codeStore.removeStaleTemp();
-    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, logger: { warn: (m) => logger.warn(m) } });
+    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
+    closeDriver = () => driver.close();
     const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs }, store.routes, async (runtime) => {
       const caps = await driver.probe();
       return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
@@ -65,7 +69,8 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const capabilities = await driver.probe();
     // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
     const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);
-    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, log: logger });
+    // Node stem cells at the default function size: a Node stem can only serve its own size (StemPool.fits).
+    const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, limitsFor: { node: { memoryMb: FUNCTION_LIMITS.memoryMb.default } }, log: logger });
     const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
     // Stream instances are the scheduler's too (stem cells, MAX_INSTANCES) but each serves one connection.
     let streamPools: StreamPools | undefined;
@@ -157,6 +162,9 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     gateway.onUpgrade(streamEndpoint.handleUpgrade);
 
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, streams, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    // A process dying of an uncaught error still writes the sync records it already answered.
+    const writeOnExit = (): void => void writer.flushSync();
+    process.on('exit', writeOnExit);
     return {
       api,
       gateway,
@@ -168,11 +176,14 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
         await api.close();
         await worker.stop();
         await scheduler.close();
+        await driver.close();
         await writer.flush();
+        process.off('exit', writeOnExit);
         await store.close();
       },
     };
   } catch (err) {
+    await closeDriver();
     await store.close();
     throw err;
   }

@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/ids.ts';
 
@@ -57,6 +57,6 @@ export function newApiKey(): { key: string; prefix: string; hash: string } {
   return { key, prefix: key.slice(0, 10), hash: hashApiKey(key) };
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 
 export const looksLikeApiKey = (credential: string): boolean => credential.startsWith(API_KEY_PREFIX);

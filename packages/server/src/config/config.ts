@@ -14,6 +14,8 @@ export interface Config {
   readonly dbPath: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly warmPoolSize: number;
+  /** Pre-admitted sandbox launchers kept ready for cold starts (docs/sandbox.md). */
+  readonly sandboxLaunchers: number;
   readonly signup: 'open' | 'closed';
   /** HS256 signing secret for session tokens; generated into DATA_DIR when not given. */
   readonly jwtSecret: string | undefined;
@@ -134,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbPath: path.resolve(dataDir, text(env, 'DB_PATH', path.join(dataDir, 'skyscale.db'))),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     warmPoolSize: integer(env, 'WARM_POOL_SIZE', 5, 0, 1000),
+    sandboxLaunchers: integer(env, 'SANDBOX_LAUNCHERS', 2, 0, 64),
     signup: oneOf(env, 'SIGNUP', 'open', ['open', 'closed'] as const),
     jwtSecret,
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),

@@ -37,6 +37,8 @@ export interface InvocationContext {
   deadline: number;
   /** `function_id/object_name` references the function may read through the host API during this invocation. */
   objectRefs?: string[];
+  /** The event as the JSON text it was parsed from, when known (it then need not be serialised again). */
+  eventJson?: string;
   /** How the invocation arrived (for metrics); default `sync`. */
   mode?: InvocationMode;
 }

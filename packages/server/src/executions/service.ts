@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError, notFound } from '../core/errors.ts';
-import { isId, newId, nowIso } from '../core/ids.ts';
+import { isId, newTimeOrderedId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
 import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
 import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
@@ -20,6 +20,15 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+const NO_SECRETS: { env: Record<string, string>; digest: string } = Object.freeze({ env: Object.freeze({}), digest: '' });
+
+/** A finished sync invocation, with its result already serialised (the record and the response share it). */
+export interface SyncInvocation {
+  execution: Execution;
+  /** `execution.result` as JSON text ("null" when there is none). */
+  resultJson: string;
+}
+
 export class ExecutionService {
   readonly #repo: ExecutionRepository;
   readonly #functions: FunctionService;
@@ -28,6 +37,7 @@ export class ExecutionService {
   readonly #onQueued: () => void;
 
   readonly #secrets: SecretService;
+  readonly #targets = new WeakMap<FunctionRecord, InvocationTarget>();
   readonly #objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
 
   constructor(deps: {
@@ -58,7 +68,7 @@ export class ExecutionService {
    * Runs one invocation of this function version: resolves its secrets (failing closed as
    * system_error when they cannot be provided) and hands it to the invoker.
    */
-  async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode'>): Promise<InvocationResult> {
+  async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode' | 'eventJson'>): Promise<InvocationResult> {
     const target = await this.target(fn, requestedSecrets(event));
     if ('failure' in target) return target.failure;
     return this.#invoker.invoke(target, event, { ...context, objectRefs: objectRefs(event) });
@@ -68,7 +78,8 @@ export class ExecutionService {
   async target(fn: FunctionRecord, extraSecrets: string[] = []): Promise<InvocationTarget | { failure: InvocationResult }> {
     let secrets: { env: Record<string, string>; digest: string };
     try {
-      secrets = await this.#secrets.envFor(fn.ownerId, [...new Set([...fn.secrets, ...extraSecrets])]);
+      const names = extraSecrets.length === 0 ? fn.secrets : [...new Set([...fn.secrets, ...extraSecrets])];
+      secrets = names.length === 0 ? NO_SECRETS : await this.#secrets.envFor(fn.ownerId, names);
     } catch (err) {
       if (err instanceof AppError) return { failure: { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
       if (!(err instanceof SecretsUnavailableError)) throw err;
@@ -77,8 +88,11 @@ export class ExecutionService {
     return this.#target(fn, secrets);
   }
 
+  /** One target per function record (cached records are shared) and set of secrets: built once, not per call. */
   #target(fn: FunctionRecord, secrets: { env: Record<string, string>; digest: string }): InvocationTarget {
-    return {
+    const known = this.#targets.get(fn);
+    if (known !== undefined && known.envDigest === secrets.digest) return known;
+    const target: InvocationTarget = Object.freeze({
       ownerId: fn.ownerId,
       functionId: fn.id,
       functionName: fn.name,
@@ -93,18 +107,32 @@ export class ExecutionService {
       envDigest: secrets.digest,
       concurrency: fn.concurrency,
       maxInstances: fn.maxInstances,
-    };
+    });
+    this.#targets.set(fn, target);
+    return target;
   }
 
   /** Runs the function now and answers with the finished execution record; `via` (for metrics) is how the call arrived, the record says sync either way. */
   async invokeSync(owner: Principal, ref: FunctionRef, event: unknown, via: 'sync' | 'http' = 'sync'): Promise<Execution> {
+    return (await this.invokeSyncJson(owner, ref, event, undefined, via)).execution;
+  }
+
+  /**
+   * `invokeSync`, for callers that hold the event's JSON text (the request body) and want the result
+   * as JSON text: neither is serialised again on the way.
+   */
+  async invokeSyncJson(owner: Principal, ref: FunctionRef, event: unknown, eventJson?: string, via: 'sync' | 'http' = 'sync'): Promise<SyncInvocation> {
     const fn = await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
-    const id = newId();
-    const createdAt = nowIso();
-    const outcome = await this.run(fn, event, { executionId: id, deadline: Date.now() + fn.timeoutMs, mode: via });
+    const createdMs = Date.now();
+    const id = newTimeOrderedId(createdMs);
+    const createdAt = nowIso(createdMs);
+    const outcome = await this.run(fn, event, { executionId: id, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
     const finishedAt = nowIso();
-    const row: ExecutionRow = {
+    const result = outcome.result ?? null;
+    const resultJson = JSON.stringify(result);
+    const input = eventJson ?? JSON.stringify(event ?? null);
+    this.#writer.add({
       id,
       owner_id: fn.ownerId,
       function_id: fn.id,
@@ -113,8 +141,8 @@ export class ExecutionService {
       timeout_ms: fn.timeoutMs,
       mode: 'sync',
       status: outcome.status,
-      input: JSON.stringify(event ?? null),
-      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      input,
+      result: outcome.result === undefined ? null : resultJson,
       error: outcome.error === null ? null : JSON.stringify(outcome.error),
       logs: outcome.logs,
       logs_truncated: outcome.logsTruncated ? 1 : 0,
@@ -131,15 +159,30 @@ export class ExecutionService {
       created_at: createdAt,
       started_at: createdAt,
       finished_at: finishedAt,
-    };
-    this.#writer.add(row);
+    });
     // Built from the values in hand rather than parsed back from the row: this is the hot path.
-    return {
-      ...toExecution({ ...row, input: 'null', result: null, error: null }),
+    const execution: Execution = {
+      id,
+      ownerId: fn.ownerId,
+      functionId: fn.id,
+      functionName: fn.name,
+      version: fn.version,
+      mode: 'sync',
+      status: outcome.status,
       input: event ?? null,
-      result: outcome.result ?? null,
+      result,
       error: outcome.error,
+      logsTruncated: outcome.logsTruncated,
+      durationMs: outcome.durationMs,
+      coldStart: outcome.coldStart,
+      instanceId: outcome.instanceId,
+      attempts: 1,
+      maxAttempts: 1,
+      createdAt,
+      startedAt: createdAt,
+      finishedAt,
     };
+    return { execution, resultJson };
   }
 
   /**
@@ -155,7 +198,7 @@ export class ExecutionService {
     const input = JSON.stringify(event ?? null);
     const requestHash = createHash('sha256').update(fn.id).update('\0').update(input).digest('hex');
     const row: ExecutionRow = {
-      id: newId(),
+      id: newTimeOrderedId(),
       owner_id: fn.ownerId,
       function_id: fn.id,
       function_name: fn.name,

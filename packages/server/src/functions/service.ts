@@ -156,7 +156,10 @@ export class FunctionService {
   async get(owner: Principal, id: string): Promise<FunctionRecord> {
     if (!isId(id)) throw notFound('Function');
     const key = `${owner.userId}#${id}`;
-    const fn = this.#cache.get(key) ?? (await this.#repo.findById(owner.userId, id));
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    // Cached only on a miss: refreshing on every hit would keep an entry alive past its TTL under load.
+    const fn = await this.#repo.findById(owner.userId, id);
     if (fn === undefined) throw notFound('Function');
     this.#cache.set(key, fn);
     return fn;
@@ -165,7 +168,9 @@ export class FunctionService {
   async getByName(owner: Principal, rawName: string): Promise<FunctionRecord> {
     const name = rawName.normalize('NFC');
     const key = `${owner.userId}@${name}`;
-    const fn = this.#cache.get(key) ?? (await this.#repo.findByName(owner.userId, name));
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const fn = await this.#repo.findByName(owner.userId, name);
     if (fn === undefined) throw notFound('Function');
     this.#cache.set(key, fn);
     return fn;

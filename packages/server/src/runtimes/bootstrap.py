@@ -11,7 +11,8 @@ import time
 FD_IN, FD_OUT = 3, 4
 CODE_ROOT = sys.argv[1] if len(sys.argv) > 1 else "/code"
 SITE_PACKAGES = [d for d in (sys.argv[2] if len(sys.argv) > 2 else "").split(":") if d]
-BOOTSTRAP_FILE = os.path.abspath(__file__)
+# The name this file's code objects carry (the driver may run it from bytecode compiled with another one).
+BOOTSTRAP_FILE = sys._getframe(0).f_code.co_filename
 RUNTIME_DIR = os.path.dirname(BOOTSTRAP_FILE)  # this file and stream_session.py: not the user's frames
 FLUSH_BYTES = 4096
 

@@ -1,6 +1,6 @@
 /**
  * Skyscale Node runtime bootstrap. Runs INSIDE the sandbox: it may import node: builtins only,
- * never host code. The driver strips the types once and runs the result as an .mjs file.
+ * never host code. The driver compiles it once to a CommonJS file (see runtime-files.ts).
  *
  * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
  *   in:  {type:'load', id, runtime, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
@@ -18,14 +18,17 @@ import { closeSync, existsSync, readFileSync, readdirSync, writeSync } from 'nod
 import { createRequire } from 'node:module';
 import { connect, createServer, Socket } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { format, inspect, types } from 'node:util';
 
 const FD_IN = 3;
 const FD_OUT = 4;
 const O_CLOEXEC = 0o2000000;
 const CODE_ROOT = process.argv[2] ?? '/code';
-const BOOTSTRAP_FILE = fileURLToPath(import.meta.url);
+// Not import.meta: this file runs as CommonJS. Node sets argv[1] to the entry's absolute path.
+const BOOTSTRAP_FILE = process.argv[1] ?? '';
+/** The runtime directory: the WASM runner and the stream module sit next to this file. */
+const runtimeFile = (name: string): string => pathToFileURL(path.join(path.dirname(BOOTSTRAP_FILE), name)).href;
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 
 interface Execution {
@@ -237,7 +240,7 @@ async function loadWasmHandler(entry: string): Promise<Handler> {
   process.emitWarning = () => {};
   let runner: WasmRunner;
   try {
-    runner = (await import(new URL('./wasm-runner.mjs', import.meta.url).href)) as WasmRunner;
+    runner = (await import(runtimeFile('wasm-runner.mjs'))) as WasmRunner;
   } finally {
     process.emitWarning = emitWarning;
   }
@@ -330,7 +333,7 @@ async function invoke(message: { id: string; event?: unknown; context?: { execut
     if (!fn) throw namedError('NotLoadedError', 'No function is loaded in this instance');
     const handler = fn.handler;
     const value = await executions.run(execution, () => Promise.race([handler(message.event ?? null, context), execution.failed]));
-    line = resultLine(execution, value instanceof Response ? await fromWebResponse(value) : value);
+    line = resultLine(execution, isWebResponse(value) ? await fromWebResponse(value) : value);
   } catch (err) {
     const outOfMemory = err instanceof RangeError && /allocation failed/i.test(err.message);
     line = `${JSON.stringify({ type: 'result', id: execution.id, ok: false, error: serializeError(err), dropped: execution.dropped, outOfMemory })}\n`;
@@ -369,12 +372,21 @@ let streams: Promise<StreamModule> | null = null;
 
 /** The stream code is imported on the first session only, so it costs nothing to a cold start. */
 function streamModule(): Promise<StreamModule> {
-  streams ??= import(new URL('./node-stream.mjs', import.meta.url).href).then((m: { createStreams: (host: unknown, handler: () => unknown) => StreamModule }) =>
+  streams ??= import(runtimeFile('node-stream.mjs')).then((m: { createStreams: (host: unknown, handler: () => unknown) => StreamModule }) =>
     m.createStreams({ send, run: runStream }, () => fn?.stream ?? null));
   return streams;
 }
 
 const TEXT_TYPE = /^\s*(?:text\/|application\/(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql|x-ndjson|yaml|x-yaml|ld\+json)\b|[a-z]+\/[^;\s]*\+(?:json|xml)\b)/i;
+
+/**
+ * Tells a Web `Response` apart without touching the global `Response` for other values: its first
+ * use loads Node's fetch implementation, ~25 ms on an instance's first invocation. Only code that
+ * used `Response` or `fetch` itself can return one, and then the global is loaded already.
+ */
+function isWebResponse(value: unknown): value is Response {
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Response]' && value instanceof Response;
+}
 
 /** A Web `Response` becomes the gateway's `{statusCode, headers, body, isBase64Encoded}` (binary as base64). */
 async function fromWebResponse(response: Response): Promise<object> {

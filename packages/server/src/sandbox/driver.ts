@@ -82,6 +82,8 @@ export interface InvokeRequest {
    * command: `JSON.stringify(event)` byte for byte as argv[1] and on stdin).
    */
   event: unknown;
+  /** `event` as the JSON text it was parsed from, when the caller has it: sent as is instead of re-serialising the event. */
+  eventJson?: string;
   /** Absolute epoch-ms deadline. The instance is killed when it passes; the outcome is `timeout`. */
   deadlineMs: number;
 }
@@ -251,6 +253,8 @@ export interface SandboxDriver {
   probe(): Promise<SandboxCapabilities>;
   /** Resolves once the runtime inside is up and waiting for `load` (a stem cell). */
   start(spec: InstanceSpec): Promise<SandboxInstance>;
+  /** Releases what the driver keeps ready beside its instances (not the instances themselves). */
+  close?(): Promise<void>;
 }
 
 /** Thrown by start() when the host cannot provide the isolation the driver promises. */

@@ -103,6 +103,17 @@ export function encodeMessage(message: LoadMessage | InvokeMessage | HostStreamM
   return `${JSON.stringify(message)}\n`;
 }
 
+/**
+ * An invoke line. With `eventJson` (JSON text that was parsed successfully, so it is one JSON value)
+ * the text is spliced in rather than re-serialising a large event. Raw line breaks in JSON text can
+ * only be whitespace between tokens (strings cannot hold them), so they become spaces.
+ */
+export function encodeInvoke(message: InvokeMessage, eventJson: string | undefined): string {
+  if (eventJson === undefined) return encodeMessage(message);
+  const event = eventJson.includes('\n') ? eventJson.replaceAll('\n', ' ') : eventJson;
+  return `{"type":"invoke","id":${JSON.stringify(message.id)},"context":${JSON.stringify(message.context)},"event":${event}}\n`;
+}
+
 /** Returns null for anything that is not a well-formed message: the caller treats that as a protocol violation. */
 export function parseSandboxMessage(line: string): SandboxMessage | null {
   let value: unknown;

@@ -47,6 +47,8 @@ export class Scheduler implements Invoker {
   readonly #log: Logger;
   readonly #options: SchedulerOptions;
   readonly #pools = new Map<string, VersionPool>();
+  /** Pools per function id: with one, there is no older version to look for on each invocation. */
+  readonly #poolsPerFunction = new Map<string, number>();
   readonly #reaper: NodeJS.Timeout;
   readonly #hostApi: HostApiFactory | undefined;
   readonly #load: LoadSettings;
@@ -82,7 +84,7 @@ export class Scheduler implements Invoker {
     const { instance, coldStart } = acquired;
     if (context.objectRefs?.length) instance.grants.set(context.executionId, context.objectRefs);
     try {
-      const outcome = await instance.sandbox.invoke({ executionId: context.executionId, event, deadlineMs: context.deadline });
+      const outcome = await instance.sandbox.invoke({ executionId: context.executionId, event, eventJson: context.eventJson, deadlineMs: context.deadline });
       instance.invocations++;
       return toInvocationResult(outcome, { coldStart, instanceId: instance.id, durationMs: elapsed() });
     } catch (err) {
@@ -100,6 +102,7 @@ export class Scheduler implements Invoker {
     if (pool === undefined) {
       pool = { functionId: target.functionId, functionName: target.functionName, instances: [], starting: 0, waiters: new WaitQueue() };
       this.#pools.set(key, pool);
+      this.#poolsPerFunction.set(target.functionId, (this.#poolsPerFunction.get(target.functionId) ?? 0) + 1);
     }
     return pool;
   }
@@ -166,8 +169,8 @@ export class Scheduler implements Invoker {
   async #start(target: InvocationTarget, key: string, deadline: number): Promise<Started> {
     const runtime = target.runtime as SandboxRuntime;
     const meta = { coldStart: true, instanceId: null, durationMs: 0 };
-    // Stem cells start at the largest common size and are narrowed to the function's limit at load.
-    let sandbox = target.memoryMb <= this.#stems.memoryMb ? this.#stems.take(runtime) : undefined;
+    // Stem cells are narrowed to the function's limit at load (Node's only serve their own size).
+    let sandbox = this.#stems.fits(runtime, target.memoryMb) ? this.#stems.take(runtime) : undefined;
     try {
       sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime, limits: { memoryMb: target.memoryMb } });
     } catch (err) {
@@ -223,7 +226,14 @@ export class Scheduler implements Invoker {
     const at = pool.instances.indexOf(instance);
     if (at >= 0) pool.instances.splice(at, 1);
     pool.waiters.wakeOne();
-    if (pool.instances.length === 0 && pool.starting === 0 && pool.waiters.length === 0) this.#pools.delete(instance.key);
+    if (pool.instances.length === 0 && pool.starting === 0 && pool.waiters.length === 0) this.#deletePool(instance.key, pool);
+  }
+
+  #deletePool(key: string, pool: VersionPool): void {
+    this.#pools.delete(key);
+    const left = (this.#poolsPerFunction.get(pool.functionId) ?? 1) - 1;
+    if (left > 0) this.#poolsPerFunction.set(pool.functionId, left);
+    else this.#poolsPerFunction.delete(pool.functionId);
   }
 
   #total(): number {
@@ -245,6 +255,7 @@ export class Scheduler implements Invoker {
   }
 
   #retireOlderVersions(target: InvocationTarget): void {
+    if ((this.#poolsPerFunction.get(target.functionId) ?? 0) <= 1) return;
     for (const [key, pool] of this.#pools) {
       if (!key.startsWith(`${target.functionId}@`) || key.startsWith(`${target.functionId}@${target.version}#`)) continue;
       for (const i of [...pool.instances]) {
@@ -297,6 +308,7 @@ export class Scheduler implements Invoker {
     const all = [...this.#pools.values()].flatMap((p) => p.instances);
     for (const pool of this.#pools.values()) pool.waiters.wakeAll();
     this.#pools.clear();
+    this.#poolsPerFunction.clear();
     await Promise.allSettled([...all.map((i) => i.sandbox.kill('platform stopping')), this.#stems.close()]);
   }
 }

@@ -12,23 +12,37 @@ export class StemPool {
   readonly #driver: SandboxDriver;
   readonly #size: number;
   readonly #limits: ResourceLimits;
+  readonly #limitsFor: Partial<Record<SandboxRuntime, ResourceLimits>>;
   readonly #log: Logger;
   readonly #ready = new Map<SandboxRuntime, SandboxInstance[]>();
   readonly #starting = new Map<SandboxRuntime, number>();
   readonly #failures = new Map<SandboxRuntime, number>();
   #closed = false;
 
-  constructor(driver: SandboxDriver, options: { size: number; runtimes: SandboxRuntime[]; limits: ResourceLimits; log: Logger }) {
+  /** `limits` for every runtime, unless `limitsFor` names the runtime's own. */
+  constructor(driver: SandboxDriver, options: { size: number; runtimes: SandboxRuntime[]; limits: ResourceLimits; limitsFor?: Partial<Record<SandboxRuntime, ResourceLimits>>; log: Logger }) {
     this.#driver = driver;
     this.#size = options.size;
     this.#limits = options.limits;
+    this.#limitsFor = options.limitsFor ?? {};
     this.#log = options.log;
     for (const runtime of options.runtimes) this.#ready.set(runtime, []);
   }
 
-  /** The memory limit stem cells are started with; functions at or below it can use them (narrowed at load). */
-  get memoryMb(): number {
-    return this.#limits.memoryMb;
+  #limitsOf(runtime: SandboxRuntime): ResourceLimits {
+    return this.#limitsFor[runtime] ?? this.#limits;
+  }
+
+  /**
+   * Whether a function of `memoryMb` may be specialised from this pool's stem cells: at or below their
+   * size (narrowed at load), except Node's, which only at their own size. V8's heap limit is fixed when
+   * the process starts, so a bigger Node stem narrowed to a smaller cgroup lets the heap outgrow the
+   * cgroup, and the kernel OOM-kills a healthy function under load (seen at 128 MB in a 512 MB stem).
+   */
+  fits(wanted: SandboxRuntime, memoryMb: number): boolean {
+    const runtime = STEM_RUNTIME[wanted];
+    const size = this.#limitsOf(runtime).memoryMb;
+    return runtime === 'node' ? memoryMb === size : memoryMb <= size;
   }
 
   fill(): void {
@@ -67,7 +81,7 @@ export class StemPool {
   async #startOne(runtime: SandboxRuntime, list: SandboxInstance[]): Promise<void> {
     this.#starting.set(runtime, (this.#starting.get(runtime) ?? 0) + 1);
     try {
-      const instance = await this.#driver.start({ id: `stem-${runtime}-${newId().slice(0, 8)}`, runtime, limits: this.#limits });
+      const instance = await this.#driver.start({ id: `stem-${runtime}-${newId().slice(0, 8)}`, runtime, limits: this.#limitsOf(runtime) });
       this.#failures.set(runtime, 0);
       if (this.#closed) {
         await instance.kill('pool closed');

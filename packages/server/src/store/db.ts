@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { openSqlite } from './sqlite-dialect.ts';
@@ -29,14 +30,10 @@ class StaticMigrations implements MigrationProvider {
 
 export type Db = Kysely<Database>;
 
-/** A second connection to the same database whose commits skip the fsync (see openSqlite). */
-export function openRelaxedConnection(file: string): Db {
-  return new Kysely<Database>({ dialect: openSqlite(file, 'NORMAL').dialect });
-}
-
-export async function openDatabase(file: string): Promise<Db> {
+/** The Kysely handle and, for the few statements that bypass query building, its node:sqlite connection. */
+export async function openDatabase(file: string): Promise<{ db: Db; raw: DatabaseSync }> {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const { dialect } = openSqlite(file);
+  const { dialect, raw } = openSqlite(file);
   const db = new Kysely<Database>({ dialect });
   const migrator = new Migrator({ db, provider: new StaticMigrations() });
   const { error, results } = await migrator.migrateToLatest();
@@ -45,5 +42,5 @@ export async function openDatabase(file: string): Promise<Db> {
     await db.destroy();
     throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`, { cause: error });
   }
-  return db;
+  return { db, raw };
 }

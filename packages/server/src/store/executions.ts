@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { GroupCommitter } from './group-commit.ts';
+import type { InsertReport, SyncRecordInserter } from './sync-record-inserter.ts';
 import type { ExecutionsTable } from './schema.ts';
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/types.ts';
 
@@ -71,11 +72,10 @@ export const outcomeColumns = (o: Outcome) => ({
 export class ExecutionRepository {
   readonly #db: Db;
   readonly #group: GroupCommitter;
-  readonly #relaxed: Db;
-  /** `relaxed` is a connection without fsync at commit, used only for finished sync records. */
-  constructor(db: Db, relaxed: Db = db) {
+  readonly #records: SyncRecordInserter;
+  constructor(db: Db, records: SyncRecordInserter) {
     this.#db = db;
-    this.#relaxed = relaxed;
+    this.#records = records;
     this.#group = new GroupCommitter(db);
   }
 
@@ -95,15 +95,11 @@ export class ExecutionRepository {
   }
 
   /**
-   * Writes finished sync executions in one transaction (they are batched off the hot path). These
-   * commits skip the fsync: a power cut may lose the last moments of sync records (their callers already
-   * have the result); async work never goes this way.
+   * Writes a batch of finished sync executions now (see SyncRecordInserter for what a commit of them
+   * guarantees); null when the connection is inside a transaction, to be retried on a later turn.
    */
-  async insertMany(rows: ExecutionRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#relaxed.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += 100) await trx.insertInto('executions').values(rows.slice(i, i + 100)).execute();
-    });
+  tryInsertFinished(rows: ReadonlyArray<ExecutionRow>): InsertReport | null {
+    return rows.length === 0 ? { written: 0, failed: 0, error: null } : this.#records.insert(rows);
   }
 
   /** Atomically takes up to `max` of the oldest available queued executions for this worker. */

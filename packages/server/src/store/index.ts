@@ -1,4 +1,5 @@
-import { openDatabase, openRelaxedConnection, type Db } from './db.ts';
+import { openDatabase, type Db } from './db.ts';
+import { SyncRecordInserter } from './sync-record-inserter.ts';
 import { UserRepository } from './users.ts';
 import { ApiKeyRepository } from './api-keys.ts';
 import { FunctionRepository } from './functions.ts';
@@ -21,20 +22,16 @@ export interface Store {
 }
 
 export async function openStore(file: string): Promise<Store> {
-  const db = await openDatabase(file);
-  const relaxed = file === ':memory:' ? db : openRelaxedConnection(file);
+  const { db, raw } = await openDatabase(file);
   return {
     db,
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
-    executions: new ExecutionRepository(db, relaxed),
+    executions: new ExecutionRepository(db, new SyncRecordInserter(raw)),
     secrets: new SecretRepository(db),
     objects: new FunctionObjectRepository(db),
     routes: new RouteRepository(db),
-    close: async () => {
-      if (relaxed !== db) await relaxed.destroy();
-      await db.destroy();
-    },
+    close: () => db.destroy(),
   };
 }

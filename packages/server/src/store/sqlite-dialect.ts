@@ -24,14 +24,13 @@ class StatementAdapter {
 }
 
 /**
- * `synchronous` is per connection in WAL mode: FULL fsyncs every commit (a committed write survives a
- * power cut); NORMAL fsyncs only at checkpoints (a commit survives a crash of the process, not of the
- * machine) and keeps the fsync off the event loop for records that may lose their last moments.
+ * Commits on this connection are durable (WAL, synchronous=FULL: a committed write survives a power
+ * cut). The one exception is a batch of finished sync records (see SyncRecordInserter).
  */
-export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): { dialect: SqliteDialect; raw: DatabaseSync } {
+export function openSqlite(file: string): { dialect: SqliteDialect; raw: DatabaseSync } {
   const raw = new DatabaseSync(file, { timeout: 5000 });
   raw.exec('PRAGMA journal_mode = WAL');
-  raw.exec(`PRAGMA synchronous = ${synchronous}`);
+  raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
   raw.exec('PRAGMA busy_timeout = 5000');
   const cache = new Map<string, StatementAdapter>();

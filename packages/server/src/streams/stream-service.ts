@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.ts';
-import { newId, nowIso } from '../core/ids.ts';
+import { newTimeOrderedId, nowIso } from '../core/ids.ts';
 import type { InvocationResult } from '../core/invoker.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import type { FunctionRecord, Principal } from '../core/types.ts';
@@ -94,7 +94,7 @@ export class StreamService {
   async prepare(ownerId: string, functionId: string, request: StreamRequestInfo): Promise<PreparedStream> {
     const fn = await this.#functions.get(asOwner(ownerId), functionId);
     if (!STREAM_RUNTIMES.has(fn.runtime)) throw new AppError('BAD_REQUEST', `${fn.runtime} functions cannot serve streams; node and python functions can`);
-    const executionId = newId();
+    const executionId = newTimeOrderedId();
     const createdAt = nowIso();
     const target = await this.#executions.target(fn);
     const lease = 'failure' in target ? target : await this.#pools.acquire(target, fn.stream);

@@ -90,6 +90,7 @@ export class Harness {
 
   async close(): Promise<void> {
     await Promise.all([...this.#instances].map((instance) => instance.kill('conformance suite finished')));
+    await this.driver.close?.();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

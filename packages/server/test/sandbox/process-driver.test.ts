@@ -189,3 +189,45 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
     assert.ok(!readdirSync(path.join(workDir, 'bwrap', 'instances')).includes(name));
   });
 });
+
+describe('process driver with pre-admitted launchers', { skip: hasBwrap ? false : 'bubblewrap is not installed' }, () => {
+  test('instances start from launchers (then on demand when none is left), in their cgroup; close stops the idle ones', async (t) => {
+    const dir = path.join(workDir, 'launchers');
+    const driver = new ProcessDriver({ workDir: dir, cgroupName: 'skyscale-test', launchers: 1 });
+    const caps = await driver.probe();
+    if (!caps.cgroup.memory || caps.runtimes.python === undefined) {
+      await driver.close();
+      return t.skip('launchers need a memory cgroup and Python');
+    }
+    const harness = await Harness.create(driver);
+    const launcherDirs = () => readdirSync(path.join(dir, 'instances')).filter((name) => name.startsWith(`${process.pid}-launcher-`));
+    const waitForLauncher = async () => {
+      for (let i = 0; i < 200 && (await driver.readyLaunchers()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(await driver.readyLaunchers(), 1);
+    };
+    try {
+      await waitForLauncher();
+      // The first takes the launcher, the second finds none ready and spawns.
+      const [fromLauncher, onDemand] = await Promise.all([harness.loaded('python', 'count'), harness.loaded('node', 'count')]);
+      for (const instance of [fromLauncher, onDemand]) {
+        expectOk(await harness.invoke(instance, null));
+        const inGroup = new Set(await instance.processes());
+        const tree = descendantsOf(instance.pid!);
+        assert.ok(tree.length >= 2, `bwrap and the runtime, got ${tree}`);
+        assert.deepEqual(tree.filter((pid) => !inGroup.has(pid)), [], `${instance.id}: every process in the instance's cgroup`);
+      }
+      // The pool refills; the launcher's own group and directories become the next instance's.
+      await waitForLauncher();
+      const idle = launcherDirs();
+      assert.equal(idle.length, 2, `the used launcher's dirs belong to a live instance, plus a fresh one: ${idle}`);
+      await fromLauncher.kill('done');
+      await onDemand.kill('done');
+    } finally {
+      await harness.close();
+      await driver.close();
+    }
+    assert.deepEqual(launcherDirs(), [], 'closing the driver removes the idle launcher');
+    const groups = Object.values(caps.cgroup.parents).flatMap((parent) => readdirSync(parent).filter((name) => name.startsWith(`${process.pid}-launcher-`)).map((name) => `${parent}/${name}`));
+    assert.deepEqual(groups, [], 'and its cgroups');
+  });
+});

@@ -26,6 +26,8 @@ if (findExecutable('bwrap') === null) {
   });
 } else {
   runDriverConformance('process driver, bubblewrap + cgroups', makeDriver());
+  // Instances exec'd by pre-admitted launchers (what `skyscale serve` uses) must give the same guarantees.
+  runDriverConformance('process driver, bubblewrap + cgroups, pre-admitted launchers', makeDriver({ launchers: 2 }));
   // The same guarantees through the fallbacks a host without writable cgroups gets.
   runDriverConformance('process driver, bubblewrap + fallbacks (RSS watchdog, RLIMIT_NPROC)', makeDriver({ cgroups: false }));
   after(() => {

@@ -10,6 +10,13 @@ import type { TypedInstance } from '../typed.ts';
 
 const toResponse = ({ ownerId: _owner, ...e }: Execution) => e;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON request body as received, kept so an invocation's event is not serialised again. */
+    jsonText: string | undefined;
+  }
+}
+
 const InvokeQuery = Type.Object(
   {
     async: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
@@ -36,6 +43,15 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
   return async (app0) => {
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
+    // Fastify's own JSON parser (same poisoning rules as the app's), keeping the text it parsed.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.decorateRequest('jsonText', undefined);
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = body as string;
+      // A byte-order mark is skipped by the parser; the text sent on must not start with one either.
+      request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      parseJson(request, text, done);
+    });
 
     async function invoke(request: FastifyRequest, reply: FastifyReply, ref: FunctionRef, query: { async?: string; result?: string }) {
       const owner = principalOf(request);
@@ -46,13 +62,13 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
         const { execution } = await executions.enqueue(owner, ref, event, typeof key === 'string' ? key : undefined);
         return reply.code(202).header('location', `/api/executions/${execution.id}`).send({ id: execution.id, status: execution.status });
       }
-      const execution = await executions.invokeSync(owner, ref, event);
+      const { execution, resultJson } = await executions.invokeSyncJson(owner, ref, event, request.body === undefined ? undefined : request.jsonText);
       void reply.header('x-execution-id', execution.id);
       if (query.result !== 'true') return reply.send(toResponse(execution));
       if (execution.status !== 'succeeded') {
         throw new AppError('EXECUTION_FAILED', `${execution.status}: ${execution.error?.message ?? 'the execution did not succeed'}`, { details: { executionId: execution.id, status: execution.status } });
       }
-      return reply.type('application/json; charset=utf-8').send(JSON.stringify(execution.result ?? null));
+      return reply.type('application/json; charset=utf-8').send(resultJson);
     }
 
     app.post('/functions/:id/invoke', {

@@ -15,6 +15,8 @@ export interface CgroupUsage {
 export interface InstanceCgroup {
   /** Moves a process (and its future children) into the group. */
   addProcess(pid: number): void;
+  /** addProcess off the event loop: on cgroup v1 a move can wait for an RCU grace period (milliseconds). */
+  addProcessAsync(pid: number): Promise<void>;
   pids(): number[];
   usage(): CgroupUsage;
   /** Applies new limits to a live group (narrowing a stem cell at load). */

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CgroupCapabilities } from '../driver.ts';
 import type { ResolvedLimits } from '../limits.ts';
@@ -57,6 +58,9 @@ export function createV1Group(caps: CgroupCapabilities, groupName: string, limit
   return {
     addProcess(pid) {
       for (const dir of created) writeValue(path.join(dir, 'cgroup.procs'), pid);
+    },
+    async addProcessAsync(pid) {
+      for (const dir of created) await writeFile(path.join(dir, 'cgroup.procs'), String(pid));
     },
     pids: () => readProcs(memberDir),
     update: apply,

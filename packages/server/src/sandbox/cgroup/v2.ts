@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CgroupCapabilities } from '../driver.ts';
 import type { ResolvedLimits } from '../limits.ts';
@@ -35,6 +36,7 @@ export function createV2Group(caps: CgroupCapabilities, groupName: string, limit
   };
   return {
     addProcess: (pid) => writeValue(path.join(dir, 'cgroup.procs'), pid),
+    addProcessAsync: (pid) => writeFile(path.join(dir, 'cgroup.procs'), String(pid)),
     pids: () => readProcs(dir),
     update: apply,
     usage() {

@@ -52,10 +52,11 @@ function spawnWith(file: string, args: string[], plan: LaunchPlan, filter: numbe
  * only runs trusted bootstrap code until `load`, so placing it right after spawn is enough. With bwrap,
  * the namespace's init process may already be forked by the time we write bwrap's own pid, so we
  * also place the init (reported on --info-fd) and only then release --block-fd: the runtime is forked
- * by that init afterwards and inherits the group. Returns the init's host pid (null without bwrap).
+ * by that init afterwards and inherits the group. A process from a LauncherPool is in its group
+ * already (`preAdmitted`): so is the init it forks. Returns the init's host pid (null without bwrap).
  */
-export async function admit(child: ChildProcess, plan: LaunchPlan, cgroup: InstanceCgroup | null, shouldStart: () => boolean): Promise<number | null> {
-  if (cgroup && child.pid !== undefined) cgroup.addProcess(child.pid);
+export async function admit(child: ChildProcess, plan: LaunchPlan, cgroup: InstanceCgroup | null, shouldStart: () => boolean, preAdmitted = false): Promise<number | null> {
+  if (cgroup && child.pid !== undefined && !preAdmitted) cgroup.addProcess(child.pid);
   if (!plan.bwrap) return null;
   const stdio = child.stdio as unknown as Array<Readable | Writable | null>;
   const info = await readAll(stdio[INFO_FD] as Readable);
@@ -66,7 +67,7 @@ export async function admit(child: ChildProcess, plan: LaunchPlan, cgroup: Insta
     throw new Error('bubblewrap exited before setting up the sandbox');
   }
   if (!Number.isInteger(initPid) || initPid <= 0) throw new Error('bubblewrap reported no sandbox pid');
-  if (cgroup) cgroup.addProcess(initPid);
+  if (cgroup && !preAdmitted) cgroup.addProcess(initPid);
   if (shouldStart()) (stdio[BLOCK_FD] as Writable).end('1');
   return initPid;
 }

@@ -18,11 +18,12 @@ import {
 import { resolveLimits, type ResolvedLimits } from '../limits.ts';
 import { buildBwrapArgs, SANDBOX_PATHS } from './bwrap-args.ts';
 import { createInstanceDirs, removeInstanceDirs, sweepStaleInstanceDirs, type InstanceDirs } from './instance-dirs.ts';
+import { LauncherPool } from './launcher-pool.ts';
 import { BLOCK_FD, INFO_FD, SECCOMP_FD, type LaunchPlan } from './launch.ts';
 import { findExecutable, probeBwrap, unreachableAncestor, type BwrapInfo } from './probe.ts';
 import { ProcessInstance } from './process-instance.ts';
 import { baseEnv, resolveNode, resolvePhp, resolvePython, runtimeCommand, sandboxPath, type InterpreterRuntime, type RuntimeBinary } from './runtime-binaries.ts';
-import { prepareRuntimeFiles, type RuntimeFiles } from './runtime-files.ts';
+import { prepareRuntimeFiles, withCompiledPythonBootstrap, type RuntimeFiles } from './runtime-files.ts';
 import { seccompProgram } from './seccomp.ts';
 import { UidPool } from './uid-pool.ts';
 
@@ -44,6 +45,11 @@ export interface ProcessDriverOptions {
   cgroupName?: string;
   startTimeoutMs?: number;
   logger?: { warn(message: string): void };
+  /**
+   * Pre-admitted launchers to keep ready (see LauncherPool): they take the spawn and the cgroup move
+   * off a cold start. 0 (the default) spawns every instance on demand. Needs bwrap, a memory cgroup and Python.
+   */
+  launchers?: number;
 }
 
 interface HostSetup {
@@ -60,6 +66,7 @@ interface HostSetup {
   pathOutside: string;
   files: RuntimeFiles;
   uidPool: UidPool | null;
+  launchers: LauncherPool | null;
 }
 
 const MiB = 1024 * 1024;
@@ -106,23 +113,41 @@ export class ProcessDriver implements SandboxDriver {
   }
 
   async #startInstance(host: HostSetup, binary: RuntimeBinary, spec: InstanceSpec, limits: ResolvedLimits): Promise<ProcessInstance> {
-    const name = `${process.pid}-${spec.id}`;
-    const uid = host.uidPool?.acquire() ?? null;
+    const launcher = host.launchers?.take();
+    const uid = launcher ? launcher.uid : (host.uidPool?.acquire() ?? null);
     const releaseUid = (): void => {
       if (uid !== null) host.uidPool?.release(uid);
     };
-    let dirs: InstanceDirs | null = null;
-    let cgroup: InstanceCgroup | null = null;
+    let dirs: InstanceDirs | null = launcher?.dirs ?? null;
+    let cgroup: InstanceCgroup | null = launcher?.cgroup ?? null;
     try {
-      dirs = createInstanceDirs(this.#workDir, name, uid);
-      cgroup = host.caps.cgroup.memory ? createInstanceCgroup(host.caps.cgroup, name, limits) : null;
+      if (launcher) launcher.cgroup.update(limits);
+      else {
+        const name = `${process.pid}-${spec.id}`;
+        dirs = createInstanceDirs(this.#workDir, name, uid);
+        cgroup = host.caps.cgroup.memory ? createInstanceCgroup(host.caps.cgroup, name, limits) : null;
+      }
     } catch (err) {
-      if (dirs) await removeInstanceDirs(dirs);
-      releaseUid();
+      if (launcher) await launcher.discard();
+      else {
+        if (dirs) await removeInstanceDirs(dirs);
+        releaseUid();
+      }
       throw new SandboxStartError(`could not prepare instance ${spec.id}: ${(err as Error).message}`, { cause: err });
     }
-    const plan = this.#plan(host, binary, spec, limits, dirs, uid);
-    return ProcessInstance.start({ spec, limits, plan, cgroup, dirs, rssWatchdog: cgroup === null, releaseUid }, this.#options.startTimeoutMs ?? 10_000);
+    const plan = this.#plan(host, binary, spec, limits, dirs!, uid);
+    return ProcessInstance.start({ spec, limits, plan, cgroup, dirs: dirs!, rssWatchdog: cgroup === null, releaseUid, launcher }, this.#options.startTimeoutMs ?? 10_000);
+  }
+
+  /** Launchers prepared and waiting (0 without a launcher pool). */
+  async readyLaunchers(): Promise<number> {
+    return (await this.#host()).launchers?.ready ?? 0;
+  }
+
+  /** Stops the idle launchers. Instances are stopped by whoever started them. */
+  async close(): Promise<void> {
+    const host = await this.#setup?.catch(() => null);
+    await host?.launchers?.close();
   }
 
   #plan(host: HostSetup, binary: RuntimeBinary, spec: InstanceSpec, limits: ResolvedLimits, dirs: InstanceDirs, uid: number | null): LaunchPlan {
@@ -227,6 +252,16 @@ export class ProcessDriver implements SandboxDriver {
       ),
       warnings,
     };
+    let files = prepareRuntimeFiles(this.#workDir);
+    // Bytecode names the code objects by their path inside the sandbox: unsandboxed, the source runs.
+    if (binaries.python && usableBwrap) files = await withCompiledPythonBootstrap(files, binaries.python.hostPath, SANDBOX_PATHS.runtime);
+    let launchers: LauncherPool | null = null;
+    const launcherCount = this.#options.launchers ?? 0;
+    if (launcherCount > 0 && caps.usable && usableBwrap && cgroup.memory && binaries.python) {
+      let n = 0;
+      launchers = new LauncherPool({ size: launcherCount, workDir: this.#workDir, cgroup, uidPool, python: binaries.python.hostPath, seccompFilter: files.seccompFilter, name: () => `${process.pid}-launcher-${++n}` });
+      launchers.fill();
+    }
     return {
       caps,
       problems,
@@ -236,8 +271,9 @@ export class ProcessDriver implements SandboxDriver {
       binds,
       pathInside: sandboxPath(interpreters, true),
       pathOutside: sandboxPath(interpreters, false),
-      files: prepareRuntimeFiles(this.#workDir),
+      files,
       uidPool,
+      launchers,
     };
   }
 }

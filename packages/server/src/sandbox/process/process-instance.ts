@@ -23,12 +23,13 @@ import {
 import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import { narrowLimits, type ResolvedLimits } from '../limits.ts';
 import { LineSplitter } from '../line-splitter.ts';
-import { encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
+import { encodeInvoke, encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
 import { stageCode } from './code-stage.ts';
 import { SANDBOX_PATHS } from './bwrap-args.ts';
 import { openHostApi, type HostApiServer } from './host-api.ts';
 import { removeInstanceDirs, type InstanceDirs } from './instance-dirs.ts';
 import { admit, spawnRuntime, type LaunchPlan } from './launch.ts';
+import type { PreparedLauncher } from './launcher-pool.ts';
 import { captured, errorOutcome, newPendingCall, outcomeOnExit, type ExitStatus, type PendingCall, type Termination } from './pending-call.ts';
 import { describeExit, exitStatus, killGroup, sigkill } from './exit-status.ts';
 import { descendantsOf, treeUsage } from './process-tree.ts';
@@ -45,6 +46,8 @@ export interface ProcessInstanceOptions {
   rssWatchdog: boolean;
   /** Returns the instance's uid to the pool once nothing runs as it any more. */
   releaseUid: () => void;
+  /** A pre-admitted process to exec the plan's command in, instead of spawning it. */
+  launcher?: PreparedLauncher;
 }
 
 const TAIL_CHARS = 4096;
@@ -94,7 +97,7 @@ export class ProcessInstance implements SandboxInstance {
     this.#runtime = options.spec.runtime;
     this.#options = options;
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
-    const child = spawnRuntime(options.plan);
+    const child = options.launcher ? options.launcher.exec(options.plan.command) : spawnRuntime(options.plan);
     this.#child = child;
     this.#pid = child.pid ?? null;
     for (const stream of child.stdio) stream?.on('error', () => {});
@@ -161,7 +164,9 @@ export class ProcessInstance implements SandboxInstance {
     const id = `i${++this.#calls}`;
     const event = request.event ?? null;
     const context = { executionId: request.executionId, deadline: request.deadlineMs };
-    const line = encodeMessage(this.#runtime === 'command' ? { type: 'invoke', id, event: null, input: JSON.stringify(event), context } : { type: 'invoke', id, event, context });
+    const line = this.#runtime === 'command'
+      ? encodeMessage({ type: 'invoke', id, event: null, input: JSON.stringify(event), context })
+      : encodeInvoke({ type: 'invoke', id, event, context }, request.eventJson);
     this.#state = 'busy';
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
   }
@@ -201,7 +206,7 @@ export class ProcessInstance implements SandboxInstance {
     ready.catch(() => {});
     const timer = setTimeout(() => this.#terminate('crashed', `the runtime was not ready within ${timeoutMs} ms`, null), timeoutMs);
     try {
-      this.#sandboxInitPid = await admit(this.#child, this.#options.plan, this.#options.cgroup, () => this.#termination === null);
+      this.#sandboxInitPid = await admit(this.#child, this.#options.plan, this.#options.cgroup, () => this.#termination === null, this.#options.launcher !== undefined);
       if (this.#termination) this.#killProcesses();
       if (this.#options.rssWatchdog && this.#pid !== null) {
         this.#stopWatchdog = startRssWatchdog(this.#pid, () => this.#limits.memoryMb * 1024 * 1024, () => this.#terminate('oom', 'memory limit exceeded (RSS watchdog)', this.#soleCall()?.id ?? null));
@@ -300,7 +305,13 @@ export class ProcessInstance implements SandboxInstance {
       call.settle(errorOutcome(call, message.error));
       if (message.exiting) this.#terminate('killed', `the runtime is ending: ${message.error.name}`, null);
     }
-    if (this.#state === 'busy' && ![...this.#pending.values()].some((c) => c.kind !== 'load')) this.#state = 'ready';
+    if (this.#state === 'busy' && !this.#running()) this.#state = 'ready';
+  }
+
+  /** Whether anything but a load is in flight (an invocation or a stream session). */
+  #running(): boolean {
+    for (const call of this.#pending.values()) if (call.kind !== 'load') return true;
+    return false;
   }
 
   /** fd 1/2 bytes bypassed the bootstrap (a child process, a native write): still logs, still bounded. */
