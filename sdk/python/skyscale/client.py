@@ -1,33 +1,35 @@
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
-
-class SkyscaleError(Exception):
-    """An error answered by the API: HTTP status, stable code, message and request id."""
-
-    def __init__(self, status, code, message, request_id=None):
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.request_id = request_id
+from . import stream as _stream
+from .errors import SkyscaleError, error_from_body
 
 
 def _q(value):
     return urllib.parse.quote(str(value), safe="")
 
 
+def _default_gateway(endpoint):
+    parts = urllib.parse.urlsplit(endpoint)
+    host = parts.hostname or "127.0.0.1"
+    return "%s://%s:8081" % (parts.scheme or "http", "[%s]" % host if ":" in host else host)
+
+
 class Client:
     """Typed-ish access to the Skyscale API with an API key (sk_...) or a session token."""
 
-    def __init__(self, endpoint="http://127.0.0.1:8080", api_key=None, token=None, timeout=60):
+    def __init__(self, endpoint="http://127.0.0.1:8080", api_key=None, token=None, timeout=60, gateway_endpoint=None):
         self.endpoint = endpoint.rstrip("/")
+        self.api_key = api_key
         self.credential = api_key or token
         self.timeout = timeout
+        # The gateway (data plane) serves stream functions; default: the endpoint's host on port 8081.
+        self.gateway_endpoint = (gateway_endpoint or os.environ.get("SKYSCALE_GATEWAY") or _default_gateway(self.endpoint)).rstrip("/")
 
     # -- transport -----------------------------------------------------------------------------
     def _request(self, method, path, body=None, query=None, headers=None, raw_body=None, raw_response=False):
@@ -49,12 +51,7 @@ class Client:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 payload = response.read()
         except urllib.error.HTTPError as err:
-            payload = err.read()
-            try:
-                error = json.loads(payload)["error"]
-                raise SkyscaleError(err.code, error["code"], error["message"], error.get("requestId")) from None
-            except (ValueError, KeyError, TypeError):
-                raise SkyscaleError(err.code, "HTTP_%d" % err.code, payload[:200].decode("utf-8", "replace")) from None
+            raise error_from_body(err.code, err.read()) from None
         except urllib.error.URLError as err:
             raise SkyscaleError(0, "NETWORK_ERROR", "cannot reach %s: %s" % (self.endpoint, err.reason)) from None
         if raw_response:
@@ -126,6 +123,27 @@ class Client:
         if idempotency_key is not None:
             headers["idempotency-key"] = idempotency_key
         return self._request("POST", "/api/functions/%s/invoke" % _q(function_id), event, headers=headers)
+
+    def open_stream(self, name, path=None, query=None, headers=None, timeout=None, max_message_bytes=_stream.DEFAULT_MAX_MESSAGE_BYTES):
+        """Opens a WebSocket session with the stream function `name` on the gateway (docs/streams.md).
+
+        Sends the client's API key (session tokens are not accepted there); without one only public
+        functions answer. `path` and `query` reach the function as context.request; a refused upgrade
+        raises SkyscaleError with the answer's status and code (404, 401, 429, 400).
+        """
+        base = "ws" + self.gateway_endpoint[4:] if self.gateway_endpoint.startswith("http") else self.gateway_endpoint
+        sub = "" if path in (None, "", "/") else "/" + urllib.parse.quote(path.lstrip("/"), safe="/%:@!$&'()*+,;=~")
+        url = "%s/ws/%s%s" % (base, _q(name), sub)
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        all_headers = dict(headers or {})
+        if self.api_key:
+            all_headers["Authorization"] = "Bearer " + self.api_key
+        return _stream.connect(url, all_headers, timeout=self.timeout if timeout is None else timeout, max_message_bytes=max_message_bytes)
+
+    def stream_status(self, function_id):
+        """The function's stream instances (busy / idle per version) and open sessions."""
+        return self._request("GET", "/api/v1/functions/%s/streams" % _q(function_id))
 
     def get_execution(self, execution_id):
         return self._request("GET", "/api/executions/" + _q(execution_id))
