@@ -9,6 +9,7 @@ import { toExecution, type ExecutionRepository, type ExecutionRow } from '../sto
 import type { FunctionService } from '../functions/service.ts';
 import type { SyncRecordWriter } from './sync-writer.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { finishedExecutionRow } from './finished-row.ts';
 
 export interface FunctionRef {
   id?: string;
@@ -132,34 +133,7 @@ export class ExecutionService {
     const result = outcome.result ?? null;
     const resultJson = JSON.stringify(result);
     const input = eventJson ?? JSON.stringify(event ?? null);
-    this.#writer.add({
-      id,
-      owner_id: fn.ownerId,
-      function_id: fn.id,
-      function_name: fn.name,
-      version: fn.version,
-      timeout_ms: fn.timeoutMs,
-      mode: 'sync',
-      status: outcome.status,
-      input,
-      result: outcome.result === undefined ? null : resultJson,
-      error: outcome.error === null ? null : JSON.stringify(outcome.error),
-      logs: outcome.logs,
-      logs_truncated: outcome.logsTruncated ? 1 : 0,
-      duration_ms: outcome.durationMs,
-      cold_start: outcome.coldStart ? 1 : 0,
-      instance_id: outcome.instanceId,
-      attempts: 1,
-      max_attempts: 1,
-      available_at: 0,
-      lease_owner: null,
-      lease_expires_at: null,
-      idempotency_key: null,
-      request_hash: null,
-      created_at: createdAt,
-      started_at: createdAt,
-      finished_at: finishedAt,
-    });
+    this.#writer.add(finishedExecutionRow(fn, { id, mode: 'sync', timeoutMs: fn.timeoutMs, input, outcome, resultJson, createdAt, finishedAt }));
     // Built from the values in hand rather than parsed back from the row: this is the hot path.
     const execution: Execution = {
       id,
