@@ -163,7 +163,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
 
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, scheduler, driver, streams, isReady, maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
     // A process dying of an uncaught error still writes the sync records it already answered.
-    const writeOnExit = (): void => void writer.flushSync();
+    const writeOnExit = (): void => void writer.flushSync(true);
     process.on('exit', writeOnExit);
     return {
       api,

@@ -58,13 +58,16 @@ export class SyncRecordWriter {
     return this.#retry;
   }
 
-  /** Writes every waiting record now; false when the connection is busy in a transaction. */
-  flushSync(): boolean {
+  /**
+   * Writes every waiting record now; false when the connection is busy in a transaction. `atExit` (the
+   * process is ending): a transaction left open can never commit, so it is rolled back and the records written.
+   */
+  flushSync(atExit = false): boolean {
     if (this.#pending.size === 0) return true;
     const batch = [...this.#pending.values()];
     let report;
     try {
-      report = this.#repo.tryInsertFinished(batch);
+      report = this.#repo.tryInsertFinished(batch, atExit);
     } catch (err) {
       report = { written: 0, failed: batch.length, error: err instanceof Error ? err.message : String(err) };
     }

@@ -98,8 +98,8 @@ export class ExecutionRepository {
    * Writes a batch of finished sync executions now (see SyncRecordInserter for what a commit of them
    * guarantees); null when the connection is inside a transaction, to be retried on a later turn.
    */
-  tryInsertFinished(rows: ReadonlyArray<ExecutionRow>): InsertReport | null {
-    return rows.length === 0 ? { written: 0, failed: 0, error: null } : this.#records.insert(rows);
+  tryInsertFinished(rows: ReadonlyArray<ExecutionRow>, atExit = false): InsertReport | null {
+    return rows.length === 0 ? { written: 0, failed: 0, error: null } : this.#records.insert(rows, atExit);
   }
 
   /** Atomically takes up to `max` of the oldest available queued executions for this worker. */

@@ -22,12 +22,17 @@ export class SyncRecordInserter {
 
   /**
    * Null while a transaction is open on the connection (a Kysely transaction between two awaits):
-   * the caller retries on a later turn. A row that breaks a constraint (its owner was deleted
-   * meanwhile) fails alone: SQLite aborts that statement, not the transaction.
+   * the caller retries on a later turn. `atExit`: the process is ending, so that transaction can never
+   * commit (nothing was answered for it); it is rolled back, as closing would, and the rows written.
+   * A row that breaks a constraint (its owner was deleted meanwhile) fails alone: SQLite aborts that
+   * statement, not the transaction.
    */
-  insert(rows: ReadonlyArray<ExecutionsTable>): InsertReport | null {
+  insert(rows: ReadonlyArray<ExecutionsTable>, atExit = false): InsertReport | null {
     const raw = this.#raw;
-    if (raw.isTransaction) return null;
+    if (raw.isTransaction) {
+      if (!atExit) return null;
+      raw.exec('ROLLBACK');
+    }
     this.#insert ??= raw.prepare(`INSERT INTO executions (${EXECUTION_COLUMNS.join(', ')}) VALUES (${EXECUTION_COLUMNS.map(() => '?').join(', ')})`);
     const insert = this.#insert;
     let failed = 0;

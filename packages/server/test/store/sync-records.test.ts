@@ -85,6 +85,29 @@ test('a flush that meets an open transaction waits for it, keeps serving the row
   }
 });
 
+test('at exit, a transaction left open (it can never commit) is rolled back and the records are written', async (t) => {
+  const store = await tempStore(t);
+  const writer = new SyncRecordWriter(store.executions, pino({ level: 'silent' }), { maxBatch: 1_000_000, intervalMs: 60_000 });
+  try {
+    const user = await store.users.create({ id: newId(), username: 'dave', passwordHash: 'x', createdAt: nowIso() });
+    assert.ok(user);
+    const rows = Array.from({ length: 5 }, (_, i) => row(user.id, i));
+    for (const r of rows) writer.add(r);
+    let exitedInside = false;
+    await store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('users').values({ id: newId(), username: 'never-committed', password_hash: 'x', role: 'user', created_at: nowIso() }).execute();
+      assert.equal(writer.flushSync(), false, 'an ordinary flush waits for the transaction');
+      exitedInside = writer.flushSync(true);
+      // What follows in this callback is what a dying process never gets to run.
+    }).catch(() => {});
+    assert.equal(exitedInside, true);
+    assert.equal((await store.executions.list({ ownerId: user.id, limit: 100 })).length, rows.length);
+    assert.equal(await store.users.findCredentials('never-committed'), undefined, 'the open transaction was rolled back');
+  } finally {
+    await store.close();
+  }
+});
+
 /**
  * A platform process that answers sync invocations and then dies, in the way `how` says; every
  * execution it answered must be in the database afterwards.
