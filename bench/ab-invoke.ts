@@ -3,12 +3,13 @@
 // wrk alternate between them (A B B A A B ...), so drifts in the load other processes put on the
 // machine hit both alike. Per round: requests/s, p50, and CPU µs per request of the platform process
 // (all its threads, from /proc) and of its sandboxes. Prints per-round rows, then median and best.
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../packages/server/test/helpers/server-process.ts';
 import { benchClient } from './lib/api.ts';
+import { cpuUs as cpuOf, descendants } from './lib/process-cpu.ts';
 
 const [dirA, dirB] = process.argv.slice(2, 4).map((d) => path.resolve(d));
 if (dirA === undefined || dirB === undefined) {
@@ -18,41 +19,6 @@ if (dirA === undefined || dirB === undefined) {
 const rounds = Number(process.argv[4] ?? 6);
 const seconds = Number(process.argv[5] ?? 4);
 const connections = Number(process.argv[6] ?? 50);
-const TICK_US = 1e6 / 100;
-
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  } catch {
-    return 0;
-  }
-}
-
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
 interface Side {
   name: string;
   child: ChildProcess;
