@@ -3,11 +3,10 @@
 // (0 = fully cold, 1 = from a stem cell); each round deploys a new function per runtime on each side
 // and invokes it once, alternating A B / B A. Reports the execution's durationMs (the platform's own
 // timing from acquire to result) and the HTTP round trip, median and best.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../packages/server/test/helpers/server-process.ts';
+import { startCheckout } from './lib/checkout.ts';
 import { benchClient, median } from './lib/api.ts';
 import type { SkyscaleClient } from '../packages/client/src/index.ts';
 
@@ -23,22 +22,7 @@ const CODE = { node: 'export const handler = (e) => ({ ok: true });', python: 'd
 interface Side { name: string; child: ChildProcess; dataDir: string; client: SkyscaleClient; samples: Record<string, { duration: number[]; wall: number[] }> }
 
 async function start(name: string, dir: string): Promise<Side> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-ab-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(dir, 'packages/server/bin/skyscale.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', WARM_POOL_SIZE: pool },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (i > 300) throw new Error(`${name} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child, url, dataDir } = await startCheckout(name, dir, { WARM_POOL_SIZE: pool });
   const { client } = await benchClient(url);
   return { name, child, dataDir, client, samples: {} };
 }

@@ -3,11 +3,10 @@
 // wrk alternate between them (A B B A A B ...), so drifts in the load other processes put on the
 // machine hit both alike. Per round: requests/s, p50, and CPU µs per request of the platform process
 // (all its threads, from /proc) and of its sandboxes. Prints per-round rows, then median and best.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../packages/server/test/helpers/server-process.ts';
+import { startCheckout } from './lib/checkout.ts';
 import { benchClient } from './lib/api.ts';
 import { cpuUs as cpuOf, descendants } from './lib/process-cpu.ts';
 
@@ -29,22 +28,7 @@ interface Side {
 }
 
 async function start(name: string, dir: string): Promise<Side> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-ab-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(dir, 'packages/server/bin/skyscale.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', WARM_POOL_SIZE: '2' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (i > 300) throw new Error(`${name} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child, url, dataDir } = await startCheckout(name, dir, { WARM_POOL_SIZE: '2' });
   const { client, key } = await benchClient(url);
   const fn = await client.createFunction({ name: 'hello', runtime: 'node', code: 'export const handler = (e) => ({ hello: e.name });', maxInstances: 2, concurrency: 32 });
   await client.invoke({ id: fn.id }, { name: 'warm' });

@@ -1,28 +1,16 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SkyscaleClient, SkyscaleError } from '@skyscale/client';
-import { skyscaleBin, startSkyscale } from '../helpers/server-process.ts';
+import { runCli, startSkyscale } from '../helpers/server-process.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
 const skip = sandboxSkipReason();
 const examples = path.resolve(import.meta.dirname, '../../../../examples');
 
-/** Runs the real CLI as a child process. */
-function cli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [skyscaleBin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(input ?? '');
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('end to end: the real server driven by the CLI and the SDK', { skip }, () => {
   let server: Awaited<ReturnType<typeof startSkyscale>>;

@@ -55,6 +55,19 @@ export const skyscaleBin = path.join(repo, 'packages/server/bin/skyscale.js');
  * The real platform (`skyscale serve`) as a child process. With `dataDir` given it reuses that
  * directory (a restart) and leaves it in place on stop; otherwise it makes and removes a throwaway one.
  */
+/** Runs the real CLI as a child process; `input` goes to its stdin. */
+export function runCli(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [skyscaleBin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(input);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 export async function startSkyscale(env: Record<string, string> = {}, options: { dataDir?: string; port?: number } = {}): Promise<RunningServer & { dataDir: string; port: number; gatewayUrl: string }> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'skyscale-server-'));
   const port = options.port ?? (await freePort());

@@ -1,13 +1,12 @@
 /** Streams from the outside: the real server process, the `skyscale stream` command and the SDK. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SkyscaleClient, SkyscaleError, type WebSocketConstructor } from '@skyscale/client';
 import WebSocket from 'ws';
-import { skyscaleBin, startSkyscale } from '../helpers/server-process.ts';
+import { runCli, startSkyscale } from '../helpers/server-process.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
 const skip = sandboxSkipReason();
@@ -25,17 +24,7 @@ export async function stream(messages, send, context) {
 }
 `;
 
-function cli(args: string[], env: Record<string, string>, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [skyscaleBin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end(input);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('streams through the CLI and the SDK (real server process)', { skip }, () => {
   let server: Awaited<ReturnType<typeof startSkyscale>>;
