@@ -23,8 +23,8 @@ const gateway = new GatewayServer({
     authenticate: async () => {
       throw new Error('no keys here');
     },
-    functionIdByName: async () => undefined,
-    invoke: async () => ({ id: randomUUID(), status: 'succeeded', result, error: null }),
+    findFunction: async () => undefined,
+    invoke: async () => ({ id: randomUUID(), status: 'succeeded', result, resultJson: JSON.stringify(result), error: null }),
   },
 });
 if (mode === 'fastify') {

@@ -1,16 +1,15 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { randomUUID } from 'node:crypto';
+import { requestIdOf } from '../core/request-context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { ExecutionService } from '../executions/service.ts';
-import type { Scheduler } from '../scheduler/scheduler.ts';
-import type { SandboxDriver } from '../sandbox/driver.ts';
+import type { ClusterView } from '../core/ports/cluster.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { systemRoutes } from './routes/system.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -33,8 +32,7 @@ export interface ApiDeps {
   executions: ExecutionService;
   secrets: SecretService;
   objects: ObjectService;
-  scheduler: Scheduler;
-  driver: SandboxDriver;
+  cluster: ClusterView;
   streams: StreamService;
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
@@ -42,8 +40,6 @@ export interface ApiDeps {
   /** GET /metrics: the exposition and who may read it. */
   prometheus: { exposition: () => Promise<{ contentType: string; body: string }>; access: MetricsAccess };
 }
-
-const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** The control-plane API. Every route below /api is also answered below /api/v1. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -53,10 +49,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     trustProxy: false,
     routerOptions: { maxParamLength: 1024 },
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
-    },
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
+    // Every plane's log lines name the request the same way.
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, strictTypes: false } },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -94,8 +89,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(accountRoutes(deps.auth), { prefix });
     await app.register(functionRoutes(deps.auth, deps.functions, deps.maxBundleBytes), { prefix });
     await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
-    await app.register(systemRoutes(deps.auth, deps.scheduler, deps.driver), { prefix });
-    await app.register(loadRoutes(deps.auth, deps.scheduler), { prefix });
+    await app.register(systemRoutes(deps.auth, deps.cluster), { prefix });
+    await app.register(loadRoutes(deps.auth, deps.cluster), { prefix });
     await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });
     await app.register(objectRoutes(deps.auth, deps.objects), { prefix });
     await app.register(streamRoutes(deps.auth, deps.streams), { prefix });

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { parseMasterKey } from '../secrets/cipher.ts';
-import { DEFAULT_LOAD_SETTINGS, type LoadSettings } from '../scheduler/load.ts';
+import { parseMasterKey } from './keys.ts';
+import { DEFAULT_LOAD_SETTINGS, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -12,6 +12,8 @@ export interface Config {
   readonly gatewayPort: number;
   readonly dataDir: string;
   readonly dbPath: string;
+  /** Where metadata and executions live: the embedded SQLite file (PostgreSQL comes with distributed mode). */
+  readonly store: StoreConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly warmPoolSize: number;
   /** Pre-admitted sandbox launchers kept ready for cold starts (docs/sandbox.md). */
@@ -45,7 +47,7 @@ export interface Config {
   readonly metricsAccess: 'token' | 'loopback' | 'open';
   readonly metricsToken: string | undefined;
   /** WebSocket stream sessions (docs/streams.md). */
-  readonly stream: { readonly maxDurationMs: number; readonly endGraceMs: number; readonly maxMessageBytes: number };
+  readonly stream: StreamLimits;
 }
 
 export class ConfigError extends Error {
@@ -128,12 +130,14 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
   const jwtSecret = env.JWT_SECRET?.trim() || undefined;
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters long');
+  const dbPath = path.resolve(dataDir, text(env, 'DB_PATH', path.join(dataDir, 'skyscale.db')));
   const config: Config = {
     host: text(env, 'HOST', '127.0.0.1'),
     port: integer(env, 'PORT', 8080, 0, 65535),
     gatewayPort: integer(env, 'GATEWAY_PORT', 8081, 0, 65535),
     dataDir,
-    dbPath: path.resolve(dataDir, text(env, 'DB_PATH', path.join(dataDir, 'skyscale.db'))),
+    dbPath,
+    store: Object.freeze({ kind: 'sqlite' as const, path: dbPath }),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     warmPoolSize: integer(env, 'WARM_POOL_SIZE', 5, 0, 1000),
     sandboxLaunchers: integer(env, 'SANDBOX_LAUNCHERS', 2, 0, 64),

@@ -1,7 +1,7 @@
+import type { InvocationMode } from './invocation.ts';
 import type { TerminalStatus } from './types.ts';
 
-/** How an invocation arrived: the API (sync or async), an HTTP route of the gateway, or a stream. */
-export type InvocationMode = 'sync' | 'async' | 'http' | 'stream';
+export type { InvocationMode };
 
 /** One finished invocation attempt (an async execution retried three times is three samples). */
 export interface InvocationSample {
@@ -16,7 +16,7 @@ export interface InvocationSample {
   coldStart: boolean;
 }
 
-/** An invocation refused before it ran, e.g. the function's wait queue was full (429). */
+/** An invocation refused before it ran: the function's wait queue was full, or no instance could be had (429). */
 export interface RejectionSample {
   functionId: string;
   functionName: string;

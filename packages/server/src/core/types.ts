@@ -1,4 +1,6 @@
 /** Domain types shared by services, the API and the store. Store rows are mapped to these. */
+import type { ExecutionReason, Fault } from './execution-reasons.ts';
+
 export type Role = 'admin' | 'user';
 
 export interface User {
@@ -92,7 +94,13 @@ export interface Exposure {
 export interface Principal {
   userId: string;
   role: Role;
-  via: 'jwt' | 'api_key';
+  /** `internal`: the platform acting for the owner (the gateway after its own auth check, a worker). */
+  via: 'jwt' | 'api_key' | 'internal';
+}
+
+/** The platform acting for a resource's owner, once that owner has been established some other way. */
+export function ownerPrincipal(userId: string): Principal {
+  return { userId, role: 'user', via: 'internal' };
 }
 
 export const TERMINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'output_truncated', 'system_error', 'cancelled', 'dead_lettered'] as const;
@@ -100,8 +108,10 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 export type ExecutionStatus = 'queued' | 'running' | TerminalStatus;
 
 export interface ExecutionError {
-  /** Why the execution ended this way, e.g. "timeout", "oom", "user_error", "crashed". */
-  reason: string;
+  /** Why the execution ended this way (core/execution-reasons.ts): "timeout", "oom", "user_error", "crashed"… */
+  reason: ExecutionReason;
+  /** Whose doing it was, from the same registry: the function's (`user`) or the platform's. */
+  fault: Fault;
   message: string;
   stack?: string;
 }
@@ -126,4 +136,17 @@ export interface Execution {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+}
+
+/** A stored object of a function (the bytes live in the object store). */
+export interface ObjectInfo {
+  id: string;
+  functionId: string;
+  name: string;
+  size: number;
+  contentType: string;
+  /** `sha256:<hex>` */
+  checksum: string;
+  createdAt: string;
+  updatedAt: string;
 }

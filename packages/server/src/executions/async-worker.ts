@@ -1,28 +1,22 @@
 import type { Logger } from 'pino';
 import { newId, nowIso } from '../core/ids.ts';
 import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
-import type { InvocationResult } from '../core/invoker.ts';
+import { failure, isRejection, type InvocationResult, type Rejection } from '../core/invocation.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
-
-type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult>;
+import type { AsyncWorkerOptions } from '../config/options.ts';
 import type { ExecutionRepository, ExecutionRow } from '../store/executions.ts';
+
+type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult | Rejection>;
 
 /** Statuses after which an async execution is tried again (until maxAttempts). */
 const RETRYABLE: ReadonlySet<ExecutionStatus> = new Set(['failed', 'timed_out', 'oom_killed', 'system_error']);
 
-export interface AsyncWorkerOptions {
-  concurrency: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  leaseGraceMs: number;
-  pollMs: number;
-  /** Embedded mode: this is the only worker, so every lease found at start belonged to a dead process. */
-  soleWorker: boolean;
-}
+export type { AsyncWorkerOptions };
 
 /**
- * Leases queued executions from the store and runs them. At-least-once: a lease that expires (the worker
- * died) puts the execution back in the queue; each attempt counts towards maxAttempts, then dead-letter.
+ * Leases queued executions from the store and runs them. At-least-once: a lease is renewed while its
+ * execution runs, and one that expires (its worker died) puts the execution back in the queue; each
+ * attempt counts towards maxAttempts, then dead-letter. A lease a live worker can still renew is never taken.
  */
 export class AsyncWorker {
   readonly id = `worker-${newId().slice(0, 8)}`;
@@ -70,8 +64,13 @@ export class AsyncWorker {
     await Promise.allSettled([...this.#inFlight]);
   }
 
+  /** Executions being run now. */
+  get running(): number {
+    return this.#running;
+  }
+
   async #work(): Promise<void> {
-    await this.#repo.reclaimExpired(Date.now(), this.#options.soleWorker).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
+    await this.#repo.reclaimExpired(Date.now(), this.#options.reclaimAllAtStart).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
     let lastReclaim = Date.now();
     while (!this.#stopped) {
       let leased: ExecutionRow[] = [];
@@ -109,24 +108,48 @@ export class AsyncWorker {
     }
   }
 
-  #leaseMs(row: ExecutionRow): number {
-    return row.timeout_ms + this.#options.leaseGraceMs;
+  #leaseMs(_row: ExecutionRow): number {
+    return this.#options.leaseMs;
+  }
+
+  /** Keeps the lease of a running execution alive; stops once the execution ends or the lease was lost. */
+  #renewWhileRunning(row: ExecutionRow, log: Logger): () => void {
+    const every = Math.max(50, Math.floor(this.#options.leaseMs / 3));
+    const timer = setInterval(() => {
+      void this.#repo.renew(row.id, this.id, Date.now() + this.#options.leaseMs).then(
+        (held) => {
+          if (!held) {
+            clearInterval(timer);
+            log.warn('the lease of a running execution was lost');
+          }
+        },
+        (err: unknown) => log.warn({ err }, 'renewing a lease failed; trying again'),
+      );
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   async #execute(row: ExecutionRow): Promise<void> {
     const log = this.#log.child({ executionId: row.id, attempt: row.attempts });
     let outcome: InvocationResult;
     const startedAt = nowIso();
+    const stopRenewing = this.#renewWhileRunning(row, log);
     try {
       const fn = await this.#loadFunction(row);
       if (fn === undefined) {
-        outcome = { status: 'cancelled', result: null, error: { reason: 'function_deleted', message: 'The function was deleted before the execution ran' }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+        outcome = failure('function_deleted', 'The function was deleted before the execution ran');
       } else {
-        outcome = await this.#run(fn, JSON.parse(row.input), { executionId: row.id, deadline: Date.now() + fn.timeoutMs });
+        const ran = await this.#run(fn, JSON.parse(row.input), { executionId: row.id, deadline: Date.now() + fn.timeoutMs });
+        // Refused for capacity: back to the queue for a moment; the attempt does not count against it.
+        if (isRejection(ran)) return await this.#postpone(row, ran, log);
+        outcome = ran;
       }
     } catch (err) {
       log.error({ err }, 'async invocation failed inside the platform');
-      outcome = { status: 'system_error', result: null, error: { reason: 'platform_error', message: 'The platform failed to run the execution' }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null };
+      outcome = failure('platform_error', 'The platform failed to run the execution');
+    } finally {
+      stopRenewing();
     }
     const retry = RETRYABLE.has(outcome.status) && row.attempts < row.max_attempts;
     try {
@@ -139,12 +162,21 @@ export class AsyncWorker {
       }
       const exhausted = RETRYABLE.has(outcome.status) && row.max_attempts > 1;
       const status: ExecutionStatus = exhausted ? 'dead_lettered' : outcome.status;
-      const error = exhausted && outcome.error !== null ? { ...outcome.error, reason: `${outcome.error.reason}; dead-lettered after ${row.attempts} attempts (last: ${outcome.status})` } : outcome.error;
+      const error = exhausted && outcome.error !== null ? { ...outcome.error, message: `${outcome.error.message} (dead-lettered after ${row.attempts} attempts; the last ended ${outcome.status})` } : outcome.error;
       const ok = await this.#repo.finishLeased(row.id, this.id, { ...outcome, status, error, startedAt, finishedAt: nowIso() });
       if (!ok) log.warn('lease was lost before the execution finished; result dropped');
       else if (exhausted) this.#metrics.deadLettered({ functionId: row.function_id, functionName: row.function_name });
     } catch (err) {
       log.error({ err }, 'recording the async result failed; the lease will expire and the execution will be retried');
+    }
+  }
+
+  async #postpone(row: ExecutionRow, refused: Rejection, log: Logger): Promise<void> {
+    try {
+      await this.#repo.requeue(row.id, this.id, Date.now() + refused.retryAfterMs, null, '', true);
+      log.info({ rejected: refused.rejected, retryInMs: refused.retryAfterMs }, 'async execution postponed: no capacity');
+    } catch (err) {
+      log.error({ err }, 'postponing the async execution failed; the lease will expire and it will be retried');
     }
   }
 }

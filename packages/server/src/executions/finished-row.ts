@@ -1,4 +1,4 @@
-import type { InvocationResult } from '../core/invoker.ts';
+import type { InvocationResult } from '../core/invocation.ts';
 import type { FunctionRecord } from '../core/types.ts';
 import type { ExecutionRow } from '../store/executions.ts';
 

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newTimeOrderedId, nowIso } from '../core/ids.ts';
 import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../core/types.ts';
-import type { InvocationContext, InvocationResult, InvocationTarget, Invoker } from '../core/invoker.ts';
-import { SecretsUnavailableError, type SecretService } from '../secrets/service.ts';
+import { failure, isRejection, type InvocationMode, type InvocationResult, type InvocationTarget, type Rejection } from '../core/invocation.ts';
+import type { Invoker } from '../core/ports/invoker.ts';
+import type { Bus } from '../core/ports/bus.ts';
+import { publish } from '../core/events.ts';
 import { checkSeedInput, objectRefs, requestedSecrets } from './seed-input.ts';
 import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
 import type { FunctionService } from '../functions/service.ts';
@@ -21,7 +23,20 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-const NO_SECRETS: { env: Record<string, string>; digest: string } = Object.freeze({ env: Object.freeze({}), digest: '' });
+/** How a run is identified and bounded. */
+export interface RunContext {
+  executionId: string;
+  requestId?: string;
+  deadline: number;
+  mode: InvocationMode;
+  eventJson?: string;
+}
+
+/** A refusal of the engine as the API answers it: 429 with Retry-After, or 503 while stopping. */
+export function refusal(r: Rejection): AppError {
+  const headers = { 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) };
+  return new AppError(r.rejected === 'stopping' ? 'SERVICE_UNAVAILABLE' : 'RATE_LIMITED', r.message, { headers });
+}
 
 /** A finished sync invocation, with its result already serialised (the record and the response share it). */
 export interface SyncInvocation {
@@ -35,9 +50,8 @@ export class ExecutionService {
   readonly #functions: FunctionService;
   readonly #invoker: Invoker;
   readonly #writer: SyncRecordWriter;
-  readonly #onQueued: () => void;
+  readonly #bus: Bus;
 
-  readonly #secrets: SecretService;
   readonly #targets = new WeakMap<FunctionRecord, InvocationTarget>();
   readonly #objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
 
@@ -45,18 +59,16 @@ export class ExecutionService {
     repo: ExecutionRepository;
     functions: FunctionService;
     invoker: Invoker;
-    secrets: SecretService;
     writer: SyncRecordWriter;
-    onQueued: () => void;
+    bus: Bus;
     objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
   }) {
     this.#repo = deps.repo;
     this.#objectExists = deps.objectExists;
-    this.#secrets = deps.secrets;
     this.#functions = deps.functions;
     this.#invoker = deps.invoker;
     this.#writer = deps.writer;
-    this.#onQueued = deps.onQueued;
+    this.#bus = deps.bus;
   }
 
   async #resolve(owner: Principal, ref: FunctionRef): Promise<FunctionRecord> {
@@ -66,33 +78,31 @@ export class ExecutionService {
   }
 
   /**
-   * Runs one invocation of this function version: resolves its secrets (failing closed as
-   * system_error when they cannot be provided) and hands it to the invoker.
+   * Runs one invocation of this function version on the invoker. A refusal (no capacity, stopping)
+   * comes back as a value; so does a failure to provide what the input asks for.
    */
-  async run(fn: FunctionRecord, event: unknown, context: Pick<InvocationContext, 'executionId' | 'deadline' | 'mode' | 'eventJson'>): Promise<InvocationResult> {
-    const target = await this.target(fn, requestedSecrets(event));
-    if ('failure' in target) return target.failure;
-    return this.#invoker.invoke(target, event, { ...context, objectRefs: objectRefs(event) });
-  }
-
-  /** What the engine needs to run this version, its secrets resolved (failing closed as an invocation result). */
-  async target(fn: FunctionRecord, extraSecrets: string[] = []): Promise<InvocationTarget | { failure: InvocationResult }> {
-    let secrets: { env: Record<string, string>; digest: string };
+  async run(fn: FunctionRecord, event: unknown, context: RunContext): Promise<InvocationResult | Rejection> {
+    let extra: string[];
     try {
-      const names = extraSecrets.length === 0 ? fn.secrets : [...new Set([...fn.secrets, ...extraSecrets])];
-      secrets = names.length === 0 ? NO_SECRETS : await this.#secrets.envFor(fn.ownerId, names);
+      extra = requestedSecrets(event);
     } catch (err) {
-      if (err instanceof AppError) return { failure: { status: 'failed', result: null, error: { reason: 'bad_input', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
-      if (!(err instanceof SecretsUnavailableError)) throw err;
-      return { failure: { status: 'system_error', result: null, error: { reason: 'secrets_unavailable', message: err.message }, logs: '', logsTruncated: false, durationMs: 0, coldStart: false, instanceId: null } };
+      if (err instanceof AppError) return failure('bad_input', err.message);
+      throw err;
     }
-    return this.#target(fn, secrets);
+    const target = this.target(fn, extra);
+    return this.#invoker.invoke({ target, event, executionId: context.executionId, requestId: context.requestId, deadline: context.deadline, mode: context.mode, eventJson: context.eventJson, objectRefs: objectRefs(event) });
   }
 
-  /** One target per function record (cached records are shared) and set of secrets: built once, not per call. */
-  #target(fn: FunctionRecord, secrets: { env: Record<string, string>; digest: string }): InvocationTarget {
+  /** What the engine needs to run this version: data only (code by hash, secrets by name). */
+  target(fn: FunctionRecord, extraSecrets: readonly string[] = []): InvocationTarget {
     const known = this.#targets.get(fn);
-    if (known !== undefined && known.envDigest === secrets.digest) return known;
+    const base = known ?? this.#newTarget(fn);
+    if (extraSecrets.length === 0) return base;
+    return { ...base, secrets: [...new Set([...fn.secrets, ...extraSecrets])] };
+  }
+
+  /** One target per function record (cached records are shared): built once, not per call. */
+  #newTarget(fn: FunctionRecord): InvocationTarget {
     const target: InvocationTarget = Object.freeze({
       ownerId: fn.ownerId,
       functionId: fn.id,
@@ -100,35 +110,34 @@ export class ExecutionService {
       version: fn.version,
       runtime: fn.runtime,
       handler: fn.handler,
-      codeHash: fn.codeHash,
-      codeDir: this.#functions.codeDir(fn.codeHash),
-      memoryMb: fn.memoryMb,
-      timeoutMs: fn.timeoutMs,
-      env: { ...fn.env, ...secrets.env },
-      envDigest: secrets.digest,
-      concurrency: fn.concurrency,
-      maxInstances: fn.maxInstances,
+      code: Object.freeze({ kind: 'bundle' as const, hash: fn.codeHash }),
+      limits: Object.freeze({ memoryMb: fn.memoryMb, timeoutMs: fn.timeoutMs, concurrency: fn.concurrency, maxInstances: fn.maxInstances }),
+      env: fn.env,
+      secrets: fn.secrets,
+      stream: fn.stream,
     });
     this.#targets.set(fn, target);
     return target;
   }
 
   /** Runs the function now and answers with the finished execution record; `via` (for metrics) is how the call arrived, the record says sync either way. */
-  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown, via: 'sync' | 'http' = 'sync'): Promise<Execution> {
-    return (await this.invokeSyncJson(owner, ref, event, undefined, via)).execution;
+  async invokeSync(owner: Principal, ref: FunctionRef, event: unknown, via: 'sync' | 'http' = 'sync', context: { requestId?: string } = {}): Promise<Execution> {
+    return (await this.invokeSyncJson(owner, ref, event, undefined, via, context)).execution;
   }
 
   /**
    * `invokeSync`, for callers that hold the event's JSON text (the request body) and want the result
    * as JSON text: neither is serialised again on the way.
    */
-  async invokeSyncJson(owner: Principal, ref: FunctionRef, event: unknown, eventJson?: string, via: 'sync' | 'http' = 'sync'): Promise<SyncInvocation> {
-    const fn = await this.#resolve(owner, ref);
+  async invokeSyncJson(owner: Principal, ref: FunctionRef | FunctionRecord, event: unknown, eventJson?: string, via: 'sync' | 'http' = 'sync', context: { requestId?: string } = {}): Promise<SyncInvocation> {
+    const fn = 'ownerId' in ref ? ref : await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
     const createdMs = Date.now();
     const id = newTimeOrderedId(createdMs);
     const createdAt = nowIso(createdMs);
-    const outcome = await this.run(fn, event, { executionId: id, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
+    const ran = await this.run(fn, event, { executionId: id, requestId: context.requestId, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
+    if (isRejection(ran)) throw refusal(ran);
+    const outcome = ran;
     const finishedAt = nowIso();
     const result = outcome.result ?? null;
     const resultJson = JSON.stringify(result);
@@ -203,7 +212,7 @@ export class ExecutionService {
     if (existing && stored.request_hash !== requestHash) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED');
     }
-    if (!existing) this.#onQueued();
+    if (!existing) void publish(this.#bus, 'executions.queued', { executionId: stored.id });
     return { execution: toExecution(stored), created: !existing };
   }
 

@@ -3,6 +3,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError, notFound } from '../core/errors.ts';
 import { describePath, invalidBundle, validateRelativePath, type FileMap } from './file-map.ts';
+import type { CodeRef } from '../core/invocation.ts';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 /** Work-in-progress and being-deleted entries; a hash directory never starts with a dot. */
@@ -45,6 +46,12 @@ export class CodeStore {
       manifest.update(`${name}\0${content.length}\0${createHash('sha256').update(content).digest('hex')}\n`);
     }
     return { hash: manifest.digest('hex'), size };
+  }
+
+  /** The stored tree of a code reference, for a worker on this machine (CodeSource). */
+  async local(code: CodeRef): Promise<string> {
+    if (!(await this.has(code.hash))) throw new Error(`code ${code.hash.slice(0, 12)} is not in the code store`);
+    return this.dir(code.hash);
   }
 
   /** Absolute directory of a stored tree (whether or not it exists). Refuses anything but a 64-hex hash. */

@@ -8,6 +8,8 @@ import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
+import type { Bus } from '../core/ports/bus.ts';
+import { publish } from '../core/events.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
 import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
@@ -66,11 +68,9 @@ export class FunctionService {
   /** Definitions read on every invocation; writes here invalidate, other processes are seen within the TTL. */
   readonly #cache = new TtlCache<FunctionRecord>(2_000);
 
-  /** Called after a function is deleted (the scheduler stops its instances). */
-  onDeleted: (functionId: string) => void = () => {};
-  /** Awaited after a write that may have changed routes or public names (the gateway swaps its table); never throws. */
-  onExposureChanged: () => Promise<void> = async () => {};
   readonly #routes: RouteRepository;
+  /** Where deletions and route changes are announced (workers, the object store, gateways). */
+  readonly #bus: Bus;
 
   readonly #runtimeCheck: RuntimeCheck;
 
@@ -78,12 +78,14 @@ export class FunctionService {
     return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
   }
 
-  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository, runtimeCheck: RuntimeCheck = async () => null) {
+  constructor(deps: { repo: FunctionRepository; code: CodeStore; limits: BundleLimits; routes: RouteRepository; bus: Bus; runtimeCheck?: RuntimeCheck }) {
+    const { repo, code, limits, routes } = deps;
+    this.#bus = deps.bus;
     this.#repo = repo;
     this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
-    this.#runtimeCheck = runtimeCheck;
+    this.#runtimeCheck = deps.runtimeCheck ?? (async () => null);
   }
 
   async #checkAvailable(runtime: Runtime): Promise<void> {
@@ -176,6 +178,14 @@ export class FunctionService {
     return fn;
   }
 
+  /** The function as it was at `version` (async work queued before a newer deploy runs that version); undefined once deleted. */
+  async atVersion(ownerId: string, id: string, version: number): Promise<FunctionRecord | undefined> {
+    const fn = await this.#repo.findById(ownerId, id);
+    const at = fn && (fn.version === version ? fn : await this.#repo.getVersion(ownerId, id, version));
+    if (fn === undefined || at === undefined) return undefined;
+    return { ...fn, ...at, id: fn.id, createdAt: fn.createdAt };
+  }
+
   #forget(id: string): void {
     this.#cache.deleteWhere((fn) => fn.id === id);
   }
@@ -195,8 +205,8 @@ export class FunctionService {
     const deleted = await this.#repo.delete(owner.userId, id);
     this.#forget(id);
     if (!deleted) throw notFound('Function');
-    this.onDeleted(id);
-    await this.onExposureChanged();
+    await publish(this.#bus, 'functions.deleted', { functionId: id, ownerId: owner.userId });
+    await this.#routesChanged();
   }
 
   /** Runs a write carrying an exposure change: conflicts become 409s, and the gateway hears of the change. */
@@ -208,8 +218,13 @@ export class FunctionService {
       if (!(err instanceof ExposureConflictError)) throw err;
       throw new AppError(err.kind === 'route' ? 'ROUTE_CONFLICT' : 'PUBLIC_NAME_TAKEN', err.message, { details: err.details });
     }
-    if (exposure !== undefined) await this.onExposureChanged();
+    if (exposure !== undefined) await this.#routesChanged();
     return result;
+  }
+
+  /** Gateways reload their routing table; in-process ones before this resolves (the API answers after it). */
+  async #routesChanged(): Promise<void> {
+    await publish(this.#bus, 'routes.changed', {});
   }
 
   /**
@@ -238,11 +253,6 @@ export class FunctionService {
   /** Routes and public flags of all the owner's functions, by function id (absent: none). */
   exposures(owner: Principal): Promise<Map<string, Exposure>> {
     return this.#routes.exposures(owner.userId);
-  }
-
-  /** Host directory holding a version's code (read-only use by the execution engine). */
-  codeDir(codeHash: string): string {
-    return this.#code.dir(codeHash);
   }
 
   async #storeCode(runtime: Runtime, handler: string, code: CodeInput): Promise<{ codeHash: string; codeSource: CodeSource; codeSize: number }> {

@@ -48,11 +48,12 @@ function headersOf(raw: unknown, cookies: unknown): Record<string, string | stri
 
 /**
  * A function's return value as an HTTP response: an object with a numeric `statusCode` is the response
- * itself (`headers`, `body`, `isBase64Encoded`, `cookies`); any other value is sent as JSON with 200.
+ * itself (`headers`, `body`, `isBase64Encoded`, `cookies`); any other value is sent as JSON with 200
+ * (its JSON text, when the caller already has it, is sent as is).
  */
-export function toHttpResponse(result: unknown): HttpResponse {
+export function toHttpResponse(result: unknown, resultJson?: string): HttpResponse {
   if (!isResponseShape(result)) {
-    return { status: 200, headers: { 'content-type': JSON_TYPE }, body: Buffer.from(JSON.stringify(result ?? null)) };
+    return { status: 200, headers: { 'content-type': JSON_TYPE }, body: Buffer.from(resultJson ?? JSON.stringify(result ?? null)) };
   }
   const status = result.statusCode as number;
   if (!Number.isInteger(status) || status < 200 || status > 599) throw invalid(`statusCode must be a whole number from 200 to 599, got ${String(status).slice(0, 32)}`);

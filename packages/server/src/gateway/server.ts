@@ -1,38 +1,55 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AppError, ERROR_CODES } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
-import { looksLikeApiKey } from '../auth/tokens.ts';
 import type { LiveRoutes } from './routing-table.ts';
+import { platformKey } from './credentials.ts';
+import { asAppError, errorBody, requestIdOf } from '../core/request-context.ts';
 import { bodyOf, decodeParams, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
 import { toHttpResponse, type HttpResponse } from './http-response.ts';
 
-/** What the gateway needs from the platform; main.ts wires it to the auth, function and execution services. */
+/**
+ * A function the gateway will call: its owner and id, and whatever the backend resolved while finding
+ * it (passed back to `invoke` as is, so a function found by name is not looked up again).
+ */
+export interface FunctionHandle {
+  ownerId: string;
+  functionId: string;
+  resolved?: unknown;
+}
+
+/** A finished invocation as the gateway answers it; `resultJson` is the result's JSON text, serialised once. */
+export interface GatewayResult {
+  id: string;
+  status: ExecutionStatus;
+  result: unknown;
+  resultJson: string;
+  error: ExecutionError | null;
+}
+
+/** What the gateway needs from the platform; the composition root wires it to the auth, function and execution services. */
 export interface GatewayBackend {
   /** The owner of an API key; throws INVALID_TOKEN for a key that is not valid. */
   authenticate(apiKey: string): Promise<{ userId: string }>;
-  /** The id of the owner's function with this name, if there is one. */
-  functionIdByName(ownerId: string, name: string): Promise<string | undefined>;
+  /** The owner's function with this name, if there is one. */
+  findFunction(ownerId: string, name: string): Promise<FunctionHandle | undefined>;
   /** Runs the latest version synchronously, recorded as an execution like any other invocation. */
-  invoke(ownerId: string, functionId: string, event: HttpEvent): Promise<{ id: string; status: ExecutionStatus; result: unknown; error: ExecutionError | null }>;
+  invoke(fn: FunctionHandle, event: HttpEvent, context: { requestId: string }): Promise<GatewayResult>;
 }
 
 /** Claims a WebSocket (or other) upgrade request by returning true; see docs/gateway.md. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 interface Target {
-  ownerId: string;
-  functionId: string;
+  fn: FunctionHandle;
   params: Record<string, string>;
   path: string;
   /** Request headers that carried a platform credential: consumed here, never passed to the function. */
   drop: readonly string[];
 }
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 const FUNCTION_PREFIX = '/function/';
 const HEALTH_PATH = '/_skyscale/healthz';
 const NO_HEADERS: readonly string[] = [];
@@ -40,16 +57,9 @@ const NO_HEADERS: readonly string[] = [];
 const UNMATCHED = '(unmatched)';
 const FUNCTION_LABEL = '/function/:name';
 
-/** A platform API key in `X-API-Key` or `Authorization: Bearer sk_…`; other values are the app's own and pass through. */
-function platformKey(req: IncomingMessage): { key: string; header: string } | undefined {
-  const header = req.headers['x-api-key'];
-  if (typeof header === 'string' && looksLikeApiKey(header.trim())) return { key: header.trim(), header: 'x-api-key' };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return match !== null && looksLikeApiKey(match[1]) ? { key: match[1], header: 'authorization' } : undefined;
-}
 
-function outcome(execution: { id: string; status: ExecutionStatus; result: unknown; error: ExecutionError | null }): HttpResponse {
-  if (execution.status === 'succeeded') return toHttpResponse(execution.result);
+function outcome(execution: GatewayResult): HttpResponse {
+  if (execution.status === 'succeeded') return toHttpResponse(execution.result, execution.resultJson);
   const details = { executionId: execution.id, status: execution.status, reason: execution.error?.reason ?? null };
   if (execution.status === 'timed_out') throw new AppError('FUNCTION_TIMEOUT', `The function did not finish in time (execution ${execution.id})`, { details });
   throw new AppError('EXECUTION_FAILED', `The function did not succeed: ${execution.status} (execution ${execution.id})`, { details });
@@ -87,11 +97,11 @@ export class GatewayServer {
    * Resolves /function/{name} for a caller: the key holder's own function of that name, else the public
    * function of that name, else undefined. Stream endpoints resolve names the same way.
    */
-  async resolveFunction(name: string, key: string | undefined): Promise<{ ownerId: string; functionId: string } | undefined> {
+  async resolveFunction(name: string, key: string | undefined): Promise<FunctionHandle | undefined> {
     if (key !== undefined) {
       const { userId } = await this.#backend.authenticate(key);
-      const id = await this.#backend.functionIdByName(userId, name);
-      if (id !== undefined) return { ownerId: userId, functionId: id };
+      const found = await this.#backend.findFunction(userId, name);
+      if (found !== undefined) return found;
     }
     const found = this.#routes.current.publicFunctions.get(name);
     return found === undefined ? undefined : { ownerId: found.ownerId, functionId: found.functionId };
@@ -122,8 +132,7 @@ export class GatewayServer {
   /** The request listener of `server`; public so it can be mounted on another server (bench/ compares one). Never throws. */
   async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(req.headers['x-request-id']);
     const method = req.method ?? 'GET';
     let executionId: string | undefined;
     let label = UNMATCHED;
@@ -140,7 +149,7 @@ export class GatewayServer {
       } else target = await this.#routeTarget(req, method, path, (pattern) => (label = pattern));
       const bytes = await readBody(req, this.#maxBodyBytes);
       const event: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
-      const execution = await this.#backend.invoke(target.ownerId, target.functionId, event);
+      const execution = await this.#backend.invoke(target.fn, event, { requestId });
       executionId = execution.id;
       this.#send(res, outcome(execution), requestId, executionId);
     } catch (err) {
@@ -164,7 +173,7 @@ export class GatewayServer {
       if (userId !== route.ownerId) throw new AppError('INVALID_TOKEN', 'This API key does not grant access to this route');
       drop = [credential.header];
     }
-    return { ownerId: route.ownerId, functionId: route.functionId, params: decodeParams(found.params), path, drop };
+    return { fn: { ownerId: route.ownerId, functionId: route.functionId }, params: decodeParams(found.params), path, drop };
   }
 
   /** /function/{name}[/rest]: any method; the event's path is the rest. */
@@ -180,7 +189,7 @@ export class GatewayServer {
     const credential = platformKey(req);
     const found = name === '' ? undefined : await this.resolveFunction(name, credential?.key);
     if (found === undefined) throw new AppError('NOT_FOUND', `No function ${name.slice(0, 128)} here: not public, or not yours (send your API key)`);
-    return { ...found, params: Object.create(null), path: slash === -1 ? '/' : path.slice(slash), drop: credential === undefined ? NO_HEADERS : [credential.header] };
+    return { fn: found, params: Object.create(null), path: slash === -1 ? '/' : path.slice(slash), drop: credential === undefined ? NO_HEADERS : [credential.header] };
   }
 
   #send(res: ServerResponse, response: HttpResponse, requestId: string, executionId?: string): void {
@@ -195,10 +204,9 @@ export class GatewayServer {
   }
 
   #fail(res: ServerResponse, err: unknown, requestId: string, executionId: string | undefined): void {
-    const error = err instanceof AppError ? err : new AppError('INTERNAL', undefined, { cause: err });
+    const error = asAppError(err);
     if (error.code === 'INTERNAL') this.#log.error({ err, requestId }, 'gateway request failed');
-    const body: { error: { code: string; message: string; requestId: string; details?: unknown } } = { error: { code: error.code, message: error.message, requestId } };
-    if (error.details !== undefined) body.error.details = error.details;
+    const body = errorBody(error, requestId);
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...error.headers };
     // A refused body may still be arriving: close rather than read it.
     if (error.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
@@ -207,7 +215,7 @@ export class GatewayServer {
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     for (const handler of this.#upgrades) if (handler(req, socket, head)) return;
-    const body = JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: ERROR_CODES.ROUTE_NOT_FOUND.message, requestId: randomUUID() } });
+    const body = JSON.stringify(errorBody(new AppError('ROUTE_NOT_FOUND'), requestIdOf(req.headers['x-request-id'])));
     socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
 }

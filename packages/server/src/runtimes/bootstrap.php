@@ -68,6 +68,7 @@ final class Context
 {
     public function __construct(
         public readonly string $executionId,
+        public readonly string $functionId,
         public readonly string $functionName,
         public readonly string $functionVersion,
         public readonly int|float $deadline,
@@ -96,6 +97,7 @@ final class Runtime
     private static $out;
     /** @var callable|null */
     private static $handler = null;
+    private static string $id = '';
     private static string $name = '';
     private static string $version = '';
     private static bool $forwarder = false;
@@ -160,6 +162,7 @@ final class Runtime
         // Stem cells start at the largest size; the function's own (narrower) limit sets PHP's cap.
         if (is_int($message['limits']['memoryMb'] ?? null)) ini_set('memory_limit', max(16, intdiv($message['limits']['memoryMb'] * 3, 4)) . 'M');
         foreach ($message['env'] ?? [] as $key => $value) self::setEnv((string) $key, (string) $value);
+        self::$id = (string) ($message['functionId'] ?? '');
         self::$name = (string) ($message['functionName'] ?? '');
         self::$version = (string) ($message['functionVersion'] ?? '');
         $execution = self::$current = new Execution((string) $message['id'], 'load');
@@ -202,7 +205,7 @@ final class Runtime
     {
         $execution = self::$current = new Execution((string) $message['id'], 'invoke');
         $ctx = $message['context'] ?? [];
-        $context = new Context((string) ($ctx['executionId'] ?? $execution->id), self::$name, self::$version, $ctx['deadline'] ?? 0, $execution);
+        $context = new Context((string) ($ctx['executionId'] ?? $execution->id), self::$id, self::$name, self::$version, $ctx['deadline'] ?? 0, $execution);
         $body = null;
         try {
             if (self::$handler === null) throw new \RuntimeException('No function is loaded in this instance');

@@ -18,7 +18,7 @@ FLUSH_BYTES = 4096
 
 limits = {"logBytes": 256 * 1024, "outputBytes": 6 * 1024 * 1024}
 # "stream": the module's `stream` function (WebSocket stream sessions, stream_session.py), if it has one.
-function = {"handler": None, "stream": None, "name": "", "version": ""}
+function = {"handler": None, "stream": None, "id": "", "name": "", "version": ""}
 current = None  # the execution in flight (this runtime serves one at a time)
 event_loop = None
 
@@ -159,6 +159,7 @@ class Context:
         self._execution = execution
         self._input = raw_input  # the input as JSON text, sent instead of the event to command functions
         self.execution_id = self.executionId = execution_id
+        self.function_id = self.functionId = function["id"]
         self.function_name = self.functionName = function["name"]
         self.function_version = self.functionVersion = function["version"]
         self.deadline = deadline
@@ -323,6 +324,7 @@ def handle_load(message):
     global current
     limits.update(message.get("limits") or {})
     os.environ.update({k: str(v) for k, v in (message.get("env") or {}).items()})
+    function["id"] = message.get("functionId", "")
     function["name"] = message.get("functionName", "")
     function["version"] = message.get("functionVersion", "")
     current = execution = Execution(message["id"])

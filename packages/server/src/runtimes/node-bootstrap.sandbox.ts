@@ -3,7 +3,7 @@
  * never host code. The driver compiles it once to a CommonJS file (see runtime-files.ts).
  *
  * Protocol (NDJSON): reads host messages on fd 3, writes its own on fd 4.
- *   in:  {type:'load', id, runtime, handler, env, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
+ *   in:  {type:'load', id, runtime, handler, env, functionId, functionName, functionVersion, limits:{logBytes, outputBytes}, api?:{socket}}
  *        {type:'invoke', id, event, context:{executionId, deadline}}
  *   out: {type:'ready', runtime, version}  {type:'log', id, stream, data}
  *        {type:'loaded', id, ok, error?, dropped}  {type:'result', id, ok, result|error, dropped}
@@ -57,7 +57,7 @@ const executions = new AsyncLocalStorage<Execution>();
 const inflight = new Map<string, Execution>();
 let limits = { logBytes: 256 * 1024, outputBytes: 6 * 1024 * 1024 };
 /** `stream` is the module's `stream` export (WebSocket stream sessions), null when it has none. */
-let fn: { handler: Handler; stream: Handler | null; name: string; version: string } | null = null;
+let fn: { handler: Handler; stream: Handler | null; id: string; name: string; version: string } | null = null;
 
 function send(line: string): void {
   const bytes = Buffer.from(line);
@@ -289,7 +289,7 @@ function forwardHostApi(api: { socket: string; host?: string }): Promise<string>
   return hostApiForwarder;
 }
 
-async function load(message: { id: string; runtime?: string; handler: string; env?: Record<string, string>; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
+async function load(message: { id: string; runtime?: string; handler: string; env?: Record<string, string>; functionId?: string; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
   if (message.limits) limits = message.limits;
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
   const execution = newExecution(message.id);
@@ -297,7 +297,7 @@ async function load(message: { id: string; runtime?: string; handler: string; en
     if (message.api) process.env.API_BASE_URL = await forwardHostApi(message.api);
     if (message.runtime === 'wasm') {
       const handler = await executions.run(execution, () => loadWasmHandler(message.handler));
-      fn = { handler, stream: null, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+      fn = { handler, stream: null, id: message.functionId ?? '', name: message.functionName ?? '', version: message.functionVersion ?? '' };
       finish(execution);
       sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
       return;
@@ -308,7 +308,7 @@ async function load(message: { id: string; runtime?: string; handler: string; en
     const mod = await executions.run(execution, () => Promise.race([importModule(file), execution.failed]));
     const stream = pickStream(mod);
     const handler = stream === null ? pickHandler(mod, message.handler.slice(dot + 1), message.handler) : pickHandlerOr(mod, message.handler);
-    fn = { handler, stream, name: message.functionName ?? '', version: message.functionVersion ?? '' };
+    fn = { handler, stream, id: message.functionId ?? '', name: message.functionName ?? '', version: message.functionVersion ?? '' };
     finish(execution);
     sendMessage({ type: 'loaded', id: execution.id, ok: true, dropped: execution.dropped });
   } catch (err) {
@@ -322,6 +322,7 @@ async function invoke(message: { id: string; event?: unknown; context?: { execut
   const deadline = Number(message.context?.deadline ?? 0);
   const context = {
     executionId: message.context?.executionId ?? message.id,
+    functionId: fn?.id ?? '',
     functionName: fn?.name ?? '',
     functionVersion: fn?.version ?? '',
     deadline,
@@ -348,6 +349,7 @@ async function runStream(id: string, call: (context: Record<string, unknown>) =>
   const deadline = Number(ctx.deadline ?? 0);
   const context = {
     executionId: ctx.executionId ?? id,
+    functionId: fn?.id ?? '',
     functionName: fn?.name ?? '',
     functionVersion: fn?.version ?? '',
     deadline,

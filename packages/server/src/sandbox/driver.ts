@@ -3,6 +3,10 @@
  * function's code once and then serves many invocations. Every implementation passes the shared
  * conformance suite in test/sandbox/conformance.case.ts.
  */
+import type { RequestListener } from 'node:http';
+import type { StreamMessage } from '../core/stream.ts';
+
+export type { StreamMessage };
 
 export type SandboxRuntime = 'node' | 'python' | 'php' | 'wasm' | 'command';
 
@@ -27,8 +31,6 @@ export interface ResourceLimits {
   /** Max log bytes kept per execution; the rest is dropped behind a marker. Default 256 KiB. */
   logBytes?: number;
 }
-
-import type { RequestListener } from 'node:http';
 
 export interface InstanceSpec {
   /** Unique per driver; used in cgroup and directory names, so [A-Za-z0-9_-] only. */
@@ -55,6 +57,8 @@ export interface LoadRequest {
   handler: string;
   /** The function's own environment: besides PATH/HOME/LANG/TMPDIR the only variables it sees. */
   env: Record<string, string>;
+  /** The function's id: `context.functionId` and `SKYSCALE_FUNCTION_ID` inside (its objects are at `$API_BASE_URL/<id>/…`). */
+  functionId?: string;
   functionName: string;
   functionVersion: string;
   /** Absolute epoch-ms deadline for importing the module (top-level code runs here). */
@@ -88,11 +92,6 @@ export interface InvokeRequest {
   deadlineMs: number;
 }
 
-/** One WebSocket-style message: text frames are strings, binary frames Buffers. */
-export interface StreamMessage {
-  data: string | Buffer;
-  binary: boolean;
-}
 
 /** Flow-control window of a stream session, per direction (docs/streams.md). */
 export const STREAM_DEFAULTS = Object.freeze({ windowMessages: 64, windowBytes: 1024 * 1024, maxMessageBytes: 1024 * 1024 });

@@ -4,6 +4,10 @@
  * this file, so the shapes are repeated there. Everything read here is untrusted input.
  */
 
+import type { StreamRequestInfo } from '../core/stream.ts';
+
+export type { StreamRequestInfo };
+
 export const PROTOCOL_FD_IN = 3;
 export const PROTOCOL_FD_OUT = 4;
 
@@ -14,6 +18,7 @@ export interface LoadMessage {
   runtime: string;
   handler: string;
   env: Record<string, string>;
+  functionId: string;
   functionName: string;
   functionVersion: string;
   /** memoryMb: the function's limit, for runtimes that set their own cap below it (PHP's memory_limit). */
@@ -49,13 +54,6 @@ export interface StreamOpenMessage {
   /** The window the runtime sends in (its credit towards the host), and the largest message either way. */
   window: StreamWindow;
   maxMessageBytes: number;
-}
-
-/** What the function learns about the connection that opened the session (credentials removed). */
-export interface StreamRequestInfo {
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
 }
 
 /** One message of a session; binary payloads travel as base64. */

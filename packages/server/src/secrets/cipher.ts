@@ -39,11 +39,3 @@ export class SecretCipher {
     }
   }
 }
-
-/** SECRETS_KEY may be 64 hex characters or base64/base64url of 32 bytes. */
-export function parseMasterKey(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
-  const decoded = Buffer.from(trimmed, trimmed.includes('-') || trimmed.includes('_') ? 'base64url' : 'base64');
-  return decoded.length === 32 ? decoded : undefined;
-}

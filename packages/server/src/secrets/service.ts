@@ -5,6 +5,7 @@ import type { Principal } from '../core/types.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import type { SecretMeta, SecretRepository } from '../store/secrets.ts';
 import type { SecretCipher } from './cipher.ts';
+import { SecretsUnavailableError, type SecretResolver } from '../core/ports/secrets.ts';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_VALUE_BYTES = 64 * 1024;
@@ -14,15 +15,9 @@ export function checkSecretName(name: string): string {
   return name;
 }
 
-/** Thrown when secrets a function needs cannot be provided; the execution fails closed. */
-export class SecretsUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SecretsUnavailableError';
-  }
-}
+export { SecretsUnavailableError };
 
-export class SecretService {
+export class SecretService implements SecretResolver {
   readonly #repo: SecretRepository;
   readonly #cipher: SecretCipher;
   /** Decrypted env per (owner, names) for a moment, so warm invocations do not decrypt each time. */
@@ -69,9 +64,9 @@ export class SecretService {
 
   /**
    * The environment for these secret names of this owner: `database_url` → `DATABASE_URL`. A digest of
-   * the values lets the scheduler keep instances with different secret values apart.
+   * the values lets the pool keep instances with different secret values apart.
    */
-  async envFor(ownerId: string, names: string[]): Promise<{ env: Record<string, string>; digest: string }> {
+  async resolve(ownerId: string, names: readonly string[]): Promise<{ env: Record<string, string>; digest: string }> {
     if (names.length === 0) return { env: {}, digest: '' };
     const keys = [...new Set(names.map((n) => n.toLowerCase()))].sort();
     const cacheKey = `${ownerId}:${keys.join(',')}`;

@@ -129,6 +129,18 @@ export class ExecutionRepository {
     });
   }
 
+  /** Extends a running execution's lease; false when this worker no longer holds it. */
+  async renew(id: string, workerId: string, leaseExpiresAt: number): Promise<boolean> {
+    const res = await this.#db
+      .updateTable('executions')
+      .set({ lease_expires_at: leaseExpiresAt })
+      .where('id', '=', id)
+      .where('lease_owner', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   /** Ends a leased execution; a no-op (false) when the lease was lost to another worker. */
   async finishLeased(id: string, workerId: string, outcome: Outcome): Promise<boolean> {
     const res = await this.#group.run((trx) => trx
@@ -142,10 +154,10 @@ export class ExecutionRepository {
   }
 
   /** Puts a leased execution back in the queue for a retry at `availableAt`, keeping what the last attempt said. */
-  async requeue(id: string, workerId: string, availableAt: number, lastError: ExecutionError | null, logs: string): Promise<boolean> {
+  async requeue(id: string, workerId: string, availableAt: number, lastError: ExecutionError | null, logs: string, refundAttempt = false): Promise<boolean> {
     const res = await this.#group.run((trx) => trx
       .updateTable('executions')
-      .set({ status: 'queued', available_at: availableAt, lease_owner: null, lease_expires_at: null, error: lastError === null ? null : JSON.stringify(lastError), logs })
+      .set((eb) => ({ status: 'queued', available_at: availableAt, lease_owner: null, lease_expires_at: null, ...(refundAttempt ? { attempts: eb('attempts', '-', 1) } : { error: lastError === null ? null : JSON.stringify(lastError), logs }) }))
       .where('id', '=', id)
       .where('lease_owner', '=', workerId)
       .where('status', '=', 'running')

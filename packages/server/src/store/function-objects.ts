@@ -1,16 +1,9 @@
 import type { Db } from './db.ts';
 import type { FunctionObjectsTable } from './schema.ts';
 
-export interface ObjectInfo {
-  id: string;
-  functionId: string;
-  name: string;
-  size: number;
-  contentType: string;
-  checksum: string;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { ObjectInfo } from '../core/types.ts';
+
+export type { ObjectInfo };
 
 const toInfo = (r: FunctionObjectsTable): ObjectInfo => ({
   id: r.id, functionId: r.function_id, name: r.name, size: r.size, contentType: r.content_type, checksum: `sha256:${r.sha256}`, createdAt: r.created_at, updatedAt: r.updated_at,

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import type { StoreConfig } from '../config/options.ts';
 import { openDatabase, type Db } from './db.ts';
 import { SyncRecordInserter } from './sync-record-inserter.ts';
 import { UserRepository } from './users.ts';
@@ -8,9 +10,8 @@ import { SecretRepository } from './secrets.ts';
 import { FunctionObjectRepository } from './function-objects.ts';
 import { RouteRepository } from './routes.ts';
 
-/** All repositories over one database handle. Nothing outside store/ writes SQL. */
+/** All repositories over one database. Nothing outside store/ writes SQL or sees a row. */
 export interface Store {
-  readonly db: Db;
   readonly users: UserRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly functions: FunctionRepository;
@@ -18,13 +19,20 @@ export interface Store {
   readonly secrets: SecretRepository;
   readonly objects: FunctionObjectRepository;
   readonly routes: RouteRepository;
+  /** Whether the database answers (readiness). */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export async function openStore(file: string): Promise<Store> {
+/** Opens (and migrates) the store a configuration names. */
+export async function openStore(config: StoreConfig): Promise<Store> {
+  return (await openSqliteStore(config.path)).store;
+}
+
+/** The SQLite store and, for store tests only, its Kysely handle. */
+export async function openSqliteStore(file: string): Promise<{ store: Store; db: Db }> {
   const { db, raw } = await openDatabase(file);
-  return {
-    db,
+  const store: Store = {
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
@@ -32,6 +40,15 @@ export async function openStore(file: string): Promise<Store> {
     secrets: new SecretRepository(db),
     objects: new FunctionObjectRepository(db),
     routes: new RouteRepository(db),
+    ping: async () => {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     close: () => db.destroy(),
   };
+  return { store, db };
 }

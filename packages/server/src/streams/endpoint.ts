@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { looksLikeApiKey } from '../auth/tokens.ts';
 import { AppError } from '../core/errors.ts';
-import type { StreamRequestInfo } from '../sandbox/protocol.ts';
+import type { StreamRequestInfo } from '../core/stream.ts';
 import type { PreparedStream, StreamService } from './stream-service.ts';
+import { platformKey } from '../gateway/credentials.ts';
+import { asAppError, errorBody, requestIdOf } from '../core/request-context.ts';
 
 /** Claims an upgrade request by returning true (the gateway's `onUpgrade` takes the same shape). */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
@@ -14,7 +14,6 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 /** Finds the function a connection names: the key holder's own, else a public one; undefined if neither. */
 export type StreamResolver = (name: string, apiKey: string | undefined) => Promise<{ ownerId: string; functionId: string } | undefined>;
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 const WS_KEY_RE = /^[+/0-9A-Za-z]{22}==$/;
 const HEARTBEAT_MS = 30_000;
 
@@ -36,13 +35,6 @@ export function parseStreamPath(url: string): { name: string; path: string; quer
   return { name, path: slash === -1 ? '/' : pathname.slice(slash), query };
 }
 
-/** A platform API key in `X-API-Key` or `Authorization: Bearer sk_…` (the gateway's rule); other values pass to the function. */
-function platformKey(req: IncomingMessage): { key: string; header: string } | undefined {
-  const header = req.headers['x-api-key'];
-  if (typeof header === 'string' && looksLikeApiKey(header.trim())) return { key: header.trim(), header: 'x-api-key' };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return match !== null && looksLikeApiKey(match[1]) ? { key: match[1], header: 'authorization' } : undefined;
-}
 
 function requestInfo(req: IncomingMessage, path: string, query: string, drop: string | undefined): StreamRequestInfo {
   const headers: Record<string, string> = {};
@@ -62,11 +54,9 @@ function checkHandshake(req: IncomingMessage): void {
 }
 
 function refuse(socket: Duplex, err: unknown, requestId: string, log: Pick<Logger, 'error'>): void {
-  const error = err instanceof AppError ? err : new AppError('INTERNAL', undefined, { cause: err });
+  const error = asAppError(err);
   if (error.code === 'INTERNAL') log.error({ err, requestId }, 'stream upgrade failed');
-  const body: { error: { code: string; message: string; requestId: string; details?: unknown } } = { error: { code: error.code, message: error.message, requestId } };
-  if (error.details !== undefined) body.error.details = error.details;
-  const text = JSON.stringify(body);
+  const text = JSON.stringify(errorBody(error, requestId));
   const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'x-request-id': requestId, connection: 'close', ...error.headers };
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n');
   if (!socket.destroyed) socket.end(`HTTP/1.1 ${error.status} ${reasonPhrase(error.status)}\r\n${head}\r\n\r\n${text}`);
@@ -112,8 +102,7 @@ export class StreamEndpoint {
 
   async #accept(req: IncomingMessage, socket: Duplex, head: Buffer, target: { name: string; path: string; query: string }): Promise<void> {
     socket.on('error', () => {});
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(req.headers['x-request-id']);
     let prepared: PreparedStream | undefined;
     try {
       if (this.#closing) throw new AppError('SERVICE_UNAVAILABLE', 'The platform is stopping');
@@ -121,7 +110,7 @@ export class StreamEndpoint {
       const found = await this.#resolve(target.name, credential?.key);
       if (found === undefined) throw new AppError('NOT_FOUND', `No function ${target.name.slice(0, 128)} here: not public, or not yours (send your API key)`);
       checkHandshake(req);
-      prepared = await this.#service.prepare(found.ownerId, found.functionId, requestInfo(req, target.path, target.query, credential?.header));
+      prepared = await this.#service.prepare(found.ownerId, found.functionId, requestInfo(req, target.path, target.query, credential?.header), requestId);
     } catch (err) {
       return refuse(socket, err, requestId, this.#log);
     }

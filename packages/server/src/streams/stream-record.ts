@@ -1,7 +1,7 @@
 import { nowIso } from '../core/ids.ts';
-import type { InvocationResult } from '../core/invoker.ts';
+import type { InvocationResult } from '../core/invocation.ts';
 import type { FunctionRecord } from '../core/types.ts';
-import type { StreamRequestInfo } from '../sandbox/protocol.ts';
+import type { StreamRequestInfo } from '../core/stream.ts';
 import type { ExecutionRow } from '../store/executions.ts';
 import { finishedExecutionRow } from '../executions/finished-row.ts';
 

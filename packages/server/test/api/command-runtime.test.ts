@@ -93,7 +93,7 @@ esac
     const fn = await deploy({ name: 'failing', runtime: 'command', handler: 'run.sh', files: { 'run.sh': script } });
     const reported = await invoke(fn.id, 'report');
     assert.equal(reported.status, 'failed');
-    assert.deepEqual(reported.error, { reason: 'user_error', message: 'the report is missing', stack: '' });
+    assert.deepEqual(reported.error, { reason: 'user_error', fault: 'user', message: 'the report is missing', stack: '' });
     const exited = await invoke(fn.id, 'exit');
     assert.equal(exited.status, 'failed');
     assert.match(exited.error.message, /^CommandFailed: the command exited with status 3; stderr: disk full$/);

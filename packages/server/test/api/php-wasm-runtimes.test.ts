@@ -140,7 +140,7 @@ function handler($event, $context) {
       const fn = await deploy({ name: 'hello-wasm-errors', runtime: 'wasm', files: { 'main.wasm': base64(example('hello-wasm/main.wasm')) } });
       const reported = await invoke(fn.id, { nobody: true });
       assert.equal(reported.status, 'failed');
-      assert.deepEqual(reported.error, { reason: 'user_error', message: 'the input needs a "name" string', stack: '' });
+      assert.deepEqual(reported.error, { reason: 'user_error', fault: 'user', message: 'the input needs a "name" string', stack: '' });
       const trap = await deploy({ name: 'trap-wasm', runtime: 'wasm', handler: 'trap.wasm', files: { 'trap.wasm': base64(wasm['trap.wasm']!) } });
       const trapped = await invoke(trap.id, {});
       assert.equal(trapped.status, 'failed');

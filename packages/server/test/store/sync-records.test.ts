@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { openStore } from '../../src/store/index.ts';
+import { openSqliteStore, openStore } from '../../src/store/index.ts';
 import type { ExecutionRow } from '../../src/store/executions.ts';
 import { SyncRecordWriter } from '../../src/executions/sync-writer.ts';
 import { newId, newTimeOrderedId, nowIso } from '../../src/core/ids.ts';
@@ -24,7 +24,7 @@ function row(ownerId: string, i: number): ExecutionRow {
 async function tempStore(t: { after: (fn: () => void) => void }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyscale-records-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return openStore(path.join(dir, 'db.sqlite'));
+  return openSqliteStore(path.join(dir, 'db.sqlite'));
 }
 
 test('time-ordered execution ids are valid, unique and sort by creation time', () => {
@@ -35,7 +35,7 @@ test('time-ordered execution ids are valid, unique and sort by creation time', (
 });
 
 test('sync records are read back as written; a row that breaks a constraint fails alone', async (t) => {
-  const store = await tempStore(t);
+  const { store, db } = await tempStore(t);
   const errors: unknown[] = [];
   const log = pino({ level: 'error' }, { write: (line: string) => void errors.push(JSON.parse(line)) });
   const writer = new SyncRecordWriter(store.executions, log, { maxBatch: 1_000_000, intervalMs: 60_000 });
@@ -61,7 +61,7 @@ test('sync records are read back as written; a row that breaks a constraint fail
 });
 
 test('a flush that meets an open transaction waits for it, keeps serving the rows, then writes them', async (t) => {
-  const store = await tempStore(t);
+  const { store, db } = await tempStore(t);
   const writer = new SyncRecordWriter(store.executions, pino({ level: 'silent' }), { maxBatch: 1_000_000, intervalMs: 60_000 });
   try {
     const user = await store.users.create({ id: newId(), username: 'bob', passwordHash: 'x', createdAt: nowIso() });
@@ -69,7 +69,7 @@ test('a flush that meets an open transaction waits for it, keeps serving the row
     const rows = Array.from({ length: 20 }, (_, i) => row(user.id, i));
     for (const r of rows) writer.add(r);
     let flushed: Promise<void> | undefined;
-    await store.db.transaction().execute(async (trx) => {
+    await db.transaction().execute(async (trx) => {
       await trx.selectFrom('users').select('id').execute();
       flushed = writer.flush();
       await new Promise((resolve) => setTimeout(resolve, 30));
@@ -86,7 +86,7 @@ test('a flush that meets an open transaction waits for it, keeps serving the row
 });
 
 test('at exit, a transaction left open (it can never commit) is rolled back and the records are written', async (t) => {
-  const store = await tempStore(t);
+  const { store, db } = await tempStore(t);
   const writer = new SyncRecordWriter(store.executions, pino({ level: 'silent' }), { maxBatch: 1_000_000, intervalMs: 60_000 });
   try {
     const user = await store.users.create({ id: newId(), username: 'dave', passwordHash: 'x', createdAt: nowIso() });
@@ -94,7 +94,7 @@ test('at exit, a transaction left open (it can never commit) is rolled back and 
     const rows = Array.from({ length: 5 }, (_, i) => row(user.id, i));
     for (const r of rows) writer.add(r);
     let exitedInside = false;
-    await store.db.transaction().execute(async (trx) => {
+    await db.transaction().execute(async (trx) => {
       await trx.insertInto('users').values({ id: newId(), username: 'never-committed', password_hash: 'x', role: 'user', created_at: nowIso() }).execute();
       assert.equal(writer.flushSync(), false, 'an ordinary flush waits for the transaction');
       exitedInside = writer.flushSync(true);
@@ -147,7 +147,7 @@ async function answeredThenDied(how: 'uncaught' | 'close'): Promise<{ answered: 
     if (line === undefined || line === '') throw new Error(`the platform process printed nothing (exit ${exitCode}): ${err}`);
     const { ids, owner } = JSON.parse(line) as { ids: string[]; owner: string };
     // The crashed process left its instances' processes to die with it; the records are in the file.
-    const store = await openStore(path.join(dataDir, 'skyscale.db'));
+    const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'skyscale.db') });
     try {
       const stored = (await store.executions.list({ ownerId: owner, limit: 200 })).map((r) => r.id);
       return { answered: ids, stored, exitCode };

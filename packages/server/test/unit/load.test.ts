@@ -4,8 +4,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readIoBytes } from '../../src/sandbox/cgroup/cgroupfs.ts';
-import { DEFAULT_LOAD_SETTINGS, LoadTracker, score, smooth, utilisation, type LoadReading } from '../../src/scheduler/load.ts';
-import { place } from '../../src/scheduler/placement.ts';
+import { DEFAULT_LOAD_SETTINGS } from '../../src/config/options.ts';
+import { LoadTracker, score, smooth, utilisation, type LoadReading } from '../../src/worker/load.ts';
+import { place } from '../../src/worker/placement.ts';
 import { loadConfig, ConfigError } from '../../src/config/config.ts';
 
 const MiB = 1024 * 1024;

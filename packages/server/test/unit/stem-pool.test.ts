@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { StemPool } from '../../src/scheduler/stem-pool.ts';
+import { StemPool } from '../../src/worker/stem-pool.ts';
 import type { SandboxDriver } from '../../src/sandbox/driver.ts';
 
 const unusedDriver: SandboxDriver = {

@@ -20,6 +20,6 @@ test('close reasons fit the 123 bytes RFC 6455 allows, without splitting a chara
   assert.ok(Buffer.byteLength(long) <= 123);
   assert.ok(!long.includes('\uFFFD'));
   assert.deepEqual(closeFor({ status: 'succeeded', result: 1, error: null, logs: '', logsTruncated: false, durationMs: 1, coldStart: false, instanceId: null }), { code: 1000, reason: '' });
-  const failed = closeFor({ status: 'failed', result: null, error: { reason: 'user_error', message: 'Error: boom' }, logs: '', logsTruncated: false, durationMs: 1, coldStart: false, instanceId: null });
+  const failed = closeFor({ status: 'failed', result: null, error: { reason: 'user_error', fault: 'user', message: 'Error: boom' }, logs: '', logsTruncated: false, durationMs: 1, coldStart: false, instanceId: null });
   assert.deepEqual(failed, { code: 1011, reason: 'failed: Error: boom' });
 });

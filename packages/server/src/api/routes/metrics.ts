@@ -3,8 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import { AppError } from '../../core/errors.ts';
-import type { Scheduler } from '../../scheduler/scheduler.ts';
-import { loadReport } from '../../scheduler/load-view.ts';
+import type { ClusterView } from '../../core/ports/cluster.ts';
 import { authenticateHook, credentialOf, principalOf } from '../auth-hook.ts';
 import { errorResponses } from '../schemas.ts';
 import type { TypedInstance } from '../typed.ts';
@@ -60,13 +59,13 @@ const LoadReport = Type.Object({
 });
 
 /** GET /metrics/workers: live load values, scoped to the caller's instances (admins: all, plus the worker). */
-export function loadRoutes(auth: AuthService, scheduler: Scheduler): FastifyPluginAsync {
+export function loadRoutes(auth: AuthService, cluster: ClusterView): FastifyPluginAsync {
   return async (app0) => {
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
     app.get('/metrics/workers', {
       schema: { tags: ['metrics'], summary: 'Live load of your function instances (admins: all instances and the worker process totals)', response: { 200: LoadReport, ...errorResponses(401) } },
-    }, async (request) => loadReport(scheduler, principalOf(request)));
+    }, async (request) => cluster.load(principalOf(request)));
   };
 }
 

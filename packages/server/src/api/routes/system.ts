@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
-import type { SandboxDriver } from '../../sandbox/driver.ts';
-import type { Scheduler } from '../../scheduler/scheduler.ts';
-import { listInstances } from '../../scheduler/instance-view.ts';
+import type { ClusterView } from '../../core/ports/cluster.ts';
 import { notFound } from '../../core/errors.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
 import { IdParams, errorResponses } from '../schemas.ts';
@@ -16,6 +14,7 @@ const Instance = Type.Object({
   version: Type.Union([Type.Integer(), Type.Null()]),
   runtime: Type.String(),
   state: Type.String(),
+  kind: Type.Union([Type.Literal('invoke'), Type.Literal('stream'), Type.Literal('stem')], { description: 'invoke: shared by invocations; stream: one WebSocket session at a time; stem: not specialised yet' }),
   pid: Type.Union([Type.Integer(), Type.Null()]),
   memoryBytes: Type.Union([Type.Number(), Type.Null()]),
   uptimeMs: Type.Number(),
@@ -25,22 +24,22 @@ const Instance = Type.Object({
 });
 
 /** GET /vms (seed 000's name for instances) and GET /system (what the host's sandbox supports). */
-export function systemRoutes(auth: AuthService, scheduler: Scheduler, driver: SandboxDriver): FastifyPluginAsync {
+export function systemRoutes(auth: AuthService, cluster: ClusterView): FastifyPluginAsync {
   return async (app0) => {
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
 
     app.get('/vms', { schema: { tags: ['instances'], summary: 'Running instances of your functions (admins also see stem cells)', response: { 200: Type.Object({ items: Type.Array(Instance) }), ...errorResponses(401) } } },
-      async (request) => ({ items: await listInstances(scheduler, principalOf(request)) }));
+      async (request) => ({ items: await cluster.instances(principalOf(request)) }));
 
     app.get('/vms/:id', { schema: { tags: ['instances'], summary: 'One instance', params: IdParams, response: { 200: Instance, ...errorResponses(401, 404) } } },
       async (request) => {
-        const found = (await listInstances(scheduler, principalOf(request))).find((i) => i.id === request.params.id);
+        const found = (await cluster.instances(principalOf(request))).find((i) => i.id === request.params.id);
         if (found === undefined) throw notFound('Instance');
         return found;
       });
 
     app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of this host: isolation, cgroup limits, runtimes', response: { 200: Type.Unknown(), ...errorResponses(401) } } },
-      async () => ({ sandbox: await driver.probe(), node: process.version, platform: `${process.platform}-${process.arch}` }));
+      async () => cluster.system());
   };
 }

@@ -154,7 +154,9 @@ export class ProcessInstance implements SandboxInstance {
     const { logBytes, outputBytes, memoryMb } = this.#limits;
     // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
     const api = request.hostApi ? (this.#options.plan.bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#options.dirs.services, 'api.sock'), host: '127.0.0.1' }) : undefined;
-    const line = encodeMessage({ type: 'load', id, runtime, handler: request.handler, env: request.env, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes, memoryMb }, api });
+    const functionId = request.functionId ?? '';
+    const env = functionId === '' ? request.env : { ...request.env, SKYSCALE_FUNCTION_ID: functionId };
+    const line = encodeMessage({ type: 'load', id, runtime, handler: request.handler, env, functionId, functionName: request.functionName, functionVersion: request.functionVersion, limits: { logBytes, outputBytes, memoryMb }, api });
     return this.#call(id, 'load', line, request.deadlineMs) as Promise<LoadOutcome>;
   }
 

@@ -3,32 +3,9 @@
  * with an exponential moving average → one weighted score. Pure arithmetic; docs/metrics.md explains it.
  */
 
-export interface LoadSettings {
-  /** How often every instance is sampled (one timer for all). */
-  intervalMs: number;
-  /** EMA weight of the history: ema = factor·previous + (1 − factor)·new sample. 0 = no smoothing. */
-  emaFactor: number;
-  /** Score weights; validated to sum to 1, so the score stays in 0..1. */
-  weights: Utilisation;
-  /** Block I/O rate (bytes/s, read + write) that counts as an I/O utilisation of 1. */
-  ioReferenceBytesPerSec: number;
-  /** An instance at or above this score is saturated: it takes work only when nothing better is free. */
-  saturationScore: number;
-}
+import type { LoadSettings, Utilisation } from '../config/options.ts';
 
-export const DEFAULT_LOAD_SETTINGS: LoadSettings = Object.freeze({
-  intervalMs: 500,
-  emaFactor: 0.7,
-  weights: Object.freeze({ cpu: 0.5, memory: 0.3, io: 0.2 }),
-  ioReferenceBytesPerSec: 50 * 1024 * 1024,
-  saturationScore: 0.4,
-});
-
-export interface Utilisation {
-  cpu: number;
-  memory: number;
-  io: number;
-}
+export type { LoadSettings, Utilisation };
 
 /** One sample of cumulative counters and current levels. */
 export interface LoadReading {

@@ -1,8 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../core/errors.ts';
-import type { Principal } from '../core/types.ts';
-import type { ObjectService } from './service.ts';
+import type { ObjectReader } from '../core/ports/objects.ts';
 
 export interface SandboxObjectScope {
   ownerId: string;
@@ -18,8 +17,8 @@ export interface SandboxObjectScope {
  * that function's objects, plus objects the in-flight executions named in `object_inputs`;
  * anything else is a 404, exactly like an object that does not exist.
  */
-export function sandboxObjectApi(objects: ObjectService, scope: SandboxObjectScope): RequestListener {
-  const owner: Principal = { userId: scope.ownerId, role: 'user', via: 'api_key' };
+export function sandboxHostApi(objects: ObjectReader, scope: SandboxObjectScope): RequestListener {
+  const owner = scope.ownerId;
   const allowed = (functionId: string, name: string | null): boolean => {
     if (functionId === scope.functionId) return true;
     if (name === null) return false;
@@ -36,7 +35,7 @@ export function sandboxObjectApi(objects: ObjectService, scope: SandboxObjectSco
   };
 }
 
-async function serve(objects: ObjectService, owner: Principal, allowed: (functionId: string, name: string | null) => boolean, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function serve(objects: ObjectReader, owner: string, allowed: (functionId: string, name: string | null) => boolean, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const method = request.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') return reply(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'objects are read-only from inside a function' } }, { allow: 'GET, HEAD' });
   const segments = (request.url ?? '/').split('?')[0]!.split('/').slice(1);

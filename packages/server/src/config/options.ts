@@ -1,0 +1,71 @@
+/**
+ * Option types of the components and their defaults. Components import their options from here;
+ * this file imports nothing, so any folder may depend on it.
+ */
+
+export interface LoadSettings {
+  /** How often every instance is sampled (one timer for all). */
+  intervalMs: number;
+  /** EMA weight of the history: ema = factor·previous + (1 − factor)·new sample. 0 = no smoothing. */
+  emaFactor: number;
+  /** Score weights; validated to sum to 1, so the score stays in 0..1. */
+  weights: Utilisation;
+  /** Block I/O rate (bytes/s, read + write) that counts as an I/O utilisation of 1. */
+  ioReferenceBytesPerSec: number;
+  /** An instance at or above this score is saturated: it takes work only when nothing better is free. */
+  saturationScore: number;
+}
+
+/** docs/metrics.md explains each value. */
+export const DEFAULT_LOAD_SETTINGS: LoadSettings = Object.freeze({
+  intervalMs: 500,
+  emaFactor: 0.7,
+  weights: Object.freeze({ cpu: 0.5, memory: 0.3, io: 0.2 }),
+  ioReferenceBytesPerSec: 50 * 1024 * 1024,
+  saturationScore: 0.4,
+});
+
+export interface Utilisation {
+  cpu: number;
+  memory: number;
+  io: number;
+}
+
+
+/** The per-node instance pool (worker/instance-pool.ts). */
+export interface PoolOptions {
+  /** An idle instance of a function is stopped after this long (stream instances: their function's policy). */
+  idleTtlMs: number;
+  /** Invocations of one version waiting for a free instance; beyond it they are refused (429). */
+  maxQueuedPerFunction: number;
+  /** Every instance the node runs (stem cells aside), shared and exclusive alike. */
+  maxTotalInstances: number;
+  load: LoadSettings;
+}
+
+/** The async execution consumer (executions/async-worker.ts). */
+export interface AsyncWorkerOptions {
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long a lease lasts without renewal; the worker renews it at a third of this while it runs. */
+  leaseMs: number;
+  pollMs: number;
+  /**
+   * Every lease found at start belonged to a dead process (the embedded mode holds the data
+   * directory's lock, so no other live process can hold one): reclaim them at once.
+   */
+  reclaimAllAtStart: boolean;
+}
+
+/** WebSocket stream sessions (docs/streams.md). */
+export interface StreamLimits {
+  /** A session longer than this is ended (the instance is killed: `timed_out`). */
+  readonly maxDurationMs: number;
+  /** After the client went away, the handler has this long to return before its instance is killed. */
+  readonly endGraceMs: number;
+  readonly maxMessageBytes: number;
+}
+
+/** Which store to open (store/index.ts openStore). */
+export type StoreConfig = { readonly kind: 'sqlite'; readonly path: string };

@@ -1,0 +1,21 @@
+import type { Bus, Subscription } from './ports/bus.ts';
+
+/** Every event that crosses components, by subject. */
+export interface PlatformEvents {
+  /** A function and its versions are gone: workers stop its instances, the object store removes its files. */
+  'functions.deleted': { functionId: string; ownerId: string };
+  /** Routes or public names changed in the store: gateways reload their routing table. */
+  'routes.changed': Record<string, never>;
+  /** Async work was committed: a consumer may look now instead of at its next poll. */
+  'executions.queued': { executionId: string };
+}
+
+export type EventSubject = keyof PlatformEvents;
+
+export function publish<S extends EventSubject>(bus: Bus, subject: S, event: PlatformEvents[S]): Promise<void> {
+  return bus.publish(subject, JSON.stringify(event));
+}
+
+export function subscribe<S extends EventSubject>(bus: Bus, subject: S, handler: (event: PlatformEvents[S]) => void | Promise<void>): Subscription {
+  return bus.subscribe(subject, (data) => handler(JSON.parse(data) as PlatformEvents[S]));
+}

@@ -1,0 +1,334 @@
+import type { Logger } from 'pino';
+import type { PoolOptions } from '../config/options.ts';
+import { newId } from '../core/ids.ts';
+import { failure, rejection, type InvocationResult, type InvocationTarget, type Rejection } from '../core/invocation.ts';
+import type { CodeSource } from '../core/ports/code.ts';
+import type { ObjectReader } from '../core/ports/objects.ts';
+import { RuntimeUnavailableError, type SandboxDriver } from '../sandbox/driver.ts';
+import { sandboxHostApi } from './host-api.ts';
+import { LoadSampler } from './load-sampler.ts';
+import { ManagedInstance, type LeaseKind } from './managed-instance.ts';
+import { toInvocationResult } from './outcome.ts';
+import { place } from './placement.ts';
+import type { StemPool } from './stem-pool.ts';
+import { idleInstances, newVersionPool, poolKey, policyOf, reapable, sizeOf, type VersionPool } from './version-pool.ts';
+
+/** What to run: the target, with its secrets already resolved into `env` on this worker. */
+export interface AcquireSpec {
+  target: InvocationTarget;
+  /** The function's environment with its secret values (worker-local, never sent anywhere). */
+  env: Record<string, string>;
+  /** Changes with any secret value: instances holding different values are kept apart. */
+  envDigest: string;
+}
+
+/** An instance leased for one invocation (shared up to its concurrency) or one session (exclusive). */
+export interface Lease {
+  readonly instance: ManagedInstance;
+  readonly coldStart: boolean;
+  /** Gives the instance back; idempotent. */
+  release(): void;
+}
+
+export type Acquired = Lease | Rejection | { failure: InvocationResult };
+
+type Started = { instance: ManagedInstance } | { failure: InvocationResult };
+
+const SESSION_START_TIMEOUT_MS = 30_000;
+
+/**
+ * The per-node instance pool, for every kind of work (OpenWhisk's ContainerPool). A shared lease goes
+ * to the least loaded warm instance of the same version with a free slot (placement.ts), else a stem
+ * cell specialised for it, else a cold start; past `maxInstances` it waits in a bounded queue. An
+ * exclusive lease takes an idle instance of the version's session pool, or starts one, and keeps
+ * `minFree` spares ready while sessions are open. One reaper, one instance cap, one version retirement.
+ */
+export class InstancePool {
+  readonly #driver: SandboxDriver;
+  readonly #stems: StemPool;
+  readonly #code: CodeSource;
+  readonly #objects: ObjectReader | undefined;
+  readonly #log: Logger;
+  readonly #options: PoolOptions;
+  readonly #pools = new Map<string, VersionPool>();
+  /** Newest version seen per function: instances of older ones stop once idle. */
+  readonly #latest = new Map<string, number>();
+  /** The last spec a session pool was acquired with, for spares started later (it holds the resolved env). */
+  readonly #specs = new WeakMap<VersionPool, AcquireSpec>();
+  readonly #reaper: NodeJS.Timeout;
+  readonly sampler: LoadSampler;
+  #closed = false;
+
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; log: Logger; options: PoolOptions }) {
+    this.#driver = deps.driver;
+    this.#stems = deps.stems;
+    this.#code = deps.code;
+    this.#objects = deps.objects;
+    this.#log = deps.log;
+    this.#options = deps.options;
+    this.#reaper = setInterval(() => this.reap(), Math.min(500, this.#options.idleTtlMs)).unref();
+    this.sampler = new LoadSampler(this.#options.load, () => this.instances());
+    this.sampler.start();
+  }
+
+  get options(): PoolOptions {
+    return this.#options;
+  }
+
+  acquire(spec: AcquireSpec, opts: { deadline: number; kind: LeaseKind; log?: Logger }): Promise<Acquired> {
+    if (this.#closed) return Promise.resolve(rejection('stopping', 'The platform is stopping'));
+    const key = poolKey(spec.target, spec.envDigest, opts.kind);
+    let pool = this.#pools.get(key);
+    if (pool === undefined) this.#pools.set(key, (pool = newVersionPool(key, opts.kind, spec.target)));
+    pool.target = spec.target;
+    this.#noteVersion(spec.target);
+    const log = opts.log ?? this.#log;
+    return opts.kind === 'stream' ? this.#acquireExclusive(pool, spec, log) : this.#acquireShared(pool, spec, opts.deadline, log);
+  }
+
+  async #acquireShared(pool: VersionPool, spec: AcquireSpec, deadline: number, log: Logger): Promise<Acquired> {
+    const { target } = spec;
+    for (;;) {
+      const { pick, saturated } = place(pool.instances, target.limits.concurrency);
+      if (pick !== undefined) {
+        // Every instance is saturated: serve on the least loaded one now and start another in the
+        // background, so load spreads over processes (cores) without this invocation waiting for a cold start.
+        if (saturated && pool.starting === 0 && this.#hasRoom(pool)) this.#scaleOut(pool, spec);
+        return this.#lease(pool, pick, false);
+      }
+      if (this.#hasRoom(pool) && (this.#total() < this.#options.maxTotalInstances || this.#evictIdle())) {
+        const started = await this.#startInPool(pool, spec, deadline, log);
+        if ('failure' in started) {
+          pool.waiters.wakeOne();
+          return started;
+        }
+        return this.#lease(pool, started.instance, true);
+      }
+      if (pool.waiters.length >= this.#options.maxQueuedPerFunction) return rejection('queue_full', `Too many invocations of ${target.functionName} are waiting; retry shortly`);
+      if (!(await pool.waiters.wait(deadline))) return { failure: failure('queue_timeout', 'No instance became free before the deadline') };
+      if (this.#closed) return rejection('stopping', 'The platform is stopping');
+    }
+  }
+
+  async #acquireExclusive(pool: VersionPool, spec: AcquireSpec, log: Logger): Promise<Acquired> {
+    // The most recently used idle instance: its caches are the warmest, and the others age towards reaping.
+    const idle = idleInstances(pool).sort((a, b) => b.lastUsedAt - a.lastUsedAt)[0];
+    if (idle !== undefined) {
+      const lease = this.#lease(pool, idle, false);
+      this.#topUp(pool, spec);
+      return lease;
+    }
+    const { target } = spec;
+    if (sizeOf(pool) >= target.limits.maxInstances) return rejection('no_capacity', `All ${target.limits.maxInstances} instances of ${target.functionName} are serving streams (maxInstances); retry shortly`);
+    if (this.#total() >= this.#options.maxTotalInstances && !this.#evictIdle()) return rejection('no_capacity', 'The platform runs as many instances as it may (MAX_INSTANCES); retry shortly');
+    const started = await this.#startInPool(pool, spec, Date.now() + Math.max(target.limits.timeoutMs, SESSION_START_TIMEOUT_MS), log);
+    if ('failure' in started) return started;
+    const lease = this.#lease(pool, started.instance, true);
+    this.#topUp(pool, spec);
+    return lease;
+  }
+
+  #lease(pool: VersionPool, instance: ManagedInstance, coldStart: boolean): Lease {
+    instance.inFlight++;
+    instance.leasedAt = Date.now();
+    let released = false;
+    return {
+      instance,
+      coldStart,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#release(pool, instance);
+      },
+    };
+  }
+
+  #release(pool: VersionPool, instance: ManagedInstance): void {
+    instance.inFlight--;
+    instance.lastUsedAt = Date.now();
+    if (instance.inFlight === 0 && instance.version < (this.#latest.get(instance.functionId) ?? 0)) this.#stop(instance, 'superseded by a newer version');
+    else if (!instance.alive) this.#remove(instance);
+    if (pool.kind === 'stream' && this.#pools.get(pool.key) === pool) this.#topUp(pool, undefined);
+    pool.waiters.wakeOne();
+  }
+
+  #hasRoom(pool: VersionPool): boolean {
+    return sizeOf(pool) < pool.target.limits.maxInstances;
+  }
+
+  /** Starts one instance for the pool, counted in `starting` meanwhile; added to the pool when it is up. */
+  async #startInPool(pool: VersionPool, spec: AcquireSpec, deadline: number, log: Logger): Promise<Started> {
+    pool.starting++;
+    let started: Started;
+    try {
+      started = await this.#start(spec, pool, deadline, log);
+    } finally {
+      pool.starting--;
+    }
+    if ('instance' in started) {
+      if (this.#closed || this.#pools.get(pool.key) !== pool) {
+        void started.instance.sandbox.kill('pool closed');
+        return { failure: failure('sandbox_unavailable', 'The platform is stopping', { coldStart: true }) };
+      }
+      pool.instances.push(started.instance);
+    }
+    return started;
+  }
+
+  #scaleOut(pool: VersionPool, spec: AcquireSpec): void {
+    if (this.#total() >= this.#options.maxTotalInstances) return;
+    void this.#startInPool(pool, spec, Date.now() + Math.max(spec.target.limits.timeoutMs, 10_000), this.#log)
+      .catch((err: unknown) => this.#log.warn({ err }, 'scaling out failed'))
+      .finally(() => pool.waiters.wakeOne());
+  }
+
+  /** Starts spare session instances in the background until `minFree` are idle or starting. */
+  #topUp(pool: VersionPool, spec: AcquireSpec | undefined): void {
+    const last = spec ?? this.#specs.get(pool);
+    if (spec !== undefined) this.#specs.set(pool, spec);
+    if (last === undefined) return;
+    const { minFree } = pool.target.stream;
+    while (!this.#closed && idleInstances(pool).length + pool.starting < minFree && this.#hasRoom(pool) && this.#total() < this.#options.maxTotalInstances) {
+      void this.#startInPool(pool, last, Date.now() + Math.max(pool.target.limits.timeoutMs, SESSION_START_TIMEOUT_MS), this.#log).then(
+        (started) => {
+          if ('failure' in started) this.#log.warn({ functionId: pool.target.functionId, error: started.failure.error }, 'starting a spare stream instance failed');
+        },
+        (err: unknown) => this.#log.warn({ err }, 'starting a spare stream instance failed'),
+      );
+    }
+  }
+
+  async #start(spec: AcquireSpec, pool: VersionPool, deadline: number, log: Logger): Promise<Started> {
+    const { target } = spec;
+    const { memoryMb } = target.limits;
+    const cold = { coldStart: true };
+    // Stem cells are narrowed to the function's limit at load (Node's only serve their own size).
+    let sandbox = this.#stems.fits(target.runtime, memoryMb) ? this.#stems.take(target.runtime) : undefined;
+    try {
+      sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime: target.runtime, limits: { memoryMb } });
+    } catch (err) {
+      log.error({ err, functionId: target.functionId }, 'starting an instance failed');
+      const reason = err instanceof RuntimeUnavailableError ? 'runtime_unavailable' : 'sandbox_unavailable';
+      return { failure: failure(reason, err instanceof Error ? err.message : 'The sandbox could not start', cold) };
+    }
+    let codeDir: string;
+    try {
+      codeDir = await this.#code.dir(target.code);
+    } catch (err) {
+      log.error({ err, functionId: target.functionId, code: target.code }, "the function's code is not available on this worker");
+      void sandbox.kill('code unavailable');
+      return { failure: failure('platform_error', "The function's code is not available on this worker", { ...cold, instanceId: sandbox.id }) };
+    }
+    const grants = new Map<string, readonly string[]>();
+    const hostApi = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
+    const loaded = await sandbox.load({
+      runtime: target.runtime,
+      codeDir,
+      handler: target.handler,
+      env: spec.env,
+      functionId: target.functionId,
+      functionName: target.functionName,
+      functionVersion: String(target.version),
+      deadlineMs: deadline,
+      limits: { memoryMb },
+      hostApi,
+    });
+    if (loaded.kind !== 'loaded') {
+      void sandbox.kill('load failed');
+      return { failure: toInvocationResult(loaded, { ...cold, instanceId: sandbox.id }) };
+    }
+    const instance = new ManagedInstance(sandbox, target, pool.key, pool.kind, this.#options.load, grants);
+    void sandbox.exited.then(() => this.#remove(instance));
+    return { instance };
+  }
+
+  #noteVersion(target: InvocationTarget): void {
+    const latest = this.#latest.get(target.functionId) ?? 0;
+    if (target.version <= latest) return;
+    this.#latest.set(target.functionId, target.version);
+    if (latest === 0) return;
+    for (const pool of this.#pools.values()) {
+      if (pool.target.functionId !== target.functionId) continue;
+      for (const i of idleInstances(pool)) if (i.version < target.version) this.#stop(i, 'superseded by a newer version');
+    }
+  }
+
+  /** A deleted function: its idle instances stop now, busy ones when their lease ends; open sessions are cut. */
+  retireFunction(functionId: string): void {
+    this.#latest.set(functionId, Number.POSITIVE_INFINITY);
+    for (const pool of this.#pools.values()) {
+      if (pool.target.functionId !== functionId) continue;
+      for (const i of [...pool.instances]) if (i.inFlight === 0 || pool.kind === 'stream') this.#stop(i, 'function deleted');
+    }
+  }
+
+  #stop(instance: ManagedInstance, reason: string): void {
+    this.#remove(instance);
+    void instance.sandbox.kill(reason);
+  }
+
+  #remove(instance: ManagedInstance): void {
+    const pool = this.#pools.get(instance.key);
+    if (pool === undefined) return;
+    const at = pool.instances.indexOf(instance);
+    if (at >= 0) pool.instances.splice(at, 1);
+    pool.waiters.wakeOne();
+    if (sizeOf(pool) === 0 && pool.waiters.length === 0) this.#pools.delete(pool.key);
+  }
+
+  #total(): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) n += sizeOf(pool);
+    return n;
+  }
+
+  /** Frees room for a new instance by stopping the least recently used idle one, of any pool. */
+  #evictIdle(): boolean {
+    let victim: ManagedInstance | undefined;
+    for (const pool of this.#pools.values()) {
+      for (const i of pool.instances) if (i.idle && (victim === undefined || i.lastUsedAt < victim.lastUsedAt)) victim = i;
+    }
+    if (victim === undefined) return false;
+    this.#stop(victim, 'evicted for capacity');
+    return true;
+  }
+
+  /** Stops idle instances past their pool's idle policy (on a timer; public for tests). */
+  reap(now = Date.now()): void {
+    for (const pool of [...this.#pools.values()]) {
+      for (const i of reapable(pool, policyOf(pool, this.#options.idleTtlMs), now)) this.#stop(i, 'idle');
+    }
+  }
+
+  /** Every instance the pool runs, specialised ones first. */
+  instances(): { managed: ManagedInstance[]; stems: ReturnType<StemPool['instances']> } {
+    return { managed: [...this.#pools.values()].flatMap((p) => p.instances), stems: this.#stems.instances() };
+  }
+
+  /** The pools of a function's stream sessions (GET /functions/{id}/streams). */
+  sessionPools(functionId: string): VersionPool[] {
+    return [...this.#pools.values()].filter((p) => p.kind === 'stream' && p.target.functionId === functionId);
+  }
+
+  /** Invocations waiting for capacity, per function version pool. */
+  waiting(): Array<{ functionId: string; functionName: string; waiters: number }> {
+    return [...this.#pools.values()].filter((p) => p.kind === 'invoke').map((p) => ({ functionId: p.target.functionId, functionName: p.target.functionName, waiters: p.waiters.length }));
+  }
+
+  /** Leases held now, of both kinds (what a graceful stop waits for). */
+  leased(): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) for (const i of pool.instances) n += i.inFlight;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#reaper);
+    this.sampler.stop();
+    const all = [...this.#pools.values()].flatMap((p) => p.instances);
+    for (const pool of this.#pools.values()) pool.waiters.wakeAll();
+    this.#pools.clear();
+    await Promise.allSettled([...all.map((i) => i.sandbox.kill('platform stopping')), this.#stems.close()]);
+  }
+}
