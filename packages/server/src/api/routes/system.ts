@@ -1,28 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import type { SandboxDriver } from '../../sandbox/driver.ts';
 import type { Scheduler } from '../../scheduler/scheduler.ts';
 import { listInstances } from '../../scheduler/instance-view.ts';
 import { notFound } from '../../core/errors.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { IdParams, errorResponses } from '../schemas.ts';
+import { IdParams, Instance, InstanceList, SystemInfo, errorResponses } from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
-
-const Instance = Type.Object({
-  id: Type.String(),
-  functionId: Type.Union([Type.String(), Type.Null()]),
-  functionName: Type.Union([Type.String(), Type.Null()]),
-  version: Type.Union([Type.Integer(), Type.Null()]),
-  runtime: Type.String(),
-  state: Type.String(),
-  pid: Type.Union([Type.Integer(), Type.Null()]),
-  memoryBytes: Type.Union([Type.Number(), Type.Null()]),
-  uptimeMs: Type.Number(),
-  invocations: Type.Integer(),
-  inFlight: Type.Integer(),
-  idleMs: Type.Union([Type.Number(), Type.Null()]),
-});
 
 /** GET /vms (seed 000's name for instances) and GET /system (what the host's sandbox supports). */
 export function systemRoutes(auth: AuthService, scheduler: Scheduler, driver: SandboxDriver): FastifyPluginAsync {
@@ -30,7 +14,7 @@ export function systemRoutes(auth: AuthService, scheduler: Scheduler, driver: Sa
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
 
-    app.get('/vms', { schema: { tags: ['instances'], summary: 'Running instances of your functions (admins also see stem cells)', response: { 200: Type.Object({ items: Type.Array(Instance) }), ...errorResponses(401) } } },
+    app.get('/vms', { schema: { tags: ['instances'], summary: 'Running instances of your functions (admins also see stem cells)', response: { 200: InstanceList, ...errorResponses(401) } } },
       async (request) => ({ items: await listInstances(scheduler, principalOf(request)) }));
 
     app.get('/vms/:id', { schema: { tags: ['instances'], summary: 'One instance', params: IdParams, response: { 200: Instance, ...errorResponses(401, 404) } } },
@@ -40,7 +24,7 @@ export function systemRoutes(auth: AuthService, scheduler: Scheduler, driver: Sa
         return found;
       });
 
-    app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of this host: isolation, cgroup limits, runtimes', response: { 200: Type.Unknown(), ...errorResponses(401) } } },
+    app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of this host: isolation, cgroup limits, runtimes', response: { 200: SystemInfo, ...errorResponses(401) } } },
       async () => ({ sandbox: await driver.probe(), node: process.version, platform: `${process.platform}-${process.arch}` }));
   };
 }
