@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, type CodeSource as CodeSourceName } from '../../core/types.ts';
 import { StringEnum, keysOf } from './common.ts';
 
-export const Runtime = StringEnum(RUNTIMES, { description: 'docs/runtimes.md' });
+export const Runtime = StringEnum(RUNTIMES, { description: 'The language runtime (docs/runtimes.md)' });
 export const CodeSource = StringEnum(keysOf<CodeSourceName>({ inline: true, files: true, bundle: true }), {
   description: 'How the code was given: `code` (inline), `files`, or a multipart bundle',
 });
