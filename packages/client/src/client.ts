@@ -1,8 +1,9 @@
 import { SkyscaleError } from './errors.ts';
 import { Transport, type TransportOptions } from './http.ts';
 import type {
-  ApiKey, Execution, ExecutionLogs, ExecutionStatus, Exposure, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
-  Instance, LoadReport, NewApiKey, ObjectMeta, Page, Queued, Route, RouteInfo, SecretMeta, Session, StreamStatus, User,
+  ApiKey, Execution, ExecutionLogs, ExecutionPage, ExecutionQuery, Exposure, ExposureUpdate, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
+  HealthStatus, Instance, InvokeAsyncOptions, LoadReport, NewApiKey, ObjectMeta, Queued, RouteInfo, SecretMeta, Session, StreamStatus,
+  SystemInfo, User, WaitOptions,
 } from './types.ts';
 import { openStreamSocket, type StreamConnection, type StreamOptions, type WebSocketConstructor } from './stream.ts';
 
@@ -89,7 +90,7 @@ export class SkyscaleClient {
   }
 
   /** Sets a function's gateway routes (given, they replace its routes) and/or public flag; no new version, live at once. */
-  setRoutes(id: string, change: { routes?: Route[]; public?: boolean }): Promise<Exposure> {
+  setRoutes(id: string, change: ExposureUpdate): Promise<Exposure> {
     return this.#http.request('PUT', `/api/functions/${enc(id)}/routes`, { body: change });
   }
 
@@ -104,7 +105,7 @@ export class SkyscaleClient {
     return this.#http.request('POST', `${functionPath(fn)}/invoke`, { body: event ?? null });
   }
   /** Queues a function run; poll getExecution() or waitForExecution() for the outcome. */
-  invokeAsync(fn: { id: string } | { name: string }, event?: unknown, options: { idempotencyKey?: string } = {}): Promise<Queued> {
+  invokeAsync(fn: { id: string } | { name: string }, event?: unknown, options: InvokeAsyncOptions = {}): Promise<Queued> {
     const headers: Record<string, string> = { 'x-invocation-type': 'async' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     return this.#http.request('POST', `${functionPath(fn)}/invoke`, { body: event ?? null, headers });
@@ -131,7 +132,7 @@ export class SkyscaleClient {
   getExecution(id: string): Promise<Execution> {
     return this.#http.request('GET', `/api/executions/${enc(id)}`);
   }
-  async waitForExecution(id: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Execution> {
+  async waitForExecution(id: string, options: WaitOptions = {}): Promise<Execution> {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     for (;;) {
       const execution = await this.getExecution(id);
@@ -140,10 +141,10 @@ export class SkyscaleClient {
       await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
     }
   }
-  listExecutions(query: { status?: ExecutionStatus; functionId?: string; cursor?: string; limit?: number } = {}): Promise<Page<Execution>> {
+  listExecutions(query: ExecutionQuery = {}): Promise<ExecutionPage> {
     return this.#http.request('GET', '/api/executions', { query });
   }
-  listFunctionExecutions(functionId: string, query: { status?: ExecutionStatus; cursor?: string; limit?: number } = {}): Promise<Page<Execution>> {
+  listFunctionExecutions(functionId: string, query: Omit<ExecutionQuery, 'functionId'> = {}): Promise<ExecutionPage> {
     return this.#http.request('GET', `/api/executions/function/${enc(functionId)}`, { query });
   }
   getExecutionLogs(id: string): Promise<ExecutionLogs> {
@@ -192,10 +193,11 @@ export class SkyscaleClient {
   workerLoad(): Promise<LoadReport> {
     return this.#http.request('GET', '/api/v1/metrics/workers');
   }
-  system(): Promise<Record<string, unknown>> {
+  /** What this host's sandbox supports: isolation, cgroup limits, the runtimes it can run. */
+  system(): Promise<SystemInfo> {
     return this.#http.request('GET', '/api/v1/system');
   }
-  health(): Promise<{ status: string }> {
+  health(): Promise<HealthStatus> {
     return this.#http.request('GET', '/healthz');
   }
 }

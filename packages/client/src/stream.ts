@@ -95,7 +95,7 @@ export function openStreamSocket(Impl: WebSocketConstructor, url: string, header
     // The `ws` package shows the handshake's response: the execution id, or why it was refused.
     const node = socket as unknown as {
       on?(event: 'upgrade', listener: (res: { headers: Record<string, unknown> }) => void): void;
-      on?(event: 'unexpected-response', listener: (req: { destroy(): void }, res: AsyncIterable<Buffer> & { statusCode?: number }) => void): void;
+      on?(event: 'unexpected-response', listener: (req: { destroy(): void }, res: AsyncIterable<Uint8Array> & { statusCode?: number }) => void): void;
     };
     node.on?.('upgrade', (res) => {
       const id = res.headers['x-execution-id'];
@@ -103,8 +103,10 @@ export function openStreamSocket(Impl: WebSocketConstructor, url: string, header
     });
     node.on?.('unexpected-response', (req, res) => {
       void (async () => {
+        const decoder = new TextDecoder();
         let text = '';
-        for await (const chunk of res) text += chunk.toString();
+        for await (const chunk of res) text += decoder.decode(chunk, { stream: true });
+        text += decoder.decode();
         req.destroy();
         if (settled) return;
         settled = true;

@@ -1,240 +1,63 @@
-export type Runtime = 'node' | 'python' | 'php' | 'wasm' | 'command';
+// The SDK's names for the API's types. The types themselves are generated from the server's schemas
+// (./generated/api.ts, `npm run generate`), so they say exactly what the server accepts and sends.
+import type * as Api from './generated/api.ts';
 
-export interface User {
-  id: string;
-  username: string;
-  role: 'admin' | 'user';
-  createdAt: string;
+export type {
+  ApiKey, CgroupCapabilities, CodeSource, ErrorCode, ErrorResponse, ExecutionError, ExecutionLogs, ExecutionPage,
+  ExecutionStatus, ExposureUpdate, FunctionDeploy, HealthStatus, Instance, InstanceLoad, LoadReading, LoadReport, LoadSettings, NewApiKey,
+  ObjectMeta, RouteAuth, RouteMethod, Runtime, RuntimeBinary, SamplerCost, SandboxCapabilities, SecretMeta, StoredRoute,
+  StreamInstance, StreamPolicy, StreamPool, StreamSession, StreamStatus, SystemInfo, User, Utilisation, WorkerLoad,
+} from './generated/api.ts';
+
+/** POST /auth/login: a session token, sent by the client as `Authorization: Bearer <token>`. */
+export type Session = Api.LoginResult;
+
+/** An HTTP route on the gateway as you give it: `path` may hold `:params` and end in `*` (docs/gateway.md). */
+export type Route = Api.RouteInput;
+
+/** How a function is reachable on the gateway: its public flag and its routes as stored. */
+export type Exposure = Api.ExposureResponse;
+
+/** A route of one of your functions, with the function it invokes. */
+export type RouteInfo = Api.RouteListItem;
+
+/** A function's settings, as given to deploy or update it (fields left out keep their value on update). */
+export type FunctionSettings = Api.FunctionMetadata;
+
+/** A file of a `files` deploy: UTF-8 text, or `{content, encoding: 'base64'}` for binary content. */
+export type FileContent = Api.FileEntry;
+
+/** A function: its latest version's settings and code, its public flag and gateway routes. */
+export type FunctionInfo = Api.FunctionResponse;
+
+/** One immutable version of a function (routes and the public flag are not versioned). */
+export type FunctionVersion = Api.FunctionVersionResponse;
+
+/** An execution record: a sync or async invocation, or a stream session. */
+export type Execution = Api.ExecutionResponse;
+
+/** An async invocation's answer: poll getExecution() or waitForExecution() for the outcome. */
+export type Queued = Api.QueuedResponse;
+
+/** Options of invokeAsync(). */
+export interface InvokeAsyncOptions {
+  /** Sent as Idempotency-Key: a retry with the same key and body gets the first execution, not a second run. */
+  idempotencyKey?: string;
 }
 
-export interface Session {
-  token: string;
-  expiresAt: string;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
-export interface NewApiKey extends Omit<ApiKey, 'lastUsedAt'> {
-  /** The key itself; the API shows it only once. */
-  key: string;
-}
-
-export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ANY';
-
-/** An HTTP route on the gateway: `path` may hold `:params` and end in `*` (docs/gateway.md). */
-export interface Route {
-  method: RouteMethod;
-  path: string;
-  /** `public` (default): anyone; `api_key`: only with an API key of the function's owner. */
-  auth?: 'public' | 'api_key';
-}
-
-/** How a function is reachable on the gateway. */
-export interface Exposure {
-  /** Callable by anyone at /function/{name}. */
-  public: boolean;
-  routes: Array<Required<Route>>;
-}
-
-export interface RouteInfo extends Required<Route> {
-  functionId: string;
-  functionName: string;
-}
-
-export interface FunctionSettings {
-  name?: string;
-  runtime?: Runtime;
-  handler?: string;
-  memoryMb?: number;
+/** Options of waitForExecution(). */
+export interface WaitOptions {
+  /** Give up after this long and return the execution as it is (default 60000). */
   timeoutMs?: number;
-  env?: Record<string, string>;
-  concurrency?: number;
-  maxInstances?: number;
-  maxAttempts?: number;
-  /** Names of your secrets to inject as upper-cased environment variables. */
-  secrets?: string[];
-  /** Gateway routes; given, they replace the function's routes ([] removes them). */
-  routes?: Route[];
-  /** Callable by anyone at /function/{name} on the gateway. */
-  public?: boolean;
-  /** Pool policy of WebSocket stream instances; fields left out keep their value. */
-  stream?: Partial<StreamPolicy>;
+  /** Time between polls (default 200). */
+  intervalMs?: number;
 }
 
-export interface StreamPolicy {
-  /** Idle stream instances kept ready while the function is streamed to (default 0). */
-  minFree: number;
-  /** A stream instance idle this long is stopped (default 900000 = 15 min). */
-  idleTimeoutMs: number;
-}
-
-export type FileContent = string | { content: string; encoding: 'utf8' | 'base64' };
-
-export interface FunctionDeploy extends FunctionSettings {
-  code?: string;
-  filename?: string;
-  files?: Record<string, FileContent>;
-}
-
-export interface FunctionInfo {
-  id: string;
-  name: string;
-  runtime: Runtime;
-  handler: string;
-  memoryMb: number;
-  timeoutMs: number;
-  env: Record<string, string>;
-  concurrency: number;
-  maxInstances: number;
-  maxAttempts: number;
-  secrets: string[];
-  stream: StreamPolicy;
-  public: boolean;
-  routes: Array<Required<Route>>;
-  version: number;
-  codeHash: string;
-  codeSource: 'inline' | 'files' | 'bundle';
-  codeSize: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type FunctionVersion = Omit<FunctionInfo, 'id' | 'name' | 'updatedAt'>;
-
-export type ExecutionStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'oom_killed' | 'output_truncated' | 'system_error' | 'cancelled' | 'dead_lettered';
-
-export interface Execution {
-  id: string;
-  functionId: string;
-  functionName: string;
-  version: number;
-  mode: 'sync' | 'async' | 'stream';
-  status: ExecutionStatus;
-  input: unknown;
-  result: unknown;
-  error: { reason: string; message: string; stack?: string } | null;
-  logsTruncated: boolean;
-  durationMs: number | null;
-  coldStart: boolean | null;
-  instanceId: string | null;
-  attempts: number;
-  maxAttempts: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface Queued {
-  id: string;
-  status: 'queued';
-}
-
-export interface ExecutionLogs {
-  executionId: string;
-  logs: string;
-  truncated: boolean;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface Instance {
-  id: string;
-  functionId: string | null;
-  functionName: string | null;
-  version: number | null;
-  runtime: string;
-  state: string;
-  pid: number | null;
-  memoryBytes: number | null;
-  uptimeMs: number;
-  invocations: number;
-  inFlight: number;
-  idleMs: number | null;
-}
-
-export interface SecretMeta {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ObjectMeta {
-  name: string;
-  size: number;
-  contentType: string;
-  /** sha256:<hex> */
-  checksum: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Utilisation {
-  cpu: number;
-  memory: number;
-  io: number;
-}
-
-interface LoadValues {
-  utilisation: Utilisation | null;
-  /** Smoothed: ema = emaFactor·previous + (1 − emaFactor)·sample */
-  ema: Utilisation | null;
-  score: number;
-  saturated: boolean;
-}
-
-export interface InstanceLoad extends LoadValues {
-  id: string;
-  functionId: string;
-  functionName: string;
-  version: number;
-  runtime: string;
-  state: string;
-  inFlight: number;
-  concurrency: number;
-}
-
-export interface WorkerLoad extends LoadValues {
-  id: string;
-  pid: number;
-  cores: number;
-  instances: number;
-  stemCells: number;
-  inFlight: number;
-}
-
-/** GET /api/v1/metrics/workers: live load of your instances (admins: all, plus the worker processes). */
-export interface LoadReport {
-  settings: { intervalMs: number; emaFactor: number; weights: Utilisation; ioReferenceBytesPerSec: number; saturationScore: number };
-  instances: InstanceLoad[];
-  workers: WorkerLoad[] | null;
-}
-
-/** GET /api/functions/{id}/streams: stream instances and open sessions (docs/streams.md). */
-export interface StreamStatus {
-  pools: Array<{
-    version: number;
-    policy: StreamPolicy;
-    starting: number;
-    instances: Array<{ id: string; state: 'busy' | 'idle'; since: string; sessions: number }>;
-  }>;
-  sessions: Array<{
-    executionId: string;
-    functionId: string;
-    instanceId: string;
-    startedAt: string;
-    messagesIn: number;
-    messagesOut: number;
-    bufferedBytes: number;
-    clientBufferedBytes: number;
-  }>;
-}
+/** Filters of listExecutions(); newest first, `cursor` from the previous page's nextCursor. (A type, not an interface: it is sent as a query string.) */
+export type ExecutionQuery = {
+  status?: Api.ExecutionStatus;
+  functionId?: string;
+  cursor?: string;
+  /** Page size: default 50, at most 200. */
+  limit?: number;
+};

@@ -17,7 +17,7 @@ import { objectRoutes } from './routes/objects.ts';
 import type { ObjectService } from '../objects/service.ts';
 import type { SecretService } from '../secrets/service.ts';
 import { sendError } from './errors.ts';
-import { ErrorResponse } from './schemas.ts';
+import { ErrorResponse } from './schemas/index.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -41,7 +41,7 @@ export interface ApiDeps {
   prometheus: { exposition: () => Promise<{ contentType: string; body: string }>; access: MetricsAccess };
 }
 
-/** The control-plane API. Every route below /api is also answered below /api/v1. */
+/** The control-plane API below /api/v1; every route is also answered below /api (an alias the OpenAPI document leaves out). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -84,6 +84,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.isReady));
   await app.register(publicAuthRoutes(deps.auth));
   await app.register(prometheusRoutes(deps.auth, deps.prometheus.exposition, deps.prometheus.access));
+  // /api/... answers as /api/v1/... does, but the OpenAPI document lists each operation once, under /api/v1.
+  app.addHook('onRoute', (route) => {
+    if (route.prefix === '/api') route.schema = { ...route.schema, hide: true };
+  });
   for (const prefix of ['/api', '/api/v1']) {
     await app.register(publicAuthRoutes(deps.auth), { prefix });
     await app.register(accountRoutes(deps.auth), { prefix });

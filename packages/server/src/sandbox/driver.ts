@@ -5,6 +5,7 @@
  */
 import type { RequestListener } from 'node:http';
 import type { StreamMessage } from '../core/stream.ts';
+import type { InstanceState } from '../core/instance-state.ts';
 
 export type { StreamMessage };
 
@@ -157,11 +158,7 @@ export type InvokeOutcome = (CapturedLogs & { kind: 'ok'; result: unknown }) | F
 /** A failed load (syntax error, missing export...) also kills the instance: its module state is unusable. */
 export type LoadOutcome = (CapturedLogs & { kind: 'loaded' }) | FailureOutcome;
 
-/**
- * starting → stem (started, no code) → loading → ready ⇄ busy → stopping → dead.
- * Any state can go to stopping/dead (kill, crash, timeout, oom).
- */
-export type InstanceState = 'starting' | 'stem' | 'loading' | 'ready' | 'busy' | 'stopping' | 'dead';
+export type { InstanceState };
 
 export type ExitCause = 'killed' | 'timeout' | 'oom' | 'output_truncated' | 'crashed';
 

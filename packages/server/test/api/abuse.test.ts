@@ -77,7 +77,7 @@ test('health, readiness and the OpenAPI document are served', async () => {
   assert.equal(doc.statusCode, 200);
   const spec = doc.json();
   assert.equal(spec.openapi.slice(0, 2), '3.');
-  for (const route of ['/api/functions', '/api/functions/{id}', '/api/functions/name/{name}', '/auth/login', '/api/auth/api-key']) {
+  for (const route of ['/api/v1/functions', '/api/v1/functions/{id}', '/api/v1/functions/name/{name}', '/auth/login', '/api/v1/auth/api-key']) {
     assert.ok(spec.paths[route] !== undefined, `OpenAPI lists ${route}`);
   }
   assert.equal((await p.api.inject({ method: 'GET', url: '/docs' })).statusCode < 400, true);

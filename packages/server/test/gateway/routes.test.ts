@@ -404,8 +404,8 @@ describe('gateway: HTTP routes to functions', { skip }, () => {
     assert.equal((await set({ routes: [{ method: 'GET', path: 'nope' }] })).statusCode, 400);
     assert.equal((await set({ rutes: [] })).statusCode, 400);
     const spec = (await p.api.inject({ method: 'GET', url: '/docs/json' })).json();
-    assert.ok(spec.paths['/api/functions/{id}/routes']?.put, 'OpenAPI lists PUT /api/functions/{id}/routes');
-    assert.ok(spec.paths['/api/routes']?.get, 'OpenAPI lists GET /api/routes');
+    assert.ok(spec.paths['/api/v1/functions/{id}/routes']?.put, 'OpenAPI lists PUT /api/v1/functions/{id}/routes');
+    assert.ok(spec.paths['/api/v1/routes']?.get, 'OpenAPI lists GET /api/v1/routes');
   });
 
 });

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { ApiKey, Credentials, IdParams, LoginResult, NewApiKey, User, errorResponses, listOf } from '../schemas.ts';
+import { ApiKey, ApiKeyCreate, Credentials, IdParams, LoginResult, NewApiKey, NoContent, User, errorResponses, listOf } from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
 
 /** POST /auth/register and /auth/login: no credentials needed. */
@@ -42,7 +41,7 @@ export function accountRoutes(auth: AuthService): FastifyPluginAsync {
       schema: {
         tags: ['auth'],
         summary: 'Create an API key (shown once)',
-        body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false })),
+        body: ApiKeyCreate,
         response: { 201: NewApiKey, ...errorResponses(400, 401) },
       },
     }, async (request, reply) => reply.code(201).send(await auth.createApiKey(principalOf(request).userId, request.body?.name)));
@@ -51,7 +50,7 @@ export function accountRoutes(auth: AuthService): FastifyPluginAsync {
       async (request) => ({ items: await auth.listApiKeys(principalOf(request).userId) }));
 
     app.delete('/auth/api-keys/:id', {
-      schema: { tags: ['auth'], summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } },
+      schema: { tags: ['auth'], summary: 'Revoke an API key', params: IdParams, response: { 204: NoContent, ...errorResponses(401, 404) } },
     }, async (request, reply) => {
       await auth.revokeApiKey(principalOf(request).userId, request.params.id);
       return reply.code(204).send(null);

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { AppError } from '../../core/errors.ts';
 import type { Execution } from '../../core/types.ts';
 import type { AuthService } from '../../auth/service.ts';
 import type { ExecutionService, FunctionRef } from '../../executions/service.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { ExecutionResponse, ExecutionStatusSchema, IdParams, NameParams, QueuedResponse, errorResponses } from '../schemas.ts';
+import {
+  ExecutionCreate, ExecutionListQuery, ExecutionLogs, ExecutionPage, ExecutionResponse, IdParams, InvokeEvent, InvokeQuery, NameParams, QueuedResponse, errorResponses,
+} from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
 
 const toResponse = ({ ownerId: _owner, ...e }: Execution) => e;
@@ -17,27 +19,8 @@ declare module 'fastify' {
   }
 }
 
-const InvokeQuery = Type.Object(
-  {
-    async: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-    result: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-  },
-  { additionalProperties: false },
-);
-
-const ListQuery = Type.Object(
-  {
-    status: Type.Optional(ExecutionStatusSchema),
-    functionId: Type.Optional(Type.String({ maxLength: 64 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
-  },
-  { additionalProperties: false },
-);
-
-const Page = Type.Object({ items: Type.Array(ExecutionResponse), nextCursor: Type.Union([Type.String(), Type.Null()]) });
-
-const invokeResponses = { 200: Type.Unknown({ description: 'The execution record, or with ?result=true the result alone' }), 202: QueuedResponse, ...errorResponses(400, 401, 404, 409, 429, 502) };
+const invokeResponses = { 200: ExecutionResponse, 202: QueuedResponse, ...errorResponses(400, 401, 404, 409, 429, 502) };
+const invokeDescription = 'Answers 200 with the execution record, or with ?result=true with the function\'s result alone (any JSON, as the function returned it); 202 when queued.';
 
 export function executionRoutes(auth: AuthService, executions: ExecutionService): FastifyPluginAsync {
   return async (app0) => {
@@ -72,18 +55,18 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
     }
 
     app.post('/functions/:id/invoke', {
-      schema: { tags: ['invoke'], summary: 'Invoke a function by id (sync; X-Invocation-Type: async or ?async=true for async)', params: IdParams, querystring: InvokeQuery, body: Type.Unknown(), response: invokeResponses },
+      schema: { tags: ['invoke'], summary: 'Invoke a function by id (sync; X-Invocation-Type: async or ?async=true for async)', description: invokeDescription, params: IdParams, querystring: InvokeQuery, body: InvokeEvent, response: invokeResponses },
     }, (request, reply) => invoke(request, reply, { id: request.params.id }, request.query));
 
     app.post('/functions/name/:name/invoke', {
-      schema: { tags: ['invoke'], summary: 'Invoke a function by name', params: NameParams, querystring: InvokeQuery, body: Type.Unknown(), response: invokeResponses },
+      schema: { tags: ['invoke'], summary: 'Invoke a function by name', description: invokeDescription, params: NameParams, querystring: InvokeQuery, body: InvokeEvent, response: invokeResponses },
     }, (request, reply) => invoke(request, reply, { name: request.params.name }, request.query));
 
     app.post('/executions', {
       schema: {
         tags: ['executions'],
         summary: 'Queue an async execution (seed 001 shape)',
-        body: Type.Object({ functionId: Type.Optional(Type.String()), function_id: Type.Optional(Type.String()), input: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+        body: ExecutionCreate,
         response: { 202: QueuedResponse, ...errorResponses(400, 401, 404, 409) },
       },
     }, async (request, reply) => {
@@ -94,23 +77,23 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
       return reply.code(202).header('location', `/api/executions/${execution.id}`).send({ id: execution.id, status: 'queued' as const });
     });
 
-    async function list(request: FastifyRequest, query: Static<typeof ListQuery>, functionId: string | undefined) {
+    async function list(request: FastifyRequest, query: Static<typeof ExecutionListQuery>, functionId: string | undefined) {
       const limit = query.limit === undefined ? undefined : Number(query.limit);
       const page = await executions.list(principalOf(request), { status: query.status, functionId, cursor: query.cursor, limit });
       return { items: page.items.map(toResponse), nextCursor: page.nextCursor };
     }
 
-    app.get('/executions', { schema: { tags: ['executions'], summary: 'Your executions, newest first', querystring: ListQuery, response: { 200: Page, ...errorResponses(400, 401, 404) } } },
+    app.get('/executions', { schema: { tags: ['executions'], summary: 'Your executions, newest first', querystring: ExecutionListQuery, response: { 200: ExecutionPage, ...errorResponses(400, 401, 404) } } },
       (request) => list(request, request.query, request.query.functionId));
 
-    app.get('/executions/function/:id', { schema: { tags: ['executions'], summary: "A function's executions, newest first", params: IdParams, querystring: ListQuery, response: { 200: Page, ...errorResponses(400, 401, 404) } } },
+    app.get('/executions/function/:id', { schema: { tags: ['executions'], summary: "A function's executions, newest first", params: IdParams, querystring: ExecutionListQuery, response: { 200: ExecutionPage, ...errorResponses(400, 401, 404) } } },
       (request) => list(request, request.query, request.params.id));
 
     app.get('/executions/:id', { schema: { tags: ['executions'], summary: 'An execution', params: IdParams, response: { 200: ExecutionResponse, ...errorResponses(401, 404) } } },
       async (request) => toResponse(await executions.get(principalOf(request), request.params.id)));
 
     app.get('/executions/:id/logs', {
-      schema: { tags: ['executions'], summary: "An execution's captured stdout/stderr", params: IdParams, response: { 200: Type.Object({ executionId: Type.String(), logs: Type.String(), truncated: Type.Boolean() }), ...errorResponses(401, 404) } },
+      schema: { tags: ['executions'], summary: "An execution's captured stdout/stderr", params: IdParams, response: { 200: ExecutionLogs, ...errorResponses(401, 404) } },
     }, async (request) => executions.logs(principalOf(request), request.params.id));
   };
 }

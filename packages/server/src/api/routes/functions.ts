@@ -1,30 +1,18 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { AppError } from '../../core/errors.ts';
 import type { AuthService } from '../../auth/service.ts';
 import type { CodeInput, FunctionFields, FunctionService } from '../../functions/service.ts';
 import type { Exposure, FunctionRecord, FunctionVersion } from '../../core/types.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { ExposureResponse, ExposureUpdate, FunctionDeploy, FunctionMetadata, FunctionResponse, FunctionVersionResponse, IdParams, NameParams, RouteListItem, errorResponses, listOf } from '../schemas.ts';
+import {
+  BundleUpload, ExposureResponse, ExposureUpdate, FunctionDeploy, FunctionMetadata, FunctionResponse, FunctionVersionResponse, IdParams, NameParams, NoContent, RouteListItem, errorResponses, listOf,
+} from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
 
 const metadataValidator = Compile(FunctionMetadata);
 
-const deployBody = {
-  content: {
-    'application/json': { schema: FunctionDeploy },
-    'multipart/form-data': {
-      // No `type` on purpose: the multipart body is read from the stream, not validated as an object.
-      schema: Type.Unsafe({
-        properties: {
-          metadata: { type: 'string', description: 'JSON: name, runtime, handler, memoryMb, timeoutMs, env, concurrency, maxInstances, maxAttempts, secrets, routes, public' },
-          bundle: { type: 'string', format: 'binary', description: 'A .tar.gz or .zip of the code' },
-        },
-      }),
-    },
-  },
-};
+const deployBody = { content: { 'application/json': { schema: FunctionDeploy }, 'multipart/form-data': { schema: BundleUpload } } };
 
 const NOT_EXPOSED: Exposure = { public: false, routes: [] };
 const toResponse = ({ ownerId: _owner, ...fn }: FunctionRecord, exposure: Exposure) => ({ ...fn, ...exposure });
@@ -105,7 +93,7 @@ export function functionRoutes(auth: AuthService, functions: FunctionService, ma
       return withExposure(request, await functions.update(principalOf(request), request.params.id, fields, code));
     });
 
-    app.delete('/functions/:id', { schema: { tags, summary: 'Delete a function and all its versions', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+    app.delete('/functions/:id', { schema: { tags, summary: 'Delete a function and all its versions', params: IdParams, response: { 204: NoContent, ...errorResponses(401, 404) } } },
       async (request, reply) => {
         await functions.delete(principalOf(request), request.params.id);
         return reply.code(204).send(null);

@@ -1,24 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import type { ObjectService } from '../../objects/service.ts';
 import type { ObjectInfo } from '../../store/function-objects.ts';
 import { AppError } from '../../core/errors.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { errorResponses, listOf } from '../schemas.ts';
+import { NoContent, ObjectDownload, ObjectListParams, ObjectMeta, ObjectParams, ObjectUpload, errorResponses, listOf } from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
-
-const ObjectMeta = Type.Object({
-  name: Type.String(),
-  size: Type.Integer(),
-  contentType: Type.String(),
-  checksum: Type.String({ description: 'sha256:<hex>' }),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
-const FnParams = Type.Object({ functionId: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
-const ObjParams = Type.Object({ functionId: Type.String({ maxLength: 64 }), name: Type.String({ maxLength: 1024 }) }, { additionalProperties: false });
 
 const toMeta = ({ id: _id, functionId: _fn, ...meta }: ObjectInfo) => meta;
 
@@ -51,8 +39,8 @@ export function objectRoutes(auth: AuthService, objects: ObjectService): Fastify
     const uploadSchema = (summary: string, status: number) => ({
       tags,
       summary,
-      params: ObjParams,
-      body: Type.Unsafe({ description: 'The object: any content type, streamed (or multipart/form-data with one file)' }),
+      params: ObjectParams,
+      body: ObjectUpload,
       response: { [status]: ObjectMeta, ...errorResponses(400, 401, 404, 413) },
     });
 
@@ -60,7 +48,7 @@ export function objectRoutes(auth: AuthService, objects: ObjectService): Fastify
     app.put('/function-objects/:functionId/:name', { schema: uploadSchema('Upload or replace an object', 200) }, (request, reply) => upload(request, reply, 200));
 
     app.get('/function-objects/:functionId/:name', {
-      schema: { tags, summary: 'Download an object', params: ObjParams, response: { 200: Type.Unsafe({ description: 'The bytes, with the stored content type' }), ...errorResponses(401, 404) } },
+      schema: { tags, summary: 'Download an object', params: ObjectParams, response: { 200: ObjectDownload, ...errorResponses(401, 404) } },
     }, async (request, reply) => {
       const { info, stream } = await objects.open(principalOf(request), request.params.functionId, request.params.name);
       return reply
@@ -71,13 +59,13 @@ export function objectRoutes(auth: AuthService, objects: ObjectService): Fastify
         .send(stream);
     });
 
-    app.delete('/function-objects/:functionId/:name', { schema: { tags, summary: 'Delete an object', params: ObjParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+    app.delete('/function-objects/:functionId/:name', { schema: { tags, summary: 'Delete an object', params: ObjectParams, response: { 204: NoContent, ...errorResponses(401, 404) } } },
       async (request, reply) => {
         await objects.delete(principalOf(request), request.params.functionId, request.params.name);
         return reply.code(204).send(null);
       });
 
-    app.get('/function-objects/:functionId', { schema: { tags, summary: "A function's objects", params: FnParams, response: { 200: listOf(ObjectMeta), ...errorResponses(401, 404) } } },
+    app.get('/function-objects/:functionId', { schema: { tags, summary: "A function's objects", params: ObjectListParams, response: { 200: listOf(ObjectMeta), ...errorResponses(401, 404) } } },
       async (request) => ({ items: (await objects.list(principalOf(request), request.params.functionId)).map(toMeta) }));
   };
 }

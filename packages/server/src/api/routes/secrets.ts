@@ -1,13 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import type { SecretService } from '../../secrets/service.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { IdParams, errorResponses, listOf } from '../schemas.ts';
+import { IdParams, NoContent, SecretCreate, SecretMeta, SecretUpdate, errorResponses, listOf } from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
-
-const SecretMeta = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), updatedAt: Type.String() });
-const Value = Type.String({ maxLength: 65536, description: 'Stored encrypted (AES-256-GCM); never returned by the API' });
 
 /** Secrets: values go in, only metadata comes out. */
 export function secretRoutes(auth: AuthService, secrets: SecretService): FastifyPluginAsync {
@@ -17,7 +13,7 @@ export function secretRoutes(auth: AuthService, secrets: SecretService): Fastify
     const tags = ['secrets'];
 
     app.post('/secrets', {
-      schema: { tags, summary: 'Store a secret', body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), value: Value }, { additionalProperties: false }), response: { 201: SecretMeta, ...errorResponses(400, 401, 409) } },
+      schema: { tags, summary: 'Store a secret', body: SecretCreate, response: { 201: SecretMeta, ...errorResponses(400, 401, 409) } },
     }, async (request, reply) => reply.code(201).send(await secrets.create(principalOf(request), request.body.name, request.body.value)));
 
     app.get('/secrets', { schema: { tags, summary: 'Your secrets (names and dates only)', response: { 200: listOf(SecretMeta), ...errorResponses(401) } } },
@@ -27,10 +23,10 @@ export function secretRoutes(auth: AuthService, secrets: SecretService): Fastify
       async (request) => secrets.get(principalOf(request), request.params.id));
 
     app.put('/secrets/:id', {
-      schema: { tags, summary: "Replace a secret's value", params: IdParams, body: Type.Object({ value: Value }, { additionalProperties: false }), response: { 200: SecretMeta, ...errorResponses(400, 401, 404) } },
+      schema: { tags, summary: "Replace a secret's value", params: IdParams, body: SecretUpdate, response: { 200: SecretMeta, ...errorResponses(400, 401, 404) } },
     }, async (request) => secrets.update(principalOf(request), request.params.id, request.body.value));
 
-    app.delete('/secrets/:id', { schema: { tags, summary: 'Delete a secret', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+    app.delete('/secrets/:id', { schema: { tags, summary: 'Delete a secret', params: IdParams, response: { 204: NoContent, ...errorResponses(401, 404) } } },
       async (request, reply) => {
         await secrets.delete(principalOf(request), request.params.id);
         return reply.code(204).send(null);

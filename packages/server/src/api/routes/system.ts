@@ -1,27 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import type { ClusterView } from '../../core/ports/cluster.ts';
 import { notFound } from '../../core/errors.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
-import { IdParams, errorResponses } from '../schemas.ts';
+import { IdParams, Instance, InstanceList, SystemInfo, errorResponses } from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
-
-const Instance = Type.Object({
-  id: Type.String(),
-  functionId: Type.Union([Type.String(), Type.Null()]),
-  functionName: Type.Union([Type.String(), Type.Null()]),
-  version: Type.Union([Type.Integer(), Type.Null()]),
-  runtime: Type.String(),
-  state: Type.String(),
-  kind: Type.Union([Type.Literal('invoke'), Type.Literal('stream'), Type.Literal('stem')], { description: 'invoke: shared by invocations; stream: one WebSocket session at a time; stem: not specialised yet' }),
-  pid: Type.Union([Type.Integer(), Type.Null()]),
-  memoryBytes: Type.Union([Type.Number(), Type.Null()]),
-  uptimeMs: Type.Number(),
-  invocations: Type.Integer(),
-  inFlight: Type.Integer(),
-  idleMs: Type.Union([Type.Number(), Type.Null()]),
-});
 
 /** GET /vms (seed 000's name for instances) and GET /system (what the host's sandbox supports). */
 export function systemRoutes(auth: AuthService, cluster: ClusterView): FastifyPluginAsync {
@@ -29,7 +12,7 @@ export function systemRoutes(auth: AuthService, cluster: ClusterView): FastifyPl
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
 
-    app.get('/vms', { schema: { tags: ['instances'], summary: 'Running instances of your functions (admins also see stem cells)', response: { 200: Type.Object({ items: Type.Array(Instance) }), ...errorResponses(401) } } },
+    app.get('/vms', { schema: { tags: ['instances'], summary: 'Running instances of your functions (admins also see stem cells)', response: { 200: InstanceList, ...errorResponses(401) } } },
       async (request) => ({ items: await cluster.instances(principalOf(request)) }));
 
     app.get('/vms/:id', { schema: { tags: ['instances'], summary: 'One instance', params: IdParams, response: { 200: Instance, ...errorResponses(401, 404) } } },
@@ -39,7 +22,7 @@ export function systemRoutes(auth: AuthService, cluster: ClusterView): FastifyPl
         return found;
       });
 
-    app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of this host: isolation, cgroup limits, runtimes', response: { 200: Type.Unknown(), ...errorResponses(401) } } },
+    app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of this host: isolation, cgroup limits, runtimes', response: { 200: SystemInfo, ...errorResponses(401) } } },
       async () => cluster.system());
   };
 }

@@ -1,5 +1,7 @@
 import type { LoadSettings, Utilisation } from '../../config/options.ts';
-import type { Principal } from '../types.ts';
+import type { SandboxCapabilities } from '../../sandbox/driver.ts';
+import type { InstanceState } from '../instance-state.ts';
+import type { Principal, Runtime } from '../types.ts';
 
 /**
  * What the API shows of running instances and load: this process's pool in the embedded mode, the
@@ -29,8 +31,8 @@ export interface InstanceView {
   functionId: string | null;
   functionName: string | null;
   version: number | null;
-  runtime: string;
-  state: string;
+  runtime: Runtime;
+  state: InstanceState;
   /** `invoke` (shared by invocations), `stream` (one session at a time), or `stem` (not specialised yet). */
   kind: 'invoke' | 'stream' | 'stem';
   pid: number | null;
@@ -56,8 +58,8 @@ export interface InstanceLoadView extends LoadValues {
   functionId: string;
   functionName: string;
   version: number;
-  runtime: string;
-  state: string;
+  runtime: Runtime;
+  state: InstanceState;
   inFlight: number;
   concurrency: number;
 }
@@ -80,8 +82,7 @@ export interface LoadReport {
 }
 
 export interface SystemReport {
-  /** The sandbox driver's capabilities (sandbox/driver.ts SandboxCapabilities). */
-  sandbox: object;
+  sandbox: SandboxCapabilities;
   node: string;
   platform: string;
 }

@@ -21,6 +21,7 @@ import {
   STEM_RUNTIME,
 } from '../driver.ts';
 import type { InstanceCgroup } from '../cgroup/instance-cgroup.ts';
+import { canTransition } from '../../core/instance-state.ts';
 import { narrowLimits, type ResolvedLimits } from '../limits.ts';
 import { LineSplitter } from '../line-splitter.ts';
 import { encodeInvoke, encodeMessage, parseSandboxMessage, PROTOCOL_FD_IN, PROTOCOL_FD_OUT, type SandboxMessage } from '../protocol.ts';
@@ -133,7 +134,7 @@ export class ProcessInstance implements SandboxInstance {
     const runtime = request.runtime ?? this.#runtime;
     if (STEM_RUNTIME[runtime] !== STEM_RUNTIME[this.#runtime]) throw new RangeError(`a ${this.#runtime} instance cannot be loaded as ${runtime}`);
     const limits = request.limits ? narrowLimits(this.#limits, request.limits) : this.#limits;
-    this.#state = 'loading';
+    this.#transition('loading');
     this.#runtime = runtime;
     this.#limits = limits;
     try {
@@ -169,7 +170,7 @@ export class ProcessInstance implements SandboxInstance {
     const line = this.#runtime === 'command'
       ? encodeMessage({ type: 'invoke', id, event: null, input: JSON.stringify(event), context })
       : encodeInvoke({ type: 'invoke', id, event, context }, request.eventJson);
-    this.#state = 'busy';
+    if (this.#state === 'ready') this.#transition('busy');
     return this.#call(id, 'invoke', line, request.deadlineMs) as Promise<InvokeOutcome>;
   }
 
@@ -181,7 +182,7 @@ export class ProcessInstance implements SandboxInstance {
     const session = new ProcessStreamSession(id, request, port, (open) => this.#call(id, 'stream', open, request.deadlineMs) as Promise<InvokeOutcome>);
     this.#streams.set(id, session);
     void session.outcome.then(() => this.#streams.delete(id));
-    this.#state = 'busy';
+    this.#transition('busy');
     return session;
   }
 
@@ -201,6 +202,13 @@ export class ProcessInstance implements SandboxInstance {
   kill(reason: string): Promise<InstanceExit> {
     this.#terminate('killed', reason, null);
     return this.exited;
+  }
+
+  /** Every change of state goes through the one table (sandbox/instance-state.ts). */
+  #transition(to: InstanceState): void {
+    if (to === this.#state && to !== 'dead') return;
+    if (!canTransition(this.#state, to)) throw new SandboxStateError(`instance ${this.id} cannot go from ${this.#state} to ${to}`);
+    this.#state = to;
   }
 
   async #boot(timeoutMs: number): Promise<void> {
@@ -272,7 +280,7 @@ export class ProcessInstance implements SandboxInstance {
     const message = parseSandboxMessage(line);
     if (!message) return this.#terminate('crashed', 'the runtime broke the protocol', this.#soleCall()?.id ?? null);
     if (message.type === 'ready') {
-      if (this.#state === 'starting') this.#state = 'stem';
+      if (this.#state === 'starting') this.#transition('stem');
       this.#onReady?.resolve();
     } else if (message.type === 'log') {
       this.#pending.get(message.id)?.logs.append(message.data);
@@ -293,7 +301,7 @@ export class ProcessInstance implements SandboxInstance {
     if (!call) return;
     call.logs.addDropped(message.dropped);
     if (message.type === 'loaded' && message.ok) {
-      this.#state = 'ready';
+      if (this.#state === 'loading') this.#transition('ready');
       call.settle({ kind: 'loaded', ...captured(call) });
     } else if (message.type === 'loaded' && !message.ok) {
       call.settle(errorOutcome(call, message.error));
@@ -307,7 +315,7 @@ export class ProcessInstance implements SandboxInstance {
       call.settle(errorOutcome(call, message.error));
       if (message.exiting) this.#terminate('killed', `the runtime is ending: ${message.error.name}`, null);
     }
-    if (this.#state === 'busy' && !this.#running()) this.#state = 'ready';
+    if (this.#state === 'busy' && !this.#running()) this.#transition('ready');
   }
 
   /** Whether anything but a load is in flight (an invocation or a stream session). */
@@ -331,7 +339,7 @@ export class ProcessInstance implements SandboxInstance {
   #terminate(cause: ExitCause, reason: string, callId: string | null): void {
     if (this.#termination || this.#state === 'dead') return;
     this.#termination = { cause, reason, callId };
-    this.#state = 'stopping';
+    this.#transition('stopping');
     this.#stopWatchdog();
     this.#killProcesses();
   }
@@ -374,7 +382,7 @@ export class ProcessInstance implements SandboxInstance {
       ? { cause: 'oom', reason: 'memory limit exceeded', callId: null }
       : { cause: 'crashed', reason: spawnError ?? `the runtime exited (${describeExit(status)})`, callId: this.#soleCall()?.id ?? null });
     this.#termination = end;
-    this.#state = 'dead';
+    this.#transition('dead');
     this.#pid = null;
     for (const call of this.#pending.values()) {
       clearTimeout(call.timer);
