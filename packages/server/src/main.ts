@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from './config/config.ts';
 import { loadOrCreateKey } from './config/keys.ts';
-import { checkPrerequisites, describeMissing } from './config/prerequisites.ts';
+import { checkPrerequisites, describeMissing, sandboxNotice } from './config/prerequisites.ts';
 import { openStore } from './store/index.ts';
 import { AuthService } from './auth/service.ts';
 import { FunctionService } from './functions/service.ts';
@@ -60,7 +60,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
     // Temp dirs a crashed earlier run may have left behind.
     await codeStore.removeStaleTemp();
-    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
+    const driver = new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, bwrapPath: config.bwrapPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
     closeDriver = () => driver.close();
     const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs }, store.routes, async (runtime) => {
       const caps = await driver.probe();
@@ -122,8 +122,8 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
       }
     };
     const executions = new ExecutionService({ repo: store.executions, functions, invoker: meteredInvoker(scheduler, metrics), secrets, writer, objectExists, onQueued: () => worker.notify() });
-    if (capabilities.isolation === 'none') logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
-    else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
+    const notice = sandboxNotice(capabilities, config.sandbox === 'none');
+    if (notice) logger[notice.level](notice.message);
     logger.info({ sandbox: { isolation: capabilities.isolation, cgroup: capabilities.cgroup.version, memoryLimit: capabilities.memoryLimit, pidsLimit: capabilities.pidsLimit, warnings: capabilities.warnings } }, 'sandbox capabilities');
     if (capabilities.usable) stems.fill();
     worker.start();
@@ -191,7 +191,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
 
 /** `skyscale serve`: every role in this one process (embedded mode). */
 export async function startPlatform(config: Config = loadConfig(), logger: Logger = createLogger(config)): Promise<Platform> {
-  for (const line of describeMissing(checkPrerequisites())) logger.warn(line);
+  for (const line of describeMissing(checkPrerequisites(config))) logger.warn(line);
   const platform = await assemblePlatform(config, logger);
   let gatewayPort: number;
   try {

@@ -39,3 +39,8 @@ export function phpSkipReason(): string | false {
   if (findExecutable(php) === undefined) return skipLoudly(`SKIPPED: php-cli (${php}) is not installed — install it with \`apt-get install -y php-cli\` to run the PHP tests`);
   return false;
 }
+
+/** The `skip` option of a test of one runtime: php needs php-cli, the others nothing beyond the sandbox. */
+export function runtimeSkip(runtime: string): string | false {
+  return runtime === 'php' ? phpSkipReason() : false;
+}

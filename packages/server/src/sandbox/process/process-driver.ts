@@ -99,7 +99,7 @@ export class ProcessDriver implements SandboxDriver {
     const binary = host.binaries[STEM_RUNTIME[spec.runtime] as InterpreterRuntime];
     if (!binary) throw new RuntimeUnavailableError(`the ${spec.runtime} runtime is not available on this host: ${host.caps.warnings.find((w) => w.startsWith(`${STEM_RUNTIME[spec.runtime]} runtime`)) ?? 'its interpreter is missing'}`);
     if (host.problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot run on this host: ${host.problems.join('; ')}`);
-    if (!host.caps.usable) throw new SandboxUnavailableError(`refusing to run untrusted code without isolation: ${host.caps.warnings.join('; ')}. Install bubblewrap, or set SANDBOX=none to accept running unsandboxed.`);
+    if (!host.caps.usable) throw new SandboxUnavailableError(`refusing to run untrusted code without isolation: ${host.caps.warnings.join('; ')}. Install bubblewrap (apt-get install -y bubblewrap), or set SANDBOX=none to accept running unsandboxed.`);
     if (!host.bwrap) this.#warnUnsandboxed();
     if (this.#liveIds.has(spec.id)) throw new RangeError(`an instance with id ${spec.id} is already running`);
     this.#liveIds.add(spec.id);
