@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from './config/config.ts';
 import { loadOrCreateKey } from './config/keys.ts';
+import { logDestination } from './logging/log-output.ts';
 import { checkPrerequisites, describeMissing, sandboxNotice } from './config/prerequisites.ts';
 import { openStore } from './store/index.ts';
 import { AuthService } from './auth/service.ts';
@@ -42,7 +43,7 @@ export interface Platform {
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'skyscale' }, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  return pino({ level: config.logLevel, base: { service: 'skyscale' }, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] }, logDestination());
 }
 
 /**
