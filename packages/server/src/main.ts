@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from './config/config.ts';
 import { checkPrerequisites, describeMissing } from './config/prerequisites.ts';
+import { logDestination } from './logging/log-output.ts';
 import { assembleEmbedded, type AssembledPlatform } from './roles/embedded.ts';
 
 export interface Platform {
@@ -12,7 +13,7 @@ export interface Platform {
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'skyscale' }, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  return pino({ level: config.logLevel, base: { service: 'skyscale' }, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] }, logDestination());
 }
 
 /** Every part of the platform in this process, not listening yet (tests drive it with inject()). */
@@ -22,7 +23,7 @@ export function assemblePlatform(config: Config, logger: Logger): Promise<Assemb
 
 /** `skyscale serve`: every role in this one process (embedded mode), listening. */
 export async function startPlatform(config: Config = loadConfig(), logger: Logger = createLogger(config)): Promise<Platform> {
-  for (const line of describeMissing(checkPrerequisites())) logger.warn(line);
+  for (const line of describeMissing(checkPrerequisites(config))) logger.warn(line);
   const platform = await assemblePlatform(config, logger);
   let gatewayPort: number;
   try {

@@ -9,6 +9,10 @@ declare module 'fastify' {
   }
 }
 
+/** What every request without credentials is told: the ways to authenticate. */
+export const HOW_TO_AUTHENTICATE =
+  'Authentication is required: send `Authorization: Bearer <token>` with a session token from POST /auth/login, or an API key as `X-API-Key: <key>` (or as the Bearer token). With the CLI: `skyscale login`, or set SKYSCALE_API_KEY.';
+
 /** Reads `Authorization: Bearer <JWT or API key>` or `X-API-Key`. */
 export function credentialOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -24,13 +28,13 @@ export function credentialOf(request: FastifyRequest): string | undefined {
 export function authenticateHook(auth: AuthService) {
   return async (request: FastifyRequest): Promise<void> => {
     const credential = credentialOf(request);
-    if (credential === undefined) throw new AppError('UNAUTHENTICATED');
+    if (credential === undefined) throw new AppError('UNAUTHENTICATED', HOW_TO_AUTHENTICATE);
     if (credential.length > 4096) throw new AppError('INVALID_TOKEN');
     request.principal = await auth.authenticate(credential);
   };
 }
 
 export function principalOf(request: FastifyRequest): Principal {
-  if (request.principal === null) throw new AppError('UNAUTHENTICATED');
+  if (request.principal === null) throw new AppError('UNAUTHENTICATED', HOW_TO_AUTHENTICATE);
   return request.principal;
 }

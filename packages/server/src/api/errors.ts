@@ -23,7 +23,13 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; details?: unknown };
 }
 
-export function toAppError(err: FastifyError | Error): AppError {
+/** A 415 that says what to send instead of what was sent. */
+export function unsupportedMediaType(contentType: string | undefined): AppError {
+  const sent = contentType ? `content-type ${JSON.stringify(contentType.slice(0, 100))}` : 'a body without a content-type';
+  return new AppError('UNSUPPORTED_MEDIA_TYPE', `This endpoint does not accept ${sent}: send JSON with the header \`content-type: application/json\` (a deploy may also be multipart/form-data with a bundle file)`);
+}
+
+export function toAppError(err: FastifyError | Error, contentType?: string): AppError {
   if (err instanceof AppError) return err;
   const fe = err as FastifyError;
   if (fe.validation !== undefined) {
@@ -32,18 +38,19 @@ export function toAppError(err: FastifyError | Error): AppError {
   }
   if (fe.code !== undefined && fe.code in FASTIFY_CODES) {
     const code = FASTIFY_CODES[fe.code];
+    if (code === 'UNSUPPORTED_MEDIA_TYPE') return unsupportedMediaType(contentType);
     return new AppError(code, code === 'INVALID_JSON' ? ERROR_CODES.INVALID_JSON.message : fe.message);
   }
   if (err instanceof SyntaxError && fe.statusCode === 400) return new AppError('INVALID_JSON');
   if (fe.statusCode === 429) return new AppError('RATE_LIMITED', fe.message);
   if (fe.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE');
-  if (fe.statusCode === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE');
+  if (fe.statusCode === 415) return unsupportedMediaType(contentType);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new AppError('BAD_REQUEST', fe.message);
   return new AppError('INTERNAL', undefined, { cause: err });
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: FastifyError | Error): FastifyReply {
-  const appError = toAppError(err);
+  const appError = toAppError(err, request.headers['content-type']);
   if (appError.code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
   else if (appError.status >= 500) request.log.warn({ code: appError.code }, appError.message);
   if (appError.headers !== undefined) void reply.headers(appError.headers);

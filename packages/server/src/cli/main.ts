@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .action(async () => {
       const { loadConfig, ConfigError } = await import('../config/config.ts');
       const { startPlatform } = await import('../main.ts');
+      const { serveUntilStopped } = await import('./serve.ts');
       let config;
       try {
         config = loadConfig();
@@ -30,18 +31,7 @@ export function buildProgram(): Command {
         if (err instanceof ConfigError) throw new SkyscaleError(0, 'CONFIG', err.message);
         throw err;
       }
-      const platform = await startPlatform(config);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stderr.write(`${signal}: shutting down\n`);
-        const force = setTimeout(() => process.exit(1), 15_000);
-        force.unref();
-        void platform.close().then(() => process.exit(0), () => process.exit(1));
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      await serveUntilStopped(() => startPlatform(config));
     });
 
   for (const command of accountCommands()) program.addCommand(command as never);

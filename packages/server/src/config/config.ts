@@ -31,6 +31,8 @@ export interface Config {
   readonly sandbox: 'process' | 'none';
   /** php-cli for PHP functions (PHP_PATH); without a working one the php runtime is unavailable. */
   readonly phpPath: string;
+  /** bubblewrap (BWRAP_PATH); unset = the first `bwrap` on PATH, then /usr/bin and /usr/local/bin. */
+  readonly bwrapPath: string | undefined;
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
     sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
     phpPath: path.resolve(text(env, 'PHP_PATH', '/usr/bin/php')),
+    bwrapPath: env.BWRAP_PATH?.trim() ? path.resolve(env.BWRAP_PATH.trim()) : undefined,
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),

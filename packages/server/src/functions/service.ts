@@ -151,18 +151,18 @@ export class FunctionService {
     }
     const updated = await this.#exposing(exposure, () => this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso(), exposure));
     this.#forget(current.id);
-    if (updated === undefined) throw notFound('Function');
+    if (updated === undefined) throw functionNotFound({ id: current.id });
     return updated;
   }
 
   async get(owner: Principal, id: string): Promise<FunctionRecord> {
-    if (!isId(id)) throw notFound('Function');
+    if (!isId(id)) throw functionNotFound({ id });
     const key = `${owner.userId}#${id}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
     // Cached only on a miss: refreshing on every hit would keep an entry alive past its TTL under load.
     const fn = await this.#repo.findById(owner.userId, id);
-    if (fn === undefined) throw notFound('Function');
+    if (fn === undefined) throw functionNotFound({ id });
     this.#cache.set(key, fn);
     return fn;
   }
@@ -173,7 +173,7 @@ export class FunctionService {
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
     const fn = await this.#repo.findByName(owner.userId, name);
-    if (fn === undefined) throw notFound('Function');
+    if (fn === undefined) throw functionNotFound({ name });
     this.#cache.set(key, fn);
     return fn;
   }
@@ -196,15 +196,15 @@ export class FunctionService {
 
   async versions(owner: Principal, id: string): Promise<FunctionVersion[]> {
     const versions = isId(id) ? await this.#repo.listVersions(owner.userId, id) : undefined;
-    if (versions === undefined) throw notFound('Function');
+    if (versions === undefined) throw functionNotFound({ id });
     return versions;
   }
 
   async delete(owner: Principal, id: string): Promise<void> {
-    if (!isId(id)) throw notFound('Function');
+    if (!isId(id)) throw functionNotFound({ id });
     const deleted = await this.#repo.delete(owner.userId, id);
     this.#forget(id);
-    if (!deleted) throw notFound('Function');
+    if (!deleted) throw functionNotFound({ id });
     await publish(this.#bus, 'functions.deleted', { functionId: id, ownerId: owner.userId });
     await this.#routesChanged();
   }
@@ -235,7 +235,7 @@ export class FunctionService {
     const fn = await this.get(owner, id);
     const change = exposureChange(fields) ?? {};
     const found = await this.#exposing(change, () => this.#routes.setExposure(owner.userId, fn.id, change, nowIso()));
-    if (!found) throw notFound('Function');
+    if (!found) throw functionNotFound({ id: fn.id });
     return this.exposure(owner, fn.id);
   }
 
@@ -289,4 +289,13 @@ export class FunctionService {
     if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
     return entry;
   }
+}
+
+/** A 404 that names what was looked up; ids and names come from the client, so they are quoted and cut short. */
+function functionNotFound(ref: { id: string } | { name: string }): AppError {
+  return 'id' in ref ? notFound(`Function with id ${quoted(ref.id)}`) : notFound(`Function ${quoted(ref.name)}`);
+}
+
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 128 ? `${text.slice(0, 128)}…` : text);
 }

@@ -53,7 +53,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     const worker = await buildWorker({ config, logger, driver, code: { dir: (code) => codeStore.local(code) }, secrets, objects: objectReader(objects) });
     const { pool } = worker;
     closers.push({ name: 'instance pool', close: () => worker.close() });
-    logSandbox(logger, worker.capabilities);
+    logSandbox(logger, worker.capabilities, config.sandbox === 'none');
 
     const metrics = new PrometheusMetrics({
       instances: () => pool.instances().managed.map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AuthService } from '../auth/service.ts';
+import { sandboxNotice } from '../config/prerequisites.ts';
 import type { Config } from '../config/config.ts';
 import { loadOrCreateKey } from '../config/keys.ts';
 import { AppError } from '../core/errors.ts';
@@ -26,7 +27,7 @@ import { StemPool } from '../worker/stem-pool.ts';
 /** Builders shared by the composition roots (roles/*.ts); each takes what it needs and wires nothing else. */
 
 export function buildDriver(config: Config, logger: Logger): ProcessDriver {
-  return new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
+  return new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, bwrapPath: config.bwrapPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
 }
 
 /** The store-backed services of the control plane. */
@@ -92,9 +93,9 @@ export async function buildWorker(deps: { config: Config; logger: Logger; driver
 }
 
 /** What `npm start` says about the sandbox: one line that is true, and what to do when functions cannot run. */
-export function logSandbox(logger: Logger, capabilities: SandboxCapabilities): void {
-  if (capabilities.isolation === 'none' && capabilities.usable) logger.warn('SANDBOX=none: function code runs WITHOUT isolation. Never do this with untrusted code.');
-  else if (!capabilities.usable) logger.error('bubblewrap is not available: functions cannot run. Install it (apt-get install -y bubblewrap) or set SANDBOX=none to run code unsandboxed.');
+export function logSandbox(logger: Logger, capabilities: SandboxCapabilities, unsandboxedOptIn: boolean): void {
+  const notice = sandboxNotice(capabilities, unsandboxedOptIn);
+  if (notice) logger[notice.level](notice.message);
   logger.info({ sandbox: { isolation: capabilities.isolation, cgroup: capabilities.cgroup.version, memoryLimit: capabilities.memoryLimit, pidsLimit: capabilities.pidsLimit, warnings: capabilities.warnings } }, 'sandbox capabilities');
 }
 

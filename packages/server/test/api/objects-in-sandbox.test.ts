@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
 // Functions read objects at $API_BASE_URL with no credentials: the platform authenticates the channel
 // as the running execution. These tests probe that from inside real sandboxes.
@@ -61,6 +62,8 @@ async function invoke(auth: Record<string, string>, fnId: string, event: unknown
 let nodeFn: string;
 let otherFn: string;
 let bobFn: string;
+const skip = sandboxSkipReason();
+
 before(async () => {
   p = await testPlatform();
   alice = (await p.user('alice')).auth;
@@ -75,7 +78,7 @@ before(async () => {
 });
 after(() => p.close());
 
-test('a function reads its own objects at API_BASE_URL, a loopback address inside its sandbox', async () => {
+test('a function reads its own objects at API_BASE_URL, a loopback address inside its sandbox', { skip }, async () => {
   const result = await invoke(alice, nodeFn, { paths: [`/${nodeFn}/greeting.txt`, `/${nodeFn}`, `/${nodeFn}/missing.txt`] });
   assert.match(result.base, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.deepEqual(result.out[`/${nodeFn}/greeting.txt`], { status: 200, body: 'hello from an object' });
@@ -83,7 +86,7 @@ test('a function reads its own objects at API_BASE_URL, a loopback address insid
   assert.equal(result.out[`/${nodeFn}/missing.txt`].status, 404);
 });
 
-test("other functions' objects are unreachable unless the execution's object_inputs name them; other users' never", async () => {
+test("other functions' objects are unreachable unless the execution's object_inputs name them; other users' never", { skip }, async () => {
   const paths = [`/${otherFn}/shared.txt`, `/${otherFn}/private.txt`, `/${otherFn}`, `/${bobFn}/secret.txt`, `/${bobFn}`];
   const plain = (await invoke(alice, nodeFn, { paths })).out;
   for (const path of paths) assert.equal(plain[path].status, 404, `${path}: ${plain[path].body}`);
@@ -98,7 +101,7 @@ test("other functions' objects are unreachable unless the execution's object_inp
   assert.equal(res.statusCode, 404);
 });
 
-test('traversal and odd paths reach nothing; the channel is read-only', async () => {
+test('traversal and odd paths reach nothing; the channel is read-only', { skip }, async () => {
   const paths = [
     `/${nodeFn}/..%2F..%2Fetc%2Fpasswd`,
     `/${nodeFn}/../${bobFn}/secret.txt`,
@@ -120,7 +123,7 @@ test('traversal and odd paths reach nothing; the channel is read-only', async ()
   assert.equal(still.body, 'hello from an object');
 });
 
-test('a python function reads an object and a secret from its env', async () => {
+test('a python function reads an object and a secret from its env', { skip }, async () => {
   const secret = await p.api.inject({ method: 'POST', url: '/api/secrets', headers: alice, payload: { name: 'api_token', value: 's3cr3t-value' } });
   assert.equal(secret.statusCode, 201, secret.body);
   const pyFn = await deploy(alice, 'py-reader', 'python', PROBE_PYTHON, { secrets: ['api_token'] });
@@ -131,7 +134,7 @@ test('a python function reads an object and a secret from its env', async () => 
   assert.equal(result.token, 's3cr3t-value');
 });
 
-test('the channel only answers while an execution is in flight', async () => {
+test('the channel only answers while an execution is in flight', { skip }, async () => {
   const lateFn = await deploy(alice, 'late', 'node', `
 import { readFileSync, writeFileSync } from 'node:fs';
 export async function handler(event) {

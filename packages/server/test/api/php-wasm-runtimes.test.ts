@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { testPlatform, errorCode, type TestPlatform } from '../helpers/platform.ts';
-import { sandboxSkipReason } from '../helpers/sandbox.ts';
+import { runtimeSkip, sandboxSkipReason } from '../helpers/sandbox.ts';
 import { compileWat } from '../sandbox/fixtures-more.ts';
 
 const examples = path.resolve(import.meta.dirname, '../../../../examples');
@@ -48,7 +48,7 @@ describe('php and wasm functions through the API', { skip: sandboxSkipReason() }
   };
   const logsOf = async (executionId: string): Promise<string> => (await p.api.inject({ method: 'GET', url: `/api/executions/${executionId}/logs`, headers: alice })).json().logs;
 
-  describe('php', () => {
+  describe('php', { skip: runtimeSkip('php') }, () => {
     test('deploy → invoke → logs: echo and STDERR are logged, the warm instance keeps its globals', async () => {
       const fn = await deploy({ name: 'hello-php', runtime: 'php', env: { GREETING: 'hi' }, files: { 'index.php': example('hello-php/index.php').toString('utf8') } });
       assert.equal(fn.handler, 'index.handler');

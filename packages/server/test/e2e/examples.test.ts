@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SkyscaleClient, type Runtime } from '@skyscale/client';
 import { packDirectory } from '../../src/cli/pack.ts';
 import { testPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { sandboxSkipReason } from '../helpers/sandbox.ts';
+import { runtimeSkip, sandboxSkipReason } from '../helpers/sandbox.ts';
 import { compileWat } from '../sandbox/fixtures-more.ts';
 
 const examples = path.resolve(import.meta.dirname, '../../../../examples');
@@ -56,7 +56,7 @@ describe('the examples deploy and run', { skip: sandboxSkipReason() }, () => {
   });
 
   for (const [dir, runtime, event, env, check, handler] of cases) {
-    test(dir, async () => {
+    test(dir, { skip: runtimeSkip(runtime) }, async () => {
       const fn = await client.deployBundle({ name: dir, runtime, env, handler }, await packDirectory(path.join(examples, dir)));
       const execution = await client.invoke({ id: fn.id }, event);
       assert.equal(execution.status, 'succeeded', JSON.stringify(execution.error));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { testPlatform, errorCode, type TestPlatform } from '../helpers/platform.ts';
-import { sandboxSkipReason } from '../helpers/sandbox.ts';
+import { runtimeSkip, sandboxSkipReason } from '../helpers/sandbox.ts';
 
 const skip = sandboxSkipReason();
 
@@ -317,7 +317,7 @@ describe('gateway: HTTP routes to functions', { skip }, () => {
     assert.deepEqual([...new Uint8Array(await bytes.arrayBuffer())], [255, 3, 2, 1]);
   });
 
-  test('php and wasm functions serve routes too', async () => {
+  test('php and wasm functions serve routes too', { skip: runtimeSkip('php') }, async () => {
     const example = (file: string) => readFileSync(new URL(`../../../../examples/${file}`, import.meta.url));
     await deploy({
       name: 'php-route', runtime: 'php',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../../src/config/config.ts';
 import { assemblePlatform, createLogger } from '../../src/main.ts';
+import { testPlatformEnv } from './sandbox.ts';
 
 export interface TestPlatform {
   api: FastifyInstance;
@@ -20,7 +21,7 @@ export interface TestPlatform {
 /** The real composition, with a temporary data dir, driven in-process through inject(). */
 export async function testPlatform(env: Record<string, string> = {}, options: { listen?: boolean } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...testPlatformEnv(), ...env });
   const { api, gateway, close } = await assemblePlatform(config, createLogger(config));
   let gatewayUrl: string;
   try {

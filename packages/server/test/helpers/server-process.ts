@@ -68,14 +68,28 @@ export function runCli(args: string[], env: Record<string, string>, input = ''):
   });
 }
 
-export async function startSkyscale(env: Record<string, string> = {}, options: { dataDir?: string; port?: number } = {}): Promise<RunningServer & { dataDir: string; port: number; gatewayUrl: string }> {
+export interface StartOptions {
+  dataDir?: string;
+  port?: number;
+  /** Another copy of the repository to run, with its own Node: `<checkout>/node_modules/node/bin/node`. */
+  checkout?: string;
+  /** Collect what the server writes to stdout (its log lines) for `output()`. */
+  captureOutput?: boolean;
+}
+
+export async function startSkyscale(env: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer & { dataDir: string; port: number; gatewayUrl: string; output(): string }> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'skyscale-server-'));
   const port = options.port ?? (await freePort());
   const gatewayPort = await freePort();
-  const child = spawn(process.execPath, [skyscaleBin, 'serve'], {
+  const node = options.checkout ? path.join(options.checkout, 'node_modules/node/bin/node') : process.execPath;
+  const bin = options.checkout ? path.join(options.checkout, 'packages/server/bin/skyscale.js') : skyscaleBin;
+  const child = spawn(node, [bin, 'serve'], {
     env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(gatewayPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: options.checkout,
+    stdio: ['ignore', options.captureOutput ? 'pipe' : 'ignore', 'inherit'],
   });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   await waitFor(`${url}/healthz`, child);
@@ -86,6 +100,7 @@ export async function startSkyscale(env: Record<string, string> = {}, options: {
     child,
     dataDir,
     port,
+    output: () => output,
     stop: async () => {
       await stopChild(child);
       if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });

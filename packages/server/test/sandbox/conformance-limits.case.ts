@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test, type TestContext } from 'node:test';
 import type { InvokeOutcome } from '../../src/sandbox/driver.ts';
+import { runtimeSkip } from '../helpers/sandbox.ts';
 import { assertNothingSurvives, expectOk, snapshotProcesses, type Harness } from './harness.ts';
 
 const MiB = 1024 * 1024;
@@ -36,7 +37,7 @@ export function defineLimitTests(h: () => Harness): void {
 
     const memoryBombs = [['node', 'memoryBomb', 128], ['node', 'heapBomb', 128], ['python', 'memory_bomb', 64], ['php', 'memoryBomb', 64], ['command', 'membomb.py', 64], ['wasm', 'grow.wasm', 128]] as const;
     for (const [runtime, exportName, memoryMb] of memoryBombs) {
-      test(`${runtime} ${exportName}: exceeding the memory limit is an oom outcome`, async () => {
+      test(`${runtime} ${exportName}: exceeding the memory limit is an oom outcome`, { skip: runtimeSkip(runtime) }, async () => {
         const instance = await h().loaded(runtime, exportName, { limits: { memoryMb } });
         const processes = await snapshotProcesses(instance);
         const outcome = await h().invoke(instance, null, 20_000);
@@ -49,7 +50,7 @@ export function defineLimitTests(h: () => Harness): void {
 
     const neverEnding = [['node', 'busyLoop'], ['python', 'busy_loop'], ['node', 'hang'], ['php', 'busyLoop'], ['command', 'sleep.sh'], ['wasm', 'loop.wasm']] as const;
     for (const [runtime, exportName] of neverEnding) {
-      test(`${runtime} ${exportName}: the instance is killed at the deadline and the outcome is timeout`, async () => {
+      test(`${runtime} ${exportName}: the instance is killed at the deadline and the outcome is timeout`, { skip: runtimeSkip(runtime) }, async () => {
         const instance = await h().loaded(runtime, exportName);
         const processes = await snapshotProcesses(instance);
         const started = Date.now();
@@ -65,7 +66,7 @@ export function defineLimitTests(h: () => Harness): void {
     // Command and wasm floods write the result channel (stdout), which is bounded but not logged.
     const floods = [['node', 'flood', true], ['python', 'flood', true], ['python', 'raw_flood', true], ['php', 'flood', true], ['command', 'flood.py', false], ['wasm', 'flood.wasm', false]] as const;
     for (const [runtime, exportName, logged] of floods) {
-      test(`${runtime} ${exportName}: 100 MB of output is output_truncated and does not grow host memory`, async () => {
+      test(`${runtime} ${exportName}: 100 MB of output is output_truncated and does not grow host memory`, { skip: runtimeSkip(runtime) }, async () => {
         const instance = await h().loaded(runtime, exportName);
         const processes = await snapshotProcesses(instance);
         const rssBefore = process.memoryUsage().rss;

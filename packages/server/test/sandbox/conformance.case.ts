@@ -8,6 +8,7 @@ import { SandboxStateError, type SandboxDriver } from '../../src/sandbox/driver.
 import { defineIsolationTests } from './conformance-isolation.case.ts';
 import { defineLimitTests } from './conformance-limits.case.ts';
 import { defineProcessRuntimeTests } from './conformance-process-runtimes.case.ts';
+import { runtimeSkip } from '../helpers/sandbox.ts';
 import { expectOk, handlerFor, Harness } from './harness.ts';
 
 export function runDriverConformance(name: string, makeDriver: () => SandboxDriver | Promise<SandboxDriver>): void {
@@ -37,7 +38,7 @@ const RUNTIMES = Object.keys(MODULE_RUNTIMES) as Array<keyof typeof MODULE_RUNTI
 
 function defineBasicTests(h: () => Harness): void {
   for (const runtime of RUNTIMES) {
-    describe(`${runtime} runtime`, () => {
+    describe(`${runtime} runtime`, { skip: runtimeSkip(runtime) }, () => {
       test('a stem cell is specialised with load, then answers invocations with result, logs and context', async () => {
         const instance = await h().loaded(runtime, 'hello');
         const outcome = await instance.invoke({ executionId: 'exec-hello-1', event: { name: 'world', n: [1, 2] }, deadlineMs: Date.now() + 5000 });

@@ -8,12 +8,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SandboxUnavailableError } from '../../src/sandbox/driver.ts';
 import { ProcessDriver } from '../../src/sandbox/process/process-driver.ts';
-import { findExecutable } from '../../src/sandbox/process/probe.ts';
+import { runtimeSkip, sandboxSkipReason, testDriverOptions } from '../helpers/sandbox.ts';
 import { descendantsOf } from '../../src/sandbox/process/process-tree.ts';
 import { assertNothingSurvives, expectOk, Harness, snapshotProcesses } from './harness.ts';
 
-const hasBwrap = findExecutable('bwrap') !== null;
-if (!hasBwrap) console.warn('\n!!! SKIPPING the bubblewrap tests of the process driver: bwrap is not installed (apt-get install -y bubblewrap) !!!\n');
+const hasBwrap = sandboxSkipReason() === false;
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'skyscale-driver-test-'));
 // mkdtemp makes it 0700; sandboxed processes run as other uids and must be able to reach into it.
 chmodSync(workDir, 0o711);
@@ -21,7 +20,7 @@ after(() => rmSync(workDir, { recursive: true, force: true }));
 
 describe('process driver without bubblewrap', () => {
   test('refuses to start untrusted code unless the operator opted out', async () => {
-    const driver = new ProcessDriver({ workDir: path.join(workDir, 'refuse'), bwrapPath: '/nonexistent/bwrap', cgroupName: 'skyscale-test' });
+    const driver = new ProcessDriver({ ...testDriverOptions(), workDir: path.join(workDir, 'refuse'), bwrapPath: '/nonexistent/bwrap', cgroupName: 'skyscale-test' });
     const caps = await driver.probe();
     assert.equal(caps.isolation, 'none');
     assert.equal(caps.usable, false);
@@ -33,7 +32,7 @@ describe('process driver without bubblewrap', () => {
     if (process.getuid?.() !== 0) return t.skip('per-instance uids need root');
     const hidden = mkdtempSync(path.join(os.tmpdir(), 'skyscale-hidden-'));
     try {
-      const driver = new ProcessDriver({ workDir: path.join(hidden, 'work'), cgroupName: 'skyscale-test' });
+      const driver = new ProcessDriver({ ...testDriverOptions(), workDir: path.join(hidden, 'work'), cgroupName: 'skyscale-test' });
       const caps = await driver.probe();
       assert.equal(caps.usable, false);
       assert.match(caps.warnings.join('\n'), /not reachable by sandbox uids/);
@@ -45,10 +44,11 @@ describe('process driver without bubblewrap', () => {
 
   test('with SANDBOX=none it runs the same bootstrap unsandboxed, with a loud warning', async () => {
     const warnings: string[] = [];
-    const driver = new ProcessDriver({ workDir: path.join(workDir, 'none'), bwrapPath: '/nonexistent/bwrap', allowUnsandboxed: true, cgroupName: 'skyscale-test', logger: { warn: (m) => warnings.push(m) } });
+    const driver = new ProcessDriver({ ...testDriverOptions(), workDir: path.join(workDir, 'none'), bwrapPath: '/nonexistent/bwrap', allowUnsandboxed: true, cgroupName: 'skyscale-test', logger: { warn: (m) => warnings.push(m) } });
     const harness = await Harness.create(driver);
     try {
-      for (const [runtime, entry] of [['node', 'env'], ['python', 'env'], ['php', 'env'], ['command', 'env.py']] as const) {
+      const cases = ([['node', 'env'], ['python', 'env'], ['php', 'env'], ['command', 'env.py']] as const).filter(([runtime]) => !runtimeSkip(runtime));
+      for (const [runtime, entry] of cases) {
         const instance = await harness.loaded(runtime, entry, { env: { ONLY: 'this' } });
         const env = expectOk(await harness.invoke(instance)) as Record<string, string>;
         assert.equal(env.ONLY, 'this');
@@ -69,7 +69,7 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
   let driver: ProcessDriver;
   let harness: Harness;
   before(async () => {
-    driver = new ProcessDriver({ workDir: path.join(workDir, 'bwrap'), cgroupName: 'skyscale-test' });
+    driver = new ProcessDriver({ ...testDriverOptions(), workDir: path.join(workDir, 'bwrap'), cgroupName: 'skyscale-test' });
     harness = await Harness.create(driver);
   });
   after(() => harness.close());
@@ -132,10 +132,12 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
     assert.ok(fds.length <= 6, `open fds: ${fds}`); // + the one listing /proc/self/fd
   });
 
-  test('php and command: no file descriptor of the host reaches the runtime or the command it spawns', async (t) => {
+  test('command: no file descriptor of the host reaches the command the runtime spawns', async () => {
     const command = expectOk(await harness.invoke(await harness.loaded('command', 'fds.py'))) as number[];
     assert.deepEqual(command, [0, 1, 2, 3]); // 3: the listing of /proc/self/fd itself
-    if (!(await driver.probe()).runtimes.php) return t.skip('php-cli is not installed');
+  });
+
+  test('php: no file descriptor of the host reaches the runtime', { skip: runtimeSkip('php') }, async () => {
     const php = expectOk(await harness.invoke(await harness.loaded('php', 'fds'))) as Record<string, string | false>;
     const extra = Object.entries(php).filter(([fd, target]) => Number(fd) > 4 && target !== false && !target.startsWith('socket:') && !target.endsWith('/bootstrap.php'));
     assert.deepEqual(extra, [], JSON.stringify(php));
@@ -193,7 +195,7 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
 describe('process driver with pre-admitted launchers', { skip: hasBwrap ? false : 'bubblewrap is not installed' }, () => {
   test('instances start from launchers (then on demand when none is left), in their cgroup; close stops the idle ones', async (t) => {
     const dir = path.join(workDir, 'launchers');
-    const driver = new ProcessDriver({ workDir: dir, cgroupName: 'skyscale-test', launchers: 1 });
+    const driver = new ProcessDriver({ ...testDriverOptions(), workDir: dir, cgroupName: 'skyscale-test', launchers: 1 });
     const caps = await driver.probe();
     if (!caps.cgroup.memory || caps.runtimes.python === undefined) {
       await driver.close();

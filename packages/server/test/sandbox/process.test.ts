@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { ProcessDriver, type ProcessDriverOptions } from '../../src/sandbox/process/process-driver.ts';
-import { findExecutable } from '../../src/sandbox/process/probe.ts';
+import { sandboxSkipReason, testDriverOptions } from '../helpers/sandbox.ts';
 import { runDriverConformance } from './conformance.case.ts';
 
 const workDirs: string[] = [];
@@ -13,17 +13,13 @@ function makeDriver(options: ProcessDriverOptions = {}): () => ProcessDriver {
   return () => {
     const workDir = mkdtempSync(path.join(os.tmpdir(), 'skyscale-sandbox-test-'));
     workDirs.push(workDir);
-    return new ProcessDriver({ workDir, cgroupName: 'skyscale-test', ...options });
+    return new ProcessDriver({ ...testDriverOptions(), workDir, cgroupName: 'skyscale-test', ...options });
   };
 }
 
-if (findExecutable('bwrap') === null) {
-  test('process driver conformance', (t) => {
-    const message = 'SKIPPED: bubblewrap (bwrap) is not installed, so the sandbox cannot be tested. Install it: apt-get install -y bubblewrap';
-    console.warn(`\n${'!'.repeat(100)}\n!!! ${message}\n${'!'.repeat(100)}\n`);
-    t.diagnostic(message);
-    t.skip(message);
-  });
+const skip = sandboxSkipReason();
+if (skip) {
+  test('process driver conformance', { skip }, () => {});
 } else {
   runDriverConformance('process driver, bubblewrap + cgroups', makeDriver());
   // Instances exec'd by pre-admitted launchers (what `skyscale serve` uses) must give the same guarantees.

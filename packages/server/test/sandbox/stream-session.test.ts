@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvokeOutcome, SandboxInstance, SandboxRuntime, StreamMessage, StreamRequest, StreamSession } from '../../src/sandbox/driver.ts';
 import { ProcessDriver } from '../../src/sandbox/process/process-driver.ts';
-import { sandboxSkipReason } from '../helpers/sandbox.ts';
+import { sandboxSkipReason, testDriverOptions } from '../helpers/sandbox.ts';
 
 const NODE = String.raw`
 export async function stream(messages, send, context) {
@@ -120,7 +120,7 @@ describe('stream sessions (process driver)', { skip }, () => {
   before(() => {
     root = mkdtempSync(path.join(os.tmpdir(), 'skyscale-stream-test-'));
     workDir = mkdtempSync(path.join(os.tmpdir(), 'skyscale-stream-work-'));
-    driver = new ProcessDriver({ workDir, cgroupName: 'skyscale-test' });
+    driver = new ProcessDriver({ ...testDriverOptions(), workDir, cgroupName: 'skyscale-test' });
     for (const [runtime, file, code] of [['node', 'index.js', NODE], ['python', 'main.py', PYTHON]] as const) {
       mkdirSync(path.join(root, runtime));
       writeFileSync(path.join(root, runtime, file), code);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { sandboxSkipReason } from '../helpers/sandbox.ts';
+import { runtimeSkip, sandboxSkipReason } from '../helpers/sandbox.ts';
 import { connect, open } from '../helpers/ws-client.ts';
 
 const skip = sandboxSkipReason();
@@ -374,7 +374,7 @@ describe('stream functions over WebSocket', { skip }, () => {
     assert.match(e.error.message, /SyntaxError/);
   });
 
-  test('only node and python functions stream: a php function is refused with 400', async () => {
+  test('only node and python functions stream: a php function is refused with 400', { skip: runtimeSkip('php') }, async () => {
     await deploy({ name: 'php-fn', runtime: 'php', code: '<?php function handler($event, $context) { return 1; }' });
     const refused = await connect(`${base}/php-fn`, withKey());
     assert.ok('refused' in refused);

@@ -41,3 +41,8 @@ test('a bad value names the variable', () => {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));
   }
 });
+
+test('BWRAP_PATH names bubblewrap; unset, it is looked up on PATH', () => {
+  assert.equal(loadConfig({}).bwrapPath, undefined);
+  assert.equal(loadConfig({ BWRAP_PATH: ' /opt/bwrap/bin/bwrap ' }).bwrapPath, '/opt/bwrap/bin/bwrap');
+});

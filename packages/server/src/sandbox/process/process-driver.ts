@@ -23,6 +23,7 @@ import { BLOCK_FD, INFO_FD, SECCOMP_FD, type LaunchPlan } from './launch.ts';
 import { findExecutable, probeBwrap, unreachableAncestor, type BwrapInfo } from './probe.ts';
 import { ProcessInstance } from './process-instance.ts';
 import { baseEnv, resolveNode, resolvePhp, resolvePython, runtimeCommand, sandboxPath, type InterpreterRuntime, type RuntimeBinary } from './runtime-binaries.ts';
+import { reachableBinary } from './reachable-copy.ts';
 import { prepareRuntimeFiles, withCompiledPythonBootstrap, type RuntimeFiles } from './runtime-files.ts';
 import { seccompProgram } from './seccomp.ts';
 import { UidPool } from './uid-pool.ts';
@@ -98,7 +99,7 @@ export class ProcessDriver implements SandboxDriver {
     const binary = host.binaries[STEM_RUNTIME[spec.runtime] as InterpreterRuntime];
     if (!binary) throw new RuntimeUnavailableError(`the ${spec.runtime} runtime is not available on this host: ${host.caps.warnings.find((w) => w.startsWith(`${STEM_RUNTIME[spec.runtime]} runtime`)) ?? 'its interpreter is missing'}`);
     if (host.problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot run on this host: ${host.problems.join('; ')}`);
-    if (!host.caps.usable) throw new SandboxUnavailableError(`refusing to run untrusted code without isolation: ${host.caps.warnings.join('; ')}. Install bubblewrap, or set SANDBOX=none to accept running unsandboxed.`);
+    if (!host.caps.usable) throw new SandboxUnavailableError(`refusing to run untrusted code without isolation: ${host.caps.warnings.join('; ')}. Install bubblewrap (apt-get install -y bubblewrap), or set SANDBOX=none to accept running unsandboxed.`);
     if (!host.bwrap) this.#warnUnsandboxed();
     if (this.#liveIds.has(spec.id)) throw new RangeError(`an instance with id ${spec.id} is already running`);
     this.#liveIds.add(spec.id);
@@ -218,6 +219,9 @@ export class ProcessDriver implements SandboxDriver {
     const php = await resolvePhp(this.#options.phpPath ?? '/usr/bin/php').catch(() => null);
     if (php) binaries.php = php;
     else warnings.push(`php runtime unavailable: no working ${this.#options.phpPath ?? '/usr/bin/php'} (install php-cli)`);
+    if (uidPool) {
+      for (const runtime of Object.keys(binaries) as InterpreterRuntime[]) binaries[runtime] = await reachableBinary(binaries[runtime]!, this.#workDir, (m) => warnings.push(m));
+    }
     const interpreters = Object.values(binaries);
     const binds = [...new Map(interpreters.flatMap((b) => b.binds).map((bind) => [bind.inside, bind])).values()];
 
