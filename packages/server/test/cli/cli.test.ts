@@ -51,12 +51,12 @@ test('packDirectory makes a .tar.gz of the files, without .git, with nested path
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('--data takes JSON or @file and refuses anything else', async () => {
+test('--data takes JSON or @file, defaults to {} and refuses anything else', async () => {
   const dir = tmp();
   writeFileSync(path.join(dir, 'e.json'), '{"x": 1}');
   assert.deepEqual(await readData('{"a":[1,2]}'), { a: [1, 2] });
   assert.deepEqual(await readData(`@${path.join(dir, 'e.json')}`), { x: 1 });
-  assert.equal(await readData(undefined), null);
+  assert.deepEqual(await readData(undefined), {}, 'no --data sends an empty object, not null');
   await assert.rejects(readData('{not json'), /must be JSON/);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -28,9 +28,9 @@ const int = (value: string) => {
   return Number(value);
 };
 
-/** --data '{"a":1}' or --data @event.json */
+/** --data '{"a":1}' or --data @event.json; without it the event is {} (handlers read fields of it). */
 export async function readData(data: string | undefined): Promise<unknown> {
-  if (data === undefined) return null;
+  if (data === undefined) return {};
   const text = data.startsWith('@') ? await fs.readFile(data.slice(1), 'utf8') : data;
   try {
     return JSON.parse(text);
@@ -137,7 +137,7 @@ export function functionCommands(): Command {
   fn.command('invoke')
     .description('Invoke a function and print its result (or queue it with --async)')
     .argument('<name|id>')
-    .option('-d, --data <json|@file>', 'the event, as JSON or @file')
+    .option('-d, --data <json|@file>', 'the event, as JSON or @file (default: {})')
     .option('--async', 'queue the invocation and print its execution id')
     .action(async (ref, opts, cmd) => {
       const { client, out } = contextOf(cmd);
