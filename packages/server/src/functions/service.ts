@@ -3,14 +3,14 @@ import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
 import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
 import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
-import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
+import { extractBundle, filesFromJson, validateRelativePath, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, exportOf, handlerForFile, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
 
@@ -53,10 +53,17 @@ export interface BundleLimits {
 /** Why this server cannot run functions of a runtime, or null if it can. */
 export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
 
-/** Runtimes whose handler is the path of the file to run: one named file of inline code is the entry. */
-function defaultHandler(runtime: Runtime, code: CodeInput | undefined): string {
-  if ((runtime === 'command' || runtime === 'wasm') && code?.kind === 'inline' && code.filename !== undefined) return code.filename;
-  return DEFAULT_HANDLERS[runtime];
+/**
+ * The handler of a deploy that names none. One named file of inline code is the entry (`chat.js` →
+ * `chat.handler`, `run.sh` → `run.sh`); an update keeps the current handler while it still points at
+ * the code's file, and keeps its export name when the file changes.
+ */
+function defaultHandler(runtime: Runtime, code: CodeInput | undefined, current?: FunctionRecord): string {
+  const file = code?.kind === 'inline' && code.filename !== undefined ? validateRelativePath(code.filename) : undefined;
+  const kept = current?.runtime === runtime ? current.handler : undefined;
+  if (kept !== undefined && (file === undefined || entryCandidates(runtime, kept).includes(file))) return kept;
+  if (file === undefined) return DEFAULT_HANDLERS[runtime];
+  return handlerForFile(runtime, file, kept === undefined ? undefined : exportOf(kept)) ?? DEFAULT_HANDLERS[runtime];
 }
 
 export class FunctionService {
@@ -126,7 +133,7 @@ export class FunctionService {
     }
     const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
     if (runtime !== current.runtime) await this.#checkAvailable(runtime);
-    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : defaultHandler(runtime, code)));
+    const handler = checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code, current));
     const config = {
       runtime,
       handler,

@@ -80,6 +80,21 @@ export function entryCandidates(runtime: Runtime, handler: string): string[] {
   return extensions.map((ext) => module + ext);
 }
 
+/**
+ * The handler one named file implies: the file itself for wasm and command; for module runtimes its
+ * module with `exportName` (`chat.js` → `chat.handler`), or undefined when the file has none of the
+ * runtime's extensions.
+ */
+export function handlerForFile(runtime: Runtime, file: string, exportName = 'handler'): string | undefined {
+  const extensions = MODULE_EXTENSIONS[runtime];
+  if (extensions === undefined) return file;
+  const ext = extensions.find((e) => file.endsWith(e) && file.length > e.length);
+  return ext === undefined ? undefined : `${file.slice(0, -ext.length)}.${exportName}`;
+}
+
+/** The function a module-style handler names (`index.handler` → `handler`). */
+export const exportOf = (handler: string): string => handler.slice(handler.lastIndexOf('.') + 1);
+
 /** Where inline `code` is stored when no filename is given. */
 export function defaultInlineFilename(runtime: Runtime, handler: string): string {
   return entryCandidates(runtime, handler)[0];

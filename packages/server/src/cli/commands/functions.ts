@@ -96,11 +96,13 @@ export function functionCommands(): Command {
       } else {
         const filename = path.basename(target);
         const bytes = await fs.readFile(target);
-        // A command or wasm function runs the file it is given, whatever its name.
+        // Text goes as inline code with its filename, from which the server derives the handler
+        // (chat.js → chat.handler, run.sh → run.sh); a binary (a .wasm module, an executable) as a base64 file.
+        const text = isUtf8(bytes) && !bytes.includes(0);
+        const code = text ? { code: bytes.toString('utf8'), filename } : { files: { [filename]: { content: bytes.toString('base64'), encoding: 'base64' as const } } };
+        // A file map names no entry: a command or wasm function runs the binary it is given, whatever its name.
         const runtime = settings.runtime ?? existing?.runtime;
-        if (settings.handler === undefined && (runtime === 'command' || runtime === 'wasm')) settings.handler = filename;
-        // Text goes as inline code; a binary (a .wasm module, an executable) as a base64 file.
-        const code = isUtf8(bytes) && !bytes.includes(0) ? { code: bytes.toString('utf8'), filename } : { files: { [filename]: { content: bytes.toString('base64'), encoding: 'base64' as const } } };
+        if (!text && settings.handler === undefined && (runtime === 'command' || runtime === 'wasm')) settings.handler = filename;
         const deploy = { ...settings, ...code };
         result = existing === undefined ? await client.createFunction({ ...deploy, name: opts.name }) : await client.updateFunction(existing.id, deploy);
       }
