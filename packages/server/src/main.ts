@@ -30,6 +30,7 @@ import { StreamPools } from './streams/stream-pool.ts';
 import { StreamService } from './streams/stream-service.ts';
 import { StreamEndpoint } from './streams/endpoint.ts';
 import { GatewayServer } from './gateway/server.ts';
+import { SyntaxChecker } from './functions/syntax-check.ts';
 import { LiveRoutes, ROUTE_POLL_MS } from './gateway/routing-table.ts';
 import type { FastifyInstance } from 'fastify';
 
@@ -65,7 +66,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
     const functions = new FunctionService(store.functions, codeStore, { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs }, store.routes, async (runtime) => {
       const caps = await driver.probe();
       return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
-    });
+    }, new SyntaxChecker({ phpPath: config.phpPath }));
     const capabilities = await driver.probe();
     // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
     const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);

@@ -6,6 +6,8 @@ import { ExposureConflictError, type RouteRepository } from '../store/routes.ts'
 import { extractBundle, filesFromJson, validateRelativePath, type FileMap } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
 import { bundleTypeScript } from './typescript.ts';
+import { SyntaxChecker } from './syntax-check.ts';
+import { isTypeScriptOnly } from './syntax-js.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
@@ -80,13 +82,15 @@ export class FunctionService {
   readonly #routes: RouteRepository;
 
   readonly #runtimeCheck: RuntimeCheck;
+  readonly #syntax: SyntaxChecker;
 
   get #maxTimeoutMs(): number {
     return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
   }
 
-  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository, runtimeCheck: RuntimeCheck = async () => null) {
+  constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository, runtimeCheck: RuntimeCheck = async () => null, syntax = new SyntaxChecker()) {
     this.#repo = repo;
+    this.#syntax = syntax;
     this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
@@ -257,6 +261,7 @@ export class FunctionService {
     if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
     const entry = await this.#checkEntry(runtime, handler, files);
     if (runtime === 'wasm') checkWasmModule(entry, files.get(entry)!);
+    await this.#syntax.check(runtime, entry, files);
     if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
     const { hash, size } = await this.#code.put(files);
     const codeSource: CodeSource = code.kind;
@@ -266,7 +271,9 @@ export class FunctionService {
   async #toFiles(runtime: Runtime, handler: string, code: CodeInput): Promise<FileMap> {
     switch (code.kind) {
       case 'inline': {
-        const filename = code.filename ?? defaultInlineFilename(runtime, handler);
+        let filename = code.filename ?? defaultInlineFilename(runtime, handler);
+        // Unnamed node code may be TypeScript: stored as such, it is bundled like any .ts entry.
+        if (code.filename === undefined && runtime === 'node' && (await isTypeScriptOnly(code.code))) filename = filename.replace(/\.js$/, '.ts');
         return filesFromJson({ [filename]: code.code }, this.#limits);
       }
       case 'files':
