@@ -21,6 +21,7 @@ import { sendError } from './errors.ts';
 import { ErrorResponse } from './schemas.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
 import { functionRoutes } from './routes/functions.ts';
+import { uploadRoutes } from './routes/upload.ts';
 import { healthRoutes } from './routes/health.ts';
 import { loadRoutes, prometheusRoutes, type MetricsAccess } from './routes/metrics.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -89,6 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.isReady));
   await app.register(publicAuthRoutes(deps.auth));
   await app.register(prometheusRoutes(deps.auth, deps.prometheus.exposition, deps.prometheus.access));
+  await app.register(uploadRoutes(deps.auth, deps.functions, deps.maxBundleBytes));
   for (const prefix of ['/api', '/api/v1']) {
     await app.register(publicAuthRoutes(deps.auth), { prefix });
     await app.register(accountRoutes(deps.auth), { prefix });

@@ -108,6 +108,12 @@ export const FunctionDeploy = Type.Object(
 );
 export type FunctionDeploy = Static<typeof FunctionDeploy>;
 
+/** Seed 002's `POST /upload` as JSON: a folder as a base64 archive in `zip`, with any deploy field (api/routes/upload.ts). */
+export const SeedUpload = Type.Object({ ...metadataFields, zip: Type.String({ minLength: 1, description: 'base64 of a .zip (or .tar.gz, .tar) of the folder' }) }, { additionalProperties: false });
+export type SeedUpload = Static<typeof SeedUpload>;
+/** Seed 002's `POST /delete`. */
+export const SeedDelete = Type.Object({ name: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
+
 export const FunctionResponse = Type.Object({
   id: Type.String(),
   name: Type.String(),

@@ -1,26 +1,19 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
-import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
+import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, StreamPolicy } from '../core/types.ts';
 import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
 import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
-import { extractBundle, filesFromJson, validateRelativePath, type FileMap } from './bundle.ts';
+import { detectBundleFormat, unwrapSingleDirectory } from './bundle.ts';
 import type { CodeStore } from './code-store.ts';
-import { bundleTypeScript } from './typescript.ts';
+import { checkEntry, CodeIntake, defaultHandler, type CodeInput, type StoredCode } from './code-intake.ts';
 import { SyntaxChecker } from './syntax-check.ts';
-import { isTypeScriptOnly } from './syntax-js.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, exportOf, handlerForFile, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
 
-export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
-
-/** Where a deploy's code comes from; at most one per request. */
-export type CodeInput =
-  | { kind: 'inline'; code: string; filename?: string }
-  | { kind: 'files'; files: JsonFiles }
-  | { kind: 'bundle'; data: Buffer; format: 'tar.gz' | 'zip' };
+export type { CodeInput, JsonFiles } from './code-intake.ts';
 
 export interface FunctionFields {
   name?: string;
@@ -55,19 +48,6 @@ export interface BundleLimits {
 /** Why this server cannot run functions of a runtime, or null if it can. */
 export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
 
-/**
- * The handler of a deploy that names none. One named file of inline code is the entry (`chat.js` →
- * `chat.handler`, `run.sh` → `run.sh`); an update keeps the current handler while it still points at
- * the code's file, and keeps its export name when the file changes.
- */
-function defaultHandler(runtime: Runtime, code: CodeInput | undefined, current?: FunctionRecord): string {
-  const file = code?.kind === 'inline' && code.filename !== undefined ? validateRelativePath(code.filename) : undefined;
-  const kept = current?.runtime === runtime ? current.handler : undefined;
-  if (kept !== undefined && (file === undefined || entryCandidates(runtime, kept).includes(file))) return kept;
-  if (file === undefined) return DEFAULT_HANDLERS[runtime];
-  return handlerForFile(runtime, file, kept === undefined ? undefined : exportOf(kept)) ?? DEFAULT_HANDLERS[runtime];
-}
-
 export class FunctionService {
   readonly #repo: FunctionRepository;
   readonly #code: CodeStore;
@@ -82,7 +62,7 @@ export class FunctionService {
   readonly #routes: RouteRepository;
 
   readonly #runtimeCheck: RuntimeCheck;
-  readonly #syntax: SyntaxChecker;
+  readonly #intake: CodeIntake;
 
   get #maxTimeoutMs(): number {
     return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
@@ -90,7 +70,7 @@ export class FunctionService {
 
   constructor(repo: FunctionRepository, code: CodeStore, limits: BundleLimits, routes: RouteRepository, runtimeCheck: RuntimeCheck = async () => null, syntax = new SyntaxChecker()) {
     this.#repo = repo;
-    this.#syntax = syntax;
+    this.#intake = new CodeIntake(code, limits, syntax);
     this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
@@ -123,10 +103,26 @@ export class FunctionService {
     };
     const exposure = exposureChange(fields);
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
-    const stored = await this.#storeCode(runtime, config.handler, code);
+    const stored = await this.#intake.store(runtime, config.handler, code);
     const created = await this.#exposing(exposure, () => this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored }, exposure }));
     if (created === undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     return created;
+  }
+
+  /**
+   * Seed 002's upload: the archive of a folder becomes a new function, or the next version of the owner's
+   * function of that name. A single top-level directory is unwrapped; a new function without a runtime
+   * gets the one whose default entry the folder holds (index.js → node, main.py → python, index.php → php).
+   */
+  async upload(owner: Principal, fields: FunctionFields, archive: Buffer): Promise<{ fn: FunctionRecord; created: boolean }> {
+    if (fields.name === undefined) throw new AppError('VALIDATION_FAILED', 'name is required');
+    const files = unwrapSingleDirectory(await this.#intake.extract(archive, detectBundleFormat(archive)));
+    const code: CodeInput = { kind: 'extracted', files };
+    const existing = await this.#repo.findByName(owner.userId, normaliseFunctionName(fields.name));
+    if (existing !== undefined) return { fn: await this.update(owner, existing.id, fields, code), created: false };
+    const runtime = fields.runtime ?? inferRuntime(files);
+    if (runtime === undefined) throw new AppError('VALIDATION_FAILED', 'runtime is required: the folder holds none (or several) of index.js, main.py and index.php');
+    return { fn: await this.create(owner, { ...fields, runtime }, code), created: true };
   }
 
   /** Every update makes a new immutable version; fields left out keep their current value, code included. */
@@ -152,10 +148,10 @@ export class FunctionService {
       stream: streamPolicy(fields.stream, current.stream),
     };
     const exposure = exposureChange(fields);
-    let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
-    if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);
+    let stored: StoredCode;
+    if (code !== undefined) stored = await this.#intake.store(runtime, handler, code);
     else {
-      await this.#checkEntry(runtime, handler, await this.#code.list(current.codeHash));
+      checkEntry(runtime, handler, await this.#code.list(current.codeHash));
       stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
     }
     const updated = await this.#exposing(exposure, () => this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso(), exposure));
@@ -254,43 +250,5 @@ export class FunctionService {
   /** Host directory holding a version's code (read-only use by the execution engine). */
   codeDir(codeHash: string): string {
     return this.#code.dir(codeHash);
-  }
-
-  async #storeCode(runtime: Runtime, handler: string, code: CodeInput): Promise<{ codeHash: string; codeSource: CodeSource; codeSize: number }> {
-    let files = await this.#toFiles(runtime, handler, code);
-    if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
-    const entry = await this.#checkEntry(runtime, handler, files);
-    if (runtime === 'wasm') checkWasmModule(entry, files.get(entry)!);
-    await this.#syntax.check(runtime, entry, files);
-    if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
-    const { hash, size } = await this.#code.put(files);
-    const codeSource: CodeSource = code.kind;
-    return { codeHash: hash, codeSource, codeSize: size };
-  }
-
-  async #toFiles(runtime: Runtime, handler: string, code: CodeInput): Promise<FileMap> {
-    switch (code.kind) {
-      case 'inline': {
-        let filename = code.filename ?? defaultInlineFilename(runtime, handler);
-        // Unnamed node code may be TypeScript: stored as such, it is bundled like any .ts entry.
-        if (code.filename === undefined && runtime === 'node' && (await isTypeScriptOnly(code.code))) filename = filename.replace(/\.js$/, '.ts');
-        return filesFromJson({ [filename]: code.code }, this.#limits);
-      }
-      case 'files':
-        return filesFromJson(code.files, this.#limits);
-      case 'bundle':
-        return extractBundle(code.data, code.format, this.#limits);
-    }
-  }
-
-  /** The file the handler resolves to (the runtime's first match); refuses code without one. */
-  async #checkEntry(runtime: Runtime, handler: string, files: FileMap | Set<string>): Promise<string> {
-    const candidates = entryCandidates(runtime, handler);
-    const entry = candidates.find((c) => files.has(c));
-    if (entry === undefined && (runtime === 'command' || runtime === 'wasm')) {
-      throw new AppError('VALIDATION_FAILED', `the entry file "${handler}" is not in the code; set handler to the path of the file to run, e.g. "${runtime === 'wasm' ? 'main.wasm' : 'main.py'}"`);
-    }
-    if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
-    return entry;
   }
 }

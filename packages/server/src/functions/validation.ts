@@ -95,6 +95,12 @@ export function handlerForFile(runtime: Runtime, file: string, exportName = 'han
 /** The function a module-style handler names (`index.handler` → `handler`). */
 export const exportOf = (handler: string): string => handler.slice(handler.lastIndexOf('.') + 1);
 
+/** The module runtime whose default entry the files hold (index.js, main.py, index.php…); undefined unless exactly one. */
+export function inferRuntime(files: { has(path: string): boolean }): Runtime | undefined {
+  const found = (['node', 'python', 'php'] as const).filter((r) => entryCandidates(r, DEFAULT_HANDLERS[r]).some((f) => files.has(f)));
+  return found.length === 1 ? found[0] : undefined;
+}
+
 /** Where inline `code` is stored when no filename is given. */
 export function defaultInlineFilename(runtime: Runtime, handler: string): string {
   return entryCandidates(runtime, handler)[0];
