@@ -24,7 +24,7 @@ async function tarGz(files: Record<string, string>): Promise<Buffer> {
 
 function multipart(fields: Record<string, string>, archive?: Buffer): { payload: Buffer; headers: Record<string, string> } {
   const boundary = '----skyscale-upload';
-  const parts = Object.entries(fields).map(([k, v]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  const parts: Buffer[] = Object.entries(fields).map(([k, v]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
   if (archive !== undefined) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="fn.tar.gz"\r\nContent-Type: application/gzip\r\n\r\n`), archive, Buffer.from('\r\n'));
   return { payload: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
