@@ -24,6 +24,7 @@ const gateway = new GatewayServer({
       throw new Error('no keys here');
     },
     functionIdByName: async () => undefined,
+    eventShape: async () => 'http',
     invoke: async () => ({ id: randomUUID(), status: 'succeeded', result, error: null }),
   },
 });

@@ -27,22 +27,38 @@ export interface NewApiKey extends Omit<ApiKey, 'lastUsedAt'> {
 
 export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ANY';
 
+/**
+ * What a function invoked through the gateway receives: `http`, the request ({method, path, params,
+ * query, headers, body, isBase64Encoded}); `body`, its parsed JSON body (docs/gateway.md).
+ */
+export type EventShape = 'http' | 'body';
+
 /** An HTTP route on the gateway: `path` may hold `:params` and end in `*` (docs/gateway.md). */
 export interface Route {
   method: RouteMethod;
   path: string;
   /** `public` (default): anyone; `api_key`: only with an API key of the function's owner. */
   auth?: 'public' | 'api_key';
+  /** The route's own event shape; left out (or null), the function's `eventShape`. */
+  eventShape?: EventShape | null;
+}
+
+/** A route as the API answers it: `eventShape` only when the route sets its own. */
+export interface DeclaredRoute {
+  method: RouteMethod;
+  path: string;
+  auth: 'public' | 'api_key';
+  eventShape?: EventShape;
 }
 
 /** How a function is reachable on the gateway. */
 export interface Exposure {
   /** Callable by anyone at /function/{name}. */
   public: boolean;
-  routes: Array<Required<Route>>;
+  routes: DeclaredRoute[];
 }
 
-export interface RouteInfo extends Required<Route> {
+export interface RouteInfo extends DeclaredRoute {
   functionId: string;
   functionName: string;
 }
@@ -63,6 +79,8 @@ export interface FunctionSettings {
   routes?: Route[];
   /** Callable by anyone at /function/{name} on the gateway. */
   public?: boolean;
+  /** What the gateway sends the function (default `http`); a route may set its own. */
+  eventShape?: EventShape;
   /** Pool policy of WebSocket stream instances; fields left out keep their value. */
   stream?: Partial<StreamPolicy>;
 }
@@ -95,8 +113,9 @@ export interface FunctionInfo {
   maxAttempts: number;
   secrets: string[];
   stream: StreamPolicy;
+  eventShape: EventShape;
   public: boolean;
-  routes: Array<Required<Route>>;
+  routes: DeclaredRoute[];
   version: number;
   codeHash: string;
   codeSource: 'inline' | 'files' | 'bundle';

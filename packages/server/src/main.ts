@@ -152,6 +152,7 @@ export async function assemblePlatform(config: Config, logger: Logger): Promise<
           if (err instanceof AppError && err.status === 404) return undefined;
           throw err;
         }),
+        eventShape: (ownerId, functionId) => functions.get(ownerOf(ownerId), functionId).then((fn) => fn.eventShape),
         invoke: (ownerId, functionId, event) => executions.invokeSync(ownerOf(ownerId), { id: functionId }, event, 'http'),
       },
     });

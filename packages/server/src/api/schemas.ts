@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES } from '../core/errors.ts';
-import { ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, TERMINAL_STATUSES, type ExecutionStatus, type RouteAuth, type RouteMethod } from '../core/types.ts';
+import { EVENT_SHAPES, ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, TERMINAL_STATUSES, type EventShape, type ExecutionStatus, type RouteAuth, type RouteMethod } from '../core/types.ts';
 
 export const ErrorResponse = Type.Object(
   {
@@ -62,14 +62,18 @@ export const RouteSchema = Type.Object(
     method: Type.String({ minLength: 1, maxLength: 16, description: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY' }),
     path: Type.String({ minLength: 1, maxLength: 512, description: 'e.g. /users/:id or /static/* (docs/gateway.md)' }),
     auth: Type.Optional(Type.Union(ROUTE_AUTH.map((a) => Type.Literal(a)), { description: 'public (default) or api_key (an API key of the owner)' })),
+    eventShape: Type.Optional(Type.Union([...EVENT_SHAPES.map((s) => Type.Literal(s)), Type.Null()], { description: "The route's own event: http or body (docs/gateway.md); left out or null, the function's eventShape" })),
   },
   { additionalProperties: false },
 );
+
+const EventShapeSchema = Type.Unsafe<EventShape>({ type: 'string', enum: [...EVENT_SHAPES] });
 
 const StoredRoute = Type.Object({
   method: Type.Unsafe<RouteMethod>({ type: 'string', enum: [...ROUTE_METHODS] }),
   path: Type.String(),
   auth: Type.Unsafe<RouteAuth>({ type: 'string', enum: [...ROUTE_AUTH] }),
+  eventShape: Type.Optional(EventShapeSchema),
 });
 
 const metadataFields = {
@@ -89,6 +93,7 @@ const metadataFields = {
   }, { additionalProperties: false, description: 'Pool policy of WebSocket stream instances (docs/streams.md); fields left out keep their value' })),
   routes: Type.Optional(Type.Array(RouteSchema, { maxItems: 50, description: 'HTTP routes on the gateway that invoke the function; given, they replace its routes' })),
   public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway (public names are unique)' })),
+  eventShape: Type.Optional(Type.Union(EVENT_SHAPES.map((s) => Type.Literal(s)), { description: 'What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md' })),
 };
 
 const StreamPolicySchema = Type.Object({ minFree: Type.Integer(), idleTimeoutMs: Type.Integer() });
@@ -127,6 +132,7 @@ export const FunctionResponse = Type.Object({
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
   stream: StreamPolicySchema,
+  eventShape: EventShapeSchema,
   public: Type.Boolean(),
   routes: Type.Array(StoredRoute),
   version: Type.Integer(),
@@ -149,6 +155,7 @@ export const FunctionVersionResponse = Type.Object({
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
   stream: StreamPolicySchema,
+  eventShape: EventShapeSchema,
   codeHash: Type.String(),
   codeSource: Type.String(),
   codeSize: Type.Integer(),

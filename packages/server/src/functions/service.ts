@@ -4,6 +4,7 @@ import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principa
 import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
 import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
 import { detectBundleFormat, unwrapSingleDirectory } from './bundle.ts';
+import { checkEventShape } from './route-pattern.ts';
 import type { CodeStore } from './code-store.ts';
 import { checkEntry, CodeIntake, defaultHandler, type CodeInput, type StoredCode } from './code-intake.ts';
 import { SyntaxChecker } from './syntax-check.ts';
@@ -27,8 +28,10 @@ export interface FunctionFields {
   maxAttempts?: number;
   secrets?: string[];
   stream?: Partial<StreamPolicy>;
+  /** What the gateway sends the function (routes may set their own); default 'http'. */
+  eventShape?: string;
   /** Gateway routes; given, they replace the function's routes (an empty list removes them). */
-  routes?: Array<{ method: string; path: string; auth?: string }>;
+  routes?: Array<{ method: string; path: string; auth?: string; eventShape?: string | null }>;
   /** Callable by anyone at /function/{name} on the gateway. */
   public?: boolean;
 }
@@ -100,6 +103,7 @@ export class FunctionService {
       maxAttempts: fields.maxAttempts ?? LIMITS.maxAttempts.default,
       secrets: checkSecretNames(fields.secrets ?? []),
       stream: streamPolicy(fields.stream),
+      eventShape: checkEventShape(fields.eventShape) ?? 'http',
     };
     const exposure = exposureChange(fields);
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
@@ -146,6 +150,7 @@ export class FunctionService {
       maxAttempts: fields.maxAttempts ?? current.maxAttempts,
       secrets: fields.secrets === undefined ? current.secrets : checkSecretNames(fields.secrets),
       stream: streamPolicy(fields.stream, current.stream),
+      eventShape: checkEventShape(fields.eventShape) ?? current.eventShape,
     };
     const exposure = exposureChange(fields);
     let stored: StoredCode;

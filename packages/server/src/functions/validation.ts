@@ -146,7 +146,7 @@ export function streamPolicy(given: Partial<StreamPolicy> | undefined, current?:
  * A deploy's routes: each checked (functions/route-pattern.ts), at most MAX_ROUTES_PER_FUNCTION, and no two
  * of them matching the same requests. Conflicts with other functions are checked when they are stored.
  */
-export function checkRoutes(routes: Array<{ method?: unknown; path?: unknown; auth?: unknown }>): Array<FunctionRoute & { shape: string }> {
+export function checkRoutes(routes: Array<{ method?: unknown; path?: unknown; auth?: unknown; eventShape?: unknown }>): Array<FunctionRoute & { shape: string }> {
   if (routes.length > MAX_ROUTES_PER_FUNCTION) throw new AppError('VALIDATION_FAILED', `a function declares at most ${MAX_ROUTES_PER_FUNCTION} routes`);
   const checked = routes.map(checkRoute);
   checked.forEach((route, i) => {

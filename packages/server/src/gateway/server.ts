@@ -3,11 +3,11 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, ERROR_CODES } from '../core/errors.ts';
-import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
+import type { EventShape, ExecutionError, ExecutionStatus } from '../core/types.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import { looksLikeApiKey } from '../auth/tokens.ts';
 import type { LiveRoutes } from './routing-table.ts';
-import { bodyOf, decodeParams, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
+import { bodyOf, decodeParams, eventFor, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
 import { toHttpResponse, type HttpResponse } from './http-response.ts';
 
 /** What the gateway needs from the platform; main.ts wires it to the auth, function and execution services. */
@@ -16,8 +16,10 @@ export interface GatewayBackend {
   authenticate(apiKey: string): Promise<{ userId: string }>;
   /** The id of the owner's function with this name, if there is one. */
   functionIdByName(ownerId: string, name: string): Promise<string | undefined>;
+  /** The event shape of the function's latest version (asked only for requests whose route sets none). */
+  eventShape(ownerId: string, functionId: string): Promise<EventShape>;
   /** Runs the latest version synchronously, recorded as an execution like any other invocation. */
-  invoke(ownerId: string, functionId: string, event: HttpEvent): Promise<{ id: string; status: ExecutionStatus; result: unknown; error: ExecutionError | null }>;
+  invoke(ownerId: string, functionId: string, event: unknown): Promise<{ id: string; status: ExecutionStatus; result: unknown; error: ExecutionError | null }>;
 }
 
 /** Claims a WebSocket (or other) upgrade request by returning true; see docs/gateway.md. */
@@ -30,6 +32,8 @@ interface Target {
   path: string;
   /** Request headers that carried a platform credential: consumed here, never passed to the function. */
   drop: readonly string[];
+  /** The route's own event shape; absent, the function's. */
+  eventShape?: EventShape;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -139,8 +143,9 @@ export class GatewayServer {
         target = await this.#functionTarget(req, path);
       } else target = await this.#routeTarget(req, method, path, (pattern) => (label = pattern));
       const bytes = await readBody(req, this.#maxBodyBytes);
-      const event: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
-      const execution = await this.#backend.invoke(target.ownerId, target.functionId, event);
+      const request: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
+      const shape = target.eventShape ?? (await this.#backend.eventShape(target.ownerId, target.functionId));
+      const execution = await this.#backend.invoke(target.ownerId, target.functionId, eventFor(shape, request));
       executionId = execution.id;
       this.#send(res, outcome(execution), requestId, executionId);
     } catch (err) {
@@ -164,7 +169,7 @@ export class GatewayServer {
       if (userId !== route.ownerId) throw new AppError('INVALID_TOKEN', 'This API key does not grant access to this route');
       drop = [credential.header];
     }
-    return { ownerId: route.ownerId, functionId: route.functionId, params: decodeParams(found.params), path, drop };
+    return { ownerId: route.ownerId, functionId: route.functionId, params: decodeParams(found.params), path, drop, eventShape: route.eventShape };
   }
 
   /** /function/{name}[/rest]: any method; the event's path is the rest. */

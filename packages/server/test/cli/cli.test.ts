@@ -67,8 +67,11 @@ test('tables render every cell and a dash for missing values', () => {
   assert.match(text, /│ -/);
 });
 
-test('--route takes "METHOD /path [public|api_key]"', () => {
+test('--route takes "METHOD /path [public|api_key] [http|body]"', () => {
   assert.deepEqual(parseRoute('POST /api/hello'), { method: 'POST', path: '/api/hello' });
   assert.deepEqual(parseRoute('  get   /u/:id   api_key '), { method: 'GET', path: '/u/:id', auth: 'api_key' });
-  for (const bad of ['/api/hello', 'POST', 'FETCH /x', 'GET x', 'GET /x secret', 'GET /x public extra']) assert.throws(() => parseRoute(bad), /route/, bad);
+  assert.deepEqual(parseRoute('POST /api/hello body'), { method: 'POST', path: '/api/hello', eventShape: 'body' });
+  assert.deepEqual(parseRoute('GET /u body api_key'), { method: 'GET', path: '/u', auth: 'api_key', eventShape: 'body' });
+  assert.deepEqual(parseRoute('GET /u public http'), { method: 'GET', path: '/u', auth: 'public', eventShape: 'http' });
+  for (const bad of ['/api/hello', 'POST', 'FETCH /x', 'GET x', 'GET /x secret', 'GET /x public extra', 'GET /x body body', 'GET /x public api_key', 'GET /x json']) assert.throws(() => parseRoute(bad), /route/, bad);
 });

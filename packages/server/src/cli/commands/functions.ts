@@ -6,7 +6,7 @@ import { SkyscaleError, type FunctionSettings, type Runtime } from '@skyscale/cl
 import { contextOf, findFunction } from '../context.ts';
 import { packDirectory } from '../pack.ts';
 import { ago, printJson, printRecord, printTable } from '../output.ts';
-import { describeRoutes, parseRoute } from './routes.ts';
+import { describeRoutes, parseRoute, ROUTE_SYNTAX } from './routes.ts';
 
 const RUNTIMES = ['node', 'python', 'php', 'wasm', 'command'] as const;
 
@@ -60,7 +60,8 @@ export function functionCommands(): Command {
     .option('-s, --secret <name>', 'a secret to inject as an upper-cased env var (repeatable)', collect, [] as string[])
     .option('--stream-min-free <n>', 'idle stream instances kept ready while the function is streamed to', int)
     .option('--stream-idle-timeout <ms>', 'stop a stream instance idle this long', int)
-    .option('--route <"METHOD /path [api_key]">', 'an HTTP route on the gateway, e.g. "POST /api/hello" (repeatable; replaces the routes)', collect, [] as string[])
+    .option(`--route <${ROUTE_SYNTAX}>`, 'an HTTP route on the gateway, e.g. "POST /api/hello" (repeatable; replaces the routes)', collect, [] as string[])
+    .addOption(new Option('--event-shape <shape>', 'what the gateway sends the function: http (the request) or body (its JSON body)').choices(['http', 'body'] as const))
     .option('--clear-routes', 'remove all routes of the function')
     .option('--public', 'anyone may call it at /function/<name> on the gateway')
     .option('--no-public', 'only you (with your API key) may call it at /function/<name>')
@@ -78,6 +79,7 @@ export function functionCommands(): Command {
         secrets: opts.secret.length > 0 ? opts.secret : undefined,
         stream: opts.streamMinFree === undefined && opts.streamIdleTimeout === undefined ? undefined : { minFree: opts.streamMinFree, idleTimeoutMs: opts.streamIdleTimeout },
         routes: opts.clearRoutes === true ? [] : opts.route.length > 0 ? opts.route.map(parseRoute) : undefined,
+        eventShape: opts.eventShape,
         public: opts.public,
       };
       if (opts.clearRoutes === true && opts.route.length > 0) throw new SkyscaleError(0, 'USAGE', '--clear-routes and --route do not go together');
