@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { findExecutable } from '../../src/config/prerequisites.ts';
 import { testPlatform, errorCode, type TestPlatform } from '../helpers/platform.ts';
@@ -71,6 +71,10 @@ describe("seed 002's control plane: POST /upload and POST /delete", () => {
     const json = await p.api.inject({ method: 'POST', url: '/upload', headers: alice, payload: { name: 'py-upload', runtime: 'python', zip: (await tarGz({ 'main.py': PY })).toString('base64'), routes: [{ method: 'GET', path: '/py-upload' }] } });
     assert.equal(json.statusCode, 201, json.body);
     assert.deepEqual(json.json().routes, [{ method: 'GET', path: '/py-upload', auth: 'public' }]);
+    const plainTar = gunzipSync(await tarGz({ 'index.php': '<?php function handler($e, $c) { return 1; }' }));
+    const tarUpload = await p.api.inject({ method: 'POST', url: '/upload', headers: alice, payload: { name: 'php-upload', zip: plainTar.toString('base64') } });
+    assert.ok(tarUpload.statusCode === 201 || errorCode(tarUpload) === 'RUNTIME_UNAVAILABLE', tarUpload.body);
+    if (tarUpload.statusCode === 201) assert.equal(tarUpload.json().runtime, 'php', 'a plain .tar is read too; index.php makes it php');
   });
 
   test('refusals: no credentials, no archive, bad base64, no runtime to infer, code that does not parse', async () => {
