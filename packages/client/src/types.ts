@@ -18,6 +18,12 @@ export type Route = Api.RouteInput;
 /** How a function is reachable on the gateway: its public flag and its routes as stored. */
 export type Exposure = Api.ExposureResponse;
 
+/** A route as stored and listed: the method upper-cased, `auth` filled in. */
+export type DeclaredRoute = Api.StoredRoute;
+
+/** What the gateway sends a function: the HTTP request (`http`) or its parsed body (`body`). */
+export type EventShape = Api.EventShape;
+
 /** A route of one of your functions, with the function it invokes. */
 export type RouteInfo = Api.RouteListItem;
 

@@ -102,7 +102,7 @@ class Client:
 
     # -- gateway routes ------------------------------------------------------------------------
     def set_routes(self, function_id, routes=None, public=None):
-        """Replaces a function's gateway routes ([{"method", "path", "auth"?}]) and/or sets its public flag; no new version."""
+        """Replaces a function's gateway routes ([{"method", "path", "auth"?, "eventShape"?}]) and/or sets its public flag; no new version."""
         body = {}
         if routes is not None:
             body["routes"] = routes

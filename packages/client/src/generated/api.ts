@@ -51,6 +51,7 @@ export type ErrorCode =
   | 'INVALID_ID'
   | 'INVALID_NAME'
   | 'INVALID_BUNDLE'
+  | 'SYNTAX_ERROR'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNAUTHENTICATED'
   | 'INVALID_CREDENTIALS'
@@ -85,6 +86,9 @@ export interface ErrorResponse {
     details?: unknown;
   };
 }
+
+/** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+export type EventShape = 'http' | 'body';
 
 export interface ExecutionCreate {
   functionId?: string;
@@ -199,6 +203,8 @@ export interface FunctionDeploy {
   routes?: RouteInput[];
   /** Callable by anyone at /function/{name} on the gateway (public names are unique) */
   public?: boolean;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape?: EventShape;
   /** A single file of code, stored under `filename` (default from the handler; for wasm and command, `filename` is the default handler) */
   code?: string;
   filename?: string;
@@ -235,6 +241,8 @@ export interface FunctionMetadata {
   routes?: RouteInput[];
   /** Callable by anyone at /function/{name} on the gateway (public names are unique) */
   public?: boolean;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape?: EventShape;
 }
 
 export interface FunctionResponse {
@@ -251,6 +259,8 @@ export interface FunctionResponse {
   maxAttempts: number;
   secrets: string[];
   stream: StreamPolicy;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape: EventShape;
   /** Callable by anyone at /function/{name} */
   public: boolean;
   routes: StoredRoute[];
@@ -278,6 +288,8 @@ export interface FunctionVersionResponse {
   maxAttempts: number;
   secrets: string[];
   stream: StreamPolicy;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape: EventShape;
   version: number;
   /** SHA-256 of the code as stored (content-addressed) */
   codeHash: string;
@@ -458,6 +470,7 @@ export interface RouteInput {
   path: string;
   /** public (default) or api_key (an API key of the owner) */
   auth?: 'public' | 'api_key';
+  eventShape?: 'http' | 'body' | null;
 }
 
 export interface RouteListItem {
@@ -465,6 +478,8 @@ export interface RouteListItem {
   path: string;
   /** public: anyone; api_key: only with an API key of the function's owner */
   auth: RouteAuth;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape?: EventShape;
   functionId: string;
   functionName: string;
 }
@@ -534,11 +549,52 @@ export interface SecretUpdate {
   value: string;
 }
 
+export interface SeedDelete {
+  name: string;
+}
+
+export interface SeedUpload {
+  name?: string;
+  /** The language runtime (docs/runtimes.md) */
+  runtime?: Runtime;
+  /** e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md */
+  handler?: string;
+  memoryMb?: number;
+  /** Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000 */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  /** Invocations one instance serves at once (default 1) */
+  concurrency?: number;
+  /** Most instances of one version at once (default 10) */
+  maxInstances?: number;
+  /** Attempts of an async invocation before dead-lettering (default 3) */
+  maxAttempts?: number;
+  /** Names of your secrets to inject as upper-cased environment variables */
+  secrets?: string[];
+  /** Pool policy of WebSocket stream instances (docs/streams.md); fields left out keep their value */
+  stream?: {
+    /** Idle stream instances kept ready while the function is streamed to (default 0) */
+    minFree?: number;
+    /** A stream instance idle this long is stopped (default 900000 = 15 min) */
+    idleTimeoutMs?: number;
+  };
+  /** HTTP routes on the gateway that invoke the function; given, they replace its routes ([] removes them) */
+  routes?: RouteInput[];
+  /** Callable by anyone at /function/{name} on the gateway (public names are unique) */
+  public?: boolean;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape?: EventShape;
+  /** base64 of a .zip (or .tar.gz, .tar) of the folder */
+  zip: string;
+}
+
 export interface StoredRoute {
   method: RouteMethod;
   path: string;
   /** public: anyone; api_key: only with an API key of the function's owner */
   auth: RouteAuth;
+  /** What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md */
+  eventShape?: EventShape;
 }
 
 export interface StreamInstance {

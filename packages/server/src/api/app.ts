@@ -20,6 +20,7 @@ import { sendError } from './errors.ts';
 import { ErrorResponse } from './schemas/index.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
 import { functionRoutes } from './routes/functions.ts';
+import { uploadRoutes } from './routes/upload.ts';
 import { healthRoutes } from './routes/health.ts';
 import { loadRoutes, prometheusRoutes, type MetricsAccess } from './routes/metrics.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -84,6 +85,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.isReady));
   await app.register(publicAuthRoutes(deps.auth));
   await app.register(prometheusRoutes(deps.auth, deps.prometheus.exposition, deps.prometheus.access));
+  await app.register(uploadRoutes(deps.auth, deps.functions, deps.maxBundleBytes));
   // /api/... answers as /api/v1/... does, but the OpenAPI document lists each operation once, under /api/v1.
   app.addHook('onRoute', (route) => {
     if (route.prefix === '/api') route.schema = { ...route.schema, hide: true };

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   INVALID_ID: { status: 400, message: 'The id is not valid' },
   INVALID_NAME: { status: 400, message: 'The name is not valid' },
   INVALID_BUNDLE: { status: 400, message: 'The code bundle is not valid' },
+  SYNTAX_ERROR: { status: 400, message: 'The code does not parse' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported' },
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required' },
   INVALID_CREDENTIALS: { status: 401, message: 'Username or password is wrong' },

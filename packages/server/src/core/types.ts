@@ -31,6 +31,13 @@ export interface StreamPolicy {
   idleTimeoutMs: number;
 }
 
+/**
+ * What a function invoked through the gateway receives (docs/gateway.md): `http`, the HTTP event
+ * (method, path, params, query, headers, body); `body`, what the request carries (its parsed JSON body).
+ */
+export const EVENT_SHAPES = ['http', 'body'] as const;
+export type EventShape = (typeof EVENT_SHAPES)[number];
+
 export interface FunctionConfig {
   runtime: Runtime;
   handler: string;
@@ -46,6 +53,8 @@ export interface FunctionConfig {
   /** Names of the owner's secrets injected as environment variables (upper-cased). */
   secrets: string[];
   stream: StreamPolicy;
+  /** The gateway's event for this function, unless a route sets its own. */
+  eventShape: EventShape;
 }
 
 export interface FunctionVersion extends FunctionConfig {
@@ -81,6 +90,8 @@ export interface FunctionRoute {
   method: RouteMethod;
   path: string;
   auth: RouteAuth;
+  /** Set: the event this route sends, whatever the function's eventShape. */
+  eventShape?: EventShape;
 }
 
 /** How a function is reachable on the gateway. */

@@ -15,6 +15,14 @@ export {
 
 export type BundleKind = 'tar.gz' | 'zip';
 
+/** An archive's format, from its first bytes: gzip or plain tar (both read as 'tar.gz'), or zip. */
+export function detectBundleFormat(data: Buffer): BundleKind {
+  if (data[0] === 0x1f && data[1] === 0x8b) return 'tar.gz';
+  if (data[0] === 0x50 && data[1] === 0x4b) return 'zip';
+  if (data.subarray(257, 262).toString('latin1') === 'ustar') return 'tar.gz';
+  throw invalidBundle('the bundle must be a .tar.gz, .tar or .zip archive');
+}
+
 /**
  * Unpacks a code bundle into a checked FileMap. Every problem is an INVALID_BUNDLE AppError naming
  * the entry; nothing else escapes (a corrupt archive is INVALID_BUNDLE too).

@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.ts';
-import { ROUTE_AUTH, ROUTE_METHODS, type FunctionRoute, type RouteAuth, type RouteMethod } from '../core/types.ts';
+import { EVENT_SHAPES, ROUTE_AUTH, ROUTE_METHODS, type EventShape, type FunctionRoute, type RouteAuth, type RouteMethod } from '../core/types.ts';
 
 /**
  * HTTP routes a function declares, `{method, path}`: static segments, `:param` segments and a trailing
@@ -61,12 +61,20 @@ export function shapeOf(segments: Segment[]): string {
 
 export const methodsOverlap = (a: RouteMethod, b: RouteMethod): boolean => a === b || a === 'ANY' || b === 'ANY';
 
+/** A function's or a route's event shape; undefined (or null, a route that follows its function) passes as undefined. */
+export function checkEventShape(value: unknown, field = 'eventShape'): EventShape | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!(EVENT_SHAPES as readonly unknown[]).includes(value)) throw invalid(`${field} must be one of ${EVENT_SHAPES.join(', ')}`);
+  return value as EventShape;
+}
+
 /** A route written `"METHOD /path"` (CLI, docs) or an object; method upper-cased, auth defaulted to public. */
-export function checkRoute(input: { method?: unknown; path?: unknown; auth?: unknown }): FunctionRoute & { shape: string } {
+export function checkRoute(input: { method?: unknown; path?: unknown; auth?: unknown; eventShape?: unknown }): FunctionRoute & { shape: string } {
   const method = typeof input.method === 'string' ? input.method.toUpperCase() : '';
   if (!(ROUTE_METHODS as readonly string[]).includes(method)) throw invalid(`route method must be one of ${ROUTE_METHODS.join(', ')}`);
   const auth = input.auth ?? 'public';
   if (!(ROUTE_AUTH as readonly unknown[]).includes(auth)) throw invalid(`route auth must be one of ${ROUTE_AUTH.join(', ')}`);
   const path = String(input.path ?? '');
-  return { method: method as RouteMethod, path, auth: auth as RouteAuth, shape: shapeOf(parsePattern(path)) };
+  const eventShape = checkEventShape(input.eventShape, 'route eventShape');
+  return { method: method as RouteMethod, path, auth: auth as RouteAuth, ...(eventShape === undefined ? {} : { eventShape }), shape: shapeOf(parsePattern(path)) };
 }

@@ -1,26 +1,22 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
-import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, CodeSource, StreamPolicy } from '../core/types.ts';
+import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, StreamPolicy } from '../core/types.ts';
 import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
 import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
-import { extractBundle, filesFromJson, type FileMap } from './bundle.ts';
+import { detectBundleFormat, unwrapSingleDirectory } from './bundle.ts';
+import { checkEventShape } from './route-pattern.ts';
 import type { CodeStore } from './code-store.ts';
-import { bundleTypeScript } from './typescript.ts';
+import { checkEntry, CodeIntake, defaultHandler, type CodeInput, type StoredCode } from './code-intake.ts';
+import { SyntaxChecker } from './syntax-check.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import { checkSecretName } from '../secrets/service.ts';
 import type { Bus } from '../core/ports/bus.ts';
 import { publish } from '../core/events.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, checkWasmModule, defaultInlineFilename, defaultTimeoutMs, DEFAULT_HANDLERS, entryCandidates, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
 
-export type JsonFiles = Record<string, string | { content: string; encoding: 'utf8' | 'base64' }>;
-
-/** Where a deploy's code comes from; at most one per request. */
-export type CodeInput =
-  | { kind: 'inline'; code: string; filename?: string }
-  | { kind: 'files'; files: JsonFiles }
-  | { kind: 'bundle'; data: Buffer; format: 'tar.gz' | 'zip' };
+export type { CodeInput, JsonFiles } from './code-intake.ts';
 
 export interface FunctionFields {
   name?: string;
@@ -34,8 +30,10 @@ export interface FunctionFields {
   maxAttempts?: number;
   secrets?: string[];
   stream?: Partial<StreamPolicy>;
+  /** What the gateway sends the function (routes may set their own); default 'http'. */
+  eventShape?: string;
   /** Gateway routes; given, they replace the function's routes (an empty list removes them). */
-  routes?: Array<{ method: string; path: string; auth?: string }>;
+  routes?: Array<{ method: string; path: string; auth?: string; eventShape?: string | null }>;
   /** Callable by anyone at /function/{name} on the gateway. */
   public?: boolean;
 }
@@ -55,12 +53,6 @@ export interface BundleLimits {
 /** Why this server cannot run functions of a runtime, or null if it can. */
 export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
 
-/** Runtimes whose handler is the path of the file to run: one named file of inline code is the entry. */
-function defaultHandler(runtime: Runtime, code: CodeInput | undefined): string {
-  if ((runtime === 'command' || runtime === 'wasm') && code?.kind === 'inline' && code.filename !== undefined) return code.filename;
-  return DEFAULT_HANDLERS[runtime];
-}
-
 export class FunctionService {
   readonly #repo: FunctionRepository;
   readonly #code: CodeStore;
@@ -73,15 +65,17 @@ export class FunctionService {
   readonly #bus: Bus;
 
   readonly #runtimeCheck: RuntimeCheck;
+  readonly #intake: CodeIntake;
 
   get #maxTimeoutMs(): number {
     return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
   }
 
-  constructor(deps: { repo: FunctionRepository; code: CodeStore; limits: BundleLimits; routes: RouteRepository; bus: Bus; runtimeCheck?: RuntimeCheck }) {
+  constructor(deps: { repo: FunctionRepository; code: CodeStore; limits: BundleLimits; routes: RouteRepository; bus: Bus; runtimeCheck?: RuntimeCheck; syntax?: SyntaxChecker }) {
     const { repo, code, limits, routes } = deps;
     this.#bus = deps.bus;
     this.#repo = repo;
+    this.#intake = new CodeIntake(code, limits, deps.syntax ?? new SyntaxChecker());
     this.#routes = routes;
     this.#code = code;
     this.#limits = limits;
@@ -111,13 +105,30 @@ export class FunctionService {
       maxAttempts: fields.maxAttempts ?? LIMITS.maxAttempts.default,
       secrets: checkSecretNames(fields.secrets ?? []),
       stream: streamPolicy(fields.stream),
+      eventShape: checkEventShape(fields.eventShape) ?? 'http',
     };
     const exposure = exposureChange(fields);
     if ((await this.#repo.findByName(owner.userId, name)) !== undefined) throw new AppError('FUNCTION_NAME_TAKEN');
-    const stored = await this.#storeCode(runtime, config.handler, code);
+    const stored = await this.#intake.store(runtime, config.handler, code);
     const created = await this.#exposing(exposure, () => this.#repo.create({ id: newId(), ownerId: owner.userId, name, at: nowIso(), version: { id: newId(), ...config, ...stored }, exposure }));
     if (created === undefined) throw new AppError('FUNCTION_NAME_TAKEN');
     return created;
+  }
+
+  /**
+   * Seed 002's upload: the archive of a folder becomes a new function, or the next version of the owner's
+   * function of that name. A single top-level directory is unwrapped; a new function without a runtime
+   * gets the one whose default entry the folder holds (index.js → node, main.py → python, index.php → php).
+   */
+  async upload(owner: Principal, fields: FunctionFields, archive: Buffer): Promise<{ fn: FunctionRecord; created: boolean }> {
+    if (fields.name === undefined) throw new AppError('VALIDATION_FAILED', 'name is required');
+    const files = unwrapSingleDirectory(await this.#intake.extract(archive, detectBundleFormat(archive)));
+    const code: CodeInput = { kind: 'extracted', files };
+    const existing = await this.#repo.findByName(owner.userId, normaliseFunctionName(fields.name));
+    if (existing !== undefined) return { fn: await this.update(owner, existing.id, fields, code), created: false };
+    const runtime = fields.runtime ?? inferRuntime(files);
+    if (runtime === undefined) throw new AppError('VALIDATION_FAILED', 'runtime is required: the folder holds none (or several) of index.js, main.py and index.php');
+    return { fn: await this.create(owner, { ...fields, runtime }, code), created: true };
   }
 
   /** Every update makes a new immutable version; fields left out keep their current value, code included. */
@@ -128,7 +139,7 @@ export class FunctionService {
     }
     const runtime = fields.runtime === undefined ? current.runtime : checkRuntime(fields.runtime);
     if (runtime !== current.runtime) await this.#checkAvailable(runtime);
-    const handler = checkHandler(runtime, fields.handler ?? (runtime === current.runtime ? current.handler : defaultHandler(runtime, code)));
+    const handler = checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code, current));
     const config = {
       runtime,
       handler,
@@ -141,12 +152,13 @@ export class FunctionService {
       maxAttempts: fields.maxAttempts ?? current.maxAttempts,
       secrets: fields.secrets === undefined ? current.secrets : checkSecretNames(fields.secrets),
       stream: streamPolicy(fields.stream, current.stream),
+      eventShape: checkEventShape(fields.eventShape) ?? current.eventShape,
     };
     const exposure = exposureChange(fields);
-    let stored: { codeHash: string; codeSource: CodeSource; codeSize: number };
-    if (code !== undefined) stored = await this.#storeCode(runtime, handler, code);
+    let stored: StoredCode;
+    if (code !== undefined) stored = await this.#intake.store(runtime, handler, code);
     else {
-      await this.#checkEntry(runtime, handler, await this.#code.list(current.codeHash));
+      checkEntry(runtime, handler, await this.#code.list(current.codeHash));
       stored = { codeHash: current.codeHash, codeSource: current.codeSource, codeSize: current.codeSize };
     }
     const updated = await this.#exposing(exposure, () => this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso(), exposure));
@@ -253,41 +265,6 @@ export class FunctionService {
   /** Routes and public flags of all the owner's functions, by function id (absent: none). */
   exposures(owner: Principal): Promise<Map<string, Exposure>> {
     return this.#routes.exposures(owner.userId);
-  }
-
-  async #storeCode(runtime: Runtime, handler: string, code: CodeInput): Promise<{ codeHash: string; codeSource: CodeSource; codeSize: number }> {
-    let files = await this.#toFiles(runtime, handler, code);
-    if (files.size === 0) throw new AppError('VALIDATION_FAILED', 'the code is empty');
-    const entry = await this.#checkEntry(runtime, handler, files);
-    if (runtime === 'wasm') checkWasmModule(entry, files.get(entry)!);
-    if (runtime === 'node' && /\.(c|m)?ts$/.test(entry)) files = await bundleTypeScript(files, entry);
-    const { hash, size } = await this.#code.put(files);
-    const codeSource: CodeSource = code.kind;
-    return { codeHash: hash, codeSource, codeSize: size };
-  }
-
-  async #toFiles(runtime: Runtime, handler: string, code: CodeInput): Promise<FileMap> {
-    switch (code.kind) {
-      case 'inline': {
-        const filename = code.filename ?? defaultInlineFilename(runtime, handler);
-        return filesFromJson({ [filename]: code.code }, this.#limits);
-      }
-      case 'files':
-        return filesFromJson(code.files, this.#limits);
-      case 'bundle':
-        return extractBundle(code.data, code.format, this.#limits);
-    }
-  }
-
-  /** The file the handler resolves to (the runtime's first match); refuses code without one. */
-  async #checkEntry(runtime: Runtime, handler: string, files: FileMap | Set<string>): Promise<string> {
-    const candidates = entryCandidates(runtime, handler);
-    const entry = candidates.find((c) => files.has(c));
-    if (entry === undefined && (runtime === 'command' || runtime === 'wasm')) {
-      throw new AppError('VALIDATION_FAILED', `the entry file "${handler}" is not in the code; set handler to the path of the file to run, e.g. "${runtime === 'wasm' ? 'main.wasm' : 'main.py'}"`);
-    }
-    if (entry === undefined) throw new AppError('VALIDATION_FAILED', `handler "${handler}" needs one of these files in the code: ${candidates.join(', ')}`);
-    return entry;
   }
 }
 

@@ -80,6 +80,27 @@ export function entryCandidates(runtime: Runtime, handler: string): string[] {
   return extensions.map((ext) => module + ext);
 }
 
+/**
+ * The handler one named file implies: the file itself for wasm and command; for module runtimes its
+ * module with `exportName` (`chat.js` → `chat.handler`), or undefined when the file has none of the
+ * runtime's extensions.
+ */
+export function handlerForFile(runtime: Runtime, file: string, exportName = 'handler'): string | undefined {
+  const extensions = MODULE_EXTENSIONS[runtime];
+  if (extensions === undefined) return file;
+  const ext = extensions.find((e) => file.endsWith(e) && file.length > e.length);
+  return ext === undefined ? undefined : `${file.slice(0, -ext.length)}.${exportName}`;
+}
+
+/** The function a module-style handler names (`index.handler` → `handler`). */
+export const exportOf = (handler: string): string => handler.slice(handler.lastIndexOf('.') + 1);
+
+/** The module runtime whose default entry the files hold (index.js, main.py, index.php…); undefined unless exactly one. */
+export function inferRuntime(files: { has(path: string): boolean }): Runtime | undefined {
+  const found = (['node', 'python', 'php'] as const).filter((r) => entryCandidates(r, DEFAULT_HANDLERS[r]).some((f) => files.has(f)));
+  return found.length === 1 ? found[0] : undefined;
+}
+
 /** Where inline `code` is stored when no filename is given. */
 export function defaultInlineFilename(runtime: Runtime, handler: string): string {
   return entryCandidates(runtime, handler)[0];
@@ -125,7 +146,7 @@ export function streamPolicy(given: Partial<StreamPolicy> | undefined, current?:
  * A deploy's routes: each checked (functions/route-pattern.ts), at most MAX_ROUTES_PER_FUNCTION, and no two
  * of them matching the same requests. Conflicts with other functions are checked when they are stored.
  */
-export function checkRoutes(routes: Array<{ method?: unknown; path?: unknown; auth?: unknown }>): Array<FunctionRoute & { shape: string }> {
+export function checkRoutes(routes: Array<{ method?: unknown; path?: unknown; auth?: unknown; eventShape?: unknown }>): Array<FunctionRoute & { shape: string }> {
   if (routes.length > MAX_ROUTES_PER_FUNCTION) throw new AppError('VALIDATION_FAILED', `a function declares at most ${MAX_ROUTES_PER_FUNCTION} routes`);
   const checked = routes.map(checkRoute);
   checked.forEach((route, i) => {

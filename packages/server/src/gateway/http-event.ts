@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../core/errors.ts';
+import type { EventShape } from '../core/types.ts';
 
 /** What a function behind a route receives (docs/gateway.md). */
 export interface HttpEvent {
@@ -74,6 +75,22 @@ export function eventHeaders(req: IncomingMessage, drop: readonly string[]): Rec
 export function bodyOf(bytes: Buffer, contentType: string | undefined): { body: string | null; isBase64Encoded: boolean } {
   if (bytes.length === 0) return { body: null, isBase64Encoded: false };
   return isTextual(contentType, bytes) ? { body: bytes.toString('utf8'), isBase64Encoded: false } : { body: bytes.toString('base64'), isBase64Encoded: true };
+}
+
+/**
+ * What the function receives, by its event shape (docs/gateway.md). `http`: the request as an HttpEvent.
+ * `body`: what the request carries — its body parsed as JSON, else its text (a binary body as its base64
+ * text); without a body, the query and path parameters as one object, parameters winning over the query.
+ */
+export function eventFor(shape: EventShape, request: HttpEvent): unknown {
+  if (shape === 'http') return request;
+  if (request.body === null) return { ...request.query, ...request.params };
+  if (request.isBase64Encoded) return request.body;
+  try {
+    return JSON.parse(request.body);
+  } catch {
+    return request.body;
+  }
 }
 
 /** Percent-decodes route parameters; a malformed escape is the client's error. */

@@ -1,10 +1,13 @@
 import { parsePattern, ROUTE_METHODS, type RouteAuth, type RouteMethod } from '../functions/route-pattern.ts';
+import type { EventShape } from '../core/types.ts';
 
 /** One declared route and the function it invokes, as the gateway holds it. */
 export interface RouteEntry {
   method: RouteMethod;
   path: string;
   auth: RouteAuth;
+  /** Absent: the function's own event shape applies. */
+  eventShape?: EventShape;
   functionId: string;
   functionName: string;
   ownerId: string;

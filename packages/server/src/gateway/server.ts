@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.ts';
-import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
+import type { EventShape, ExecutionError, ExecutionStatus } from '../core/types.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import type { LiveRoutes } from './routing-table.ts';
 import { platformKey } from './credentials.ts';
@@ -35,8 +35,11 @@ export interface GatewayBackend {
   authenticate(apiKey: string): Promise<{ userId: string }>;
   /** The owner's function with this name, if there is one. */
   findFunction(ownerId: string, name: string): Promise<FunctionHandle | undefined>;
-  /** Runs the latest version synchronously, recorded as an execution like any other invocation. */
-  invoke(fn: FunctionHandle, event: HttpEvent, context: { requestId: string }): Promise<GatewayResult>;
+  /**
+   * Runs the latest version synchronously, recorded as an execution like any other invocation. The
+   * function sees the request as the route's `eventShape` says, else as its own says (eventFor).
+   */
+  invoke(fn: FunctionHandle, request: HttpEvent, context: { requestId: string; eventShape?: EventShape }): Promise<GatewayResult>;
 }
 
 /** Claims a WebSocket (or other) upgrade request by returning true; see docs/gateway.md. */
@@ -48,6 +51,8 @@ interface Target {
   path: string;
   /** Request headers that carried a platform credential: consumed here, never passed to the function. */
   drop: readonly string[];
+  /** The route's own event shape; absent, the function's. */
+  eventShape?: EventShape;
 }
 
 const FUNCTION_PREFIX = '/function/';
@@ -148,8 +153,8 @@ export class GatewayServer {
         target = await this.#functionTarget(req, path);
       } else target = await this.#routeTarget(req, method, path, (pattern) => (label = pattern));
       const bytes = await readBody(req, this.#maxBodyBytes);
-      const event: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
-      const execution = await this.#backend.invoke(target.fn, event, { requestId });
+      const request: HttpEvent = { method, path: target.path, params: target.params, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: eventHeaders(req, target.drop), ...bodyOf(bytes, req.headers['content-type']) };
+      const execution = await this.#backend.invoke(target.fn, request, { requestId, eventShape: target.eventShape });
       executionId = execution.id;
       this.#send(res, outcome(execution), requestId, executionId);
     } catch (err) {
@@ -173,7 +178,7 @@ export class GatewayServer {
       if (userId !== route.ownerId) throw new AppError('INVALID_TOKEN', 'This API key does not grant access to this route');
       drop = [credential.header];
     }
-    return { fn: { ownerId: route.ownerId, functionId: route.functionId }, params: decodeParams(found.params), path, drop };
+    return { fn: { ownerId: route.ownerId, functionId: route.functionId }, params: decodeParams(found.params), path, drop, eventShape: route.eventShape };
   }
 
   /** /function/{name}[/rest]: any method; the event's path is the rest. */

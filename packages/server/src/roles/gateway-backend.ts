@@ -3,6 +3,7 @@ import { AppError } from '../core/errors.ts';
 import { ownerPrincipal, type FunctionRecord } from '../core/types.ts';
 import type { ExecutionService } from '../executions/service.ts';
 import type { FunctionService } from '../functions/service.ts';
+import { eventFor } from '../gateway/http-event.ts';
 import type { GatewayBackend } from '../gateway/server.ts';
 
 /**
@@ -23,10 +24,12 @@ export function gatewayBackend(deps: { auth: AuthService; functions: FunctionSer
         throw err;
       }
     },
-    invoke: async (handle, event, context) => {
-      const resolved = handle.resolved as FunctionRecord | undefined;
-      const ref = resolved?.id === handle.functionId && resolved.ownerId === handle.ownerId ? resolved : { id: handle.functionId };
-      const { execution, resultJson } = await executions.invokeSyncJson(ownerPrincipal(handle.ownerId), ref, event, undefined, 'http', context);
+    invoke: async (handle, request, context) => {
+      const owner = ownerPrincipal(handle.ownerId);
+      const known = handle.resolved as FunctionRecord | undefined;
+      const fn = known?.id === handle.functionId && known.ownerId === handle.ownerId ? known : await functions.get(owner, handle.functionId);
+      const event = eventFor(context.eventShape ?? fn.eventShape, request);
+      const { execution, resultJson } = await executions.invokeSyncJson(owner, fn, event, undefined, 'http', { requestId: context.requestId });
       return { id: execution.id, status: execution.status, result: execution.result, resultJson, error: execution.error };
     },
   };

@@ -12,6 +12,7 @@ import type { Bus } from '../core/ports/bus.ts';
 import type { Principal } from '../core/types.ts';
 import { CodeStore } from '../functions/code-store.ts';
 import { FunctionService } from '../functions/service.ts';
+import { SyntaxChecker } from '../functions/syntax-check.ts';
 import { LIMITS as FUNCTION_LIMITS } from '../functions/validation.ts';
 import { ObjectService } from '../objects/service.ts';
 import { STEM_RUNTIME, type SandboxCapabilities, type SandboxDriver } from '../sandbox/driver.ts';
@@ -56,6 +57,7 @@ export async function buildDataServices(deps: { config: Config; store: Store; bu
       const caps = await driver.probe();
       return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
     },
+    syntax: new SyntaxChecker({ phpPath: config.phpPath }),
   });
   const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? Buffer.from(loadOrCreateKey(config.dataDir, 'secrets-key'), 'base64url')));
   const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);

@@ -11,6 +11,7 @@ import * as m003 from './migrations/003_secrets.ts';
 import * as m004 from './migrations/004_function_objects.ts';
 import * as m005 from './migrations/005_gateway_routes.ts';
 import * as m006 from './migrations/006_stream_policy.ts';
+import * as m009 from './migrations/009_event_shape.ts';
 
 /** Migrations in order; a new one is appended here and never edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_function_objects': m004,
   '005_gateway_routes': m005,
   '006_stream_policy': m006,
+  // 007 and 008 are taken by work in progress elsewhere.
+  '009_event_shape': m009,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { FunctionRecord, FunctionVersion, FunctionConfig, CodeSource, Runtime } from '../core/types.ts';
+import type { FunctionRecord, FunctionVersion, FunctionConfig, CodeSource, EventShape, Runtime } from '../core/types.ts';
 import type { FunctionVersionsTable } from './schema.ts';
 import { dropExposure, writeExposure, type NewRoute } from './routes.ts';
 
@@ -30,6 +30,7 @@ const toVersion = (v: FunctionVersionsTable): FunctionVersion => ({
   maxAttempts: v.max_attempts,
   secrets: JSON.parse(v.secrets) as string[],
   stream: { minFree: v.stream_min_free, idleTimeoutMs: v.stream_idle_timeout_ms },
+  eventShape: v.event_shape as EventShape,
   codeHash: v.code_hash,
   codeSource: v.code_source,
   codeSize: v.code_size,
@@ -51,6 +52,7 @@ const versionRow = (functionId: string, version: number, v: NewVersion, createdA
   secrets: JSON.stringify(v.secrets),
   stream_min_free: v.stream.minFree,
   stream_idle_timeout_ms: v.stream.idleTimeoutMs,
+  event_shape: v.eventShape,
   code_hash: v.codeHash,
   code_source: v.codeSource,
   code_size: v.codeSize,

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './schema.ts';
-import type { Exposure, FunctionRoute, RouteAuth, RouteMethod } from '../core/types.ts';
+import type { EventShape, Exposure, FunctionRoute, RouteAuth, RouteMethod } from '../core/types.ts';
 
 export interface NewRoute extends FunctionRoute {
   /** The pattern with parameter names erased (see functions/route-pattern.ts). */
@@ -42,7 +42,7 @@ type Trx = Transaction<Database>;
 
 const publicKey = (name: string): string => name.toLowerCase();
 const sameRoutes = (a: FunctionRoute[], b: FunctionRoute[]): boolean => {
-  const key = (r: FunctionRoute) => `${r.method} ${r.path} ${r.auth}`;
+  const key = (r: FunctionRoute) => `${r.method} ${r.path} ${r.auth} ${r.eventShape ?? ''}`;
   const left = a.map(key).sort();
   const right = b.map(key).sort();
   return left.length === right.length && left.every((k, i) => k === right[i]);
@@ -60,8 +60,8 @@ async function bump(trx: Trx): Promise<void> {
 export async function writeExposure(trx: Trx, input: { functionId: string; ownerId: string; name: string; at: string; routes?: NewRoute[]; public?: boolean }): Promise<boolean> {
   let changed = false;
   if (input.routes !== undefined) {
-    const current = await trx.selectFrom('function_routes').select(['method', 'path', 'auth']).where('function_id', '=', input.functionId).execute();
-    if (!sameRoutes(current as FunctionRoute[], input.routes)) {
+    const current = await trx.selectFrom('function_routes').select(['method', 'path', 'auth', 'event_shape']).where('function_id', '=', input.functionId).execute();
+    if (!sameRoutes(current.map(toRoute), input.routes)) {
       await trx.deleteFrom('function_routes').where('function_id', '=', input.functionId).execute();
       const shapes = [...new Set(input.routes.map((r) => r.shape))];
       const taken = shapes.length === 0 ? [] : await trx.selectFrom('function_routes').select(['method', 'path', 'shape']).where('shape', 'in', shapes).execute();
@@ -77,7 +77,7 @@ export async function writeExposure(trx: Trx, input: { functionId: string; owner
       if (input.routes.length > 0) {
         await trx
           .insertInto('function_routes')
-          .values(input.routes.map((r, i) => ({ id: `${input.functionId}:${input.at}:${i}`, function_id: input.functionId, owner_id: input.ownerId, method: r.method, path: r.path, shape: r.shape, auth: r.auth, created_at: input.at })))
+          .values(input.routes.map((r, i) => ({ id: `${input.functionId}:${input.at}:${i}`, function_id: input.functionId, owner_id: input.ownerId, method: r.method, path: r.path, shape: r.shape, auth: r.auth, event_shape: r.eventShape ?? null, created_at: input.at })))
           .execute();
       }
       changed = true;
@@ -108,7 +108,11 @@ export async function dropExposure(trx: Trx, functionId: string): Promise<boolea
   return true;
 }
 
-const toRoute = (r: { method: string; path: string; auth: string }): FunctionRoute => ({ method: r.method as RouteMethod, path: r.path, auth: r.auth as RouteAuth });
+function toRoute(r: { method: string; path: string; auth: string; event_shape: string | null }): FunctionRoute {
+  const route: FunctionRoute = { method: r.method as RouteMethod, path: r.path, auth: r.auth as RouteAuth };
+  if (r.event_shape !== null) route.eventShape = r.event_shape as EventShape;
+  return route;
+}
 
 /** Reads of routes and public names; writes happen inside function transactions (writeExposure). */
 export class RouteRepository {
@@ -140,7 +144,7 @@ export class RouteRepository {
       const routes = await trx
         .selectFrom('function_routes as r')
         .innerJoin('functions as f', 'f.id', 'r.function_id')
-        .select(['r.method', 'r.path', 'r.auth', 'r.function_id', 'f.name', 'f.owner_id'])
+        .select(['r.method', 'r.path', 'r.auth', 'r.event_shape', 'r.function_id', 'f.name', 'f.owner_id'])
         .orderBy('r.created_at')
         .orderBy('r.id')
         .execute();
@@ -157,7 +161,7 @@ export class RouteRepository {
     const rows = await this.#db
       .selectFrom('function_routes as r')
       .innerJoin('functions as f', 'f.id', 'r.function_id')
-      .select(['r.method', 'r.path', 'r.auth', 'r.function_id', 'f.name'])
+      .select(['r.method', 'r.path', 'r.auth', 'r.event_shape', 'r.function_id', 'f.name'])
       .where('r.owner_id', '=', ownerId)
       .orderBy('r.path')
       .orderBy('r.method')
@@ -167,7 +171,7 @@ export class RouteRepository {
 
   /** Routes and public flag of an owner's functions (all of them, or the ones given). */
   async exposures(ownerId: string, functionId?: string): Promise<Map<string, Exposure>> {
-    let routes = this.#db.selectFrom('function_routes').select(['function_id', 'method', 'path', 'auth']).where('owner_id', '=', ownerId);
+    let routes = this.#db.selectFrom('function_routes').select(['function_id', 'method', 'path', 'auth', 'event_shape']).where('owner_id', '=', ownerId);
     let names = this.#db.selectFrom('public_functions').select('function_id').where('owner_id', '=', ownerId);
     if (functionId !== undefined) {
       routes = routes.where('function_id', '=', functionId);

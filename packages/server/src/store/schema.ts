@@ -48,6 +48,8 @@ export interface FunctionVersionsTable {
   secrets: string;
   stream_min_free: number;
   stream_idle_timeout_ms: number;
+  /** What the gateway sends the function: 'http' (the request) or 'body' (its payload). */
+  event_shape: string;
   created_at: string;
 }
 
@@ -117,6 +119,8 @@ export interface FunctionRoutesTable {
   /** The pattern with parameter names erased (/users/:): equal shapes match the same requests. */
   shape: string;
   auth: string;
+  /** The route's own event shape; null: the function's. */
+  event_shape: string | null;
   created_at: string;
 }
 

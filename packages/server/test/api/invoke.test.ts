@@ -94,7 +94,11 @@ describe('invocation through the API', { skip }, () => {
     assert.equal(e.result, 'red:42');
     const broken = await p.api.inject({ method: 'POST', url: '/api/functions', headers: alice, payload: { name: 'broken-ts', runtime: 'node', files: { 'index.ts': 'export const handler = (: number) => 1;' } } });
     assert.equal(broken.statusCode, 400);
-    assert.match(broken.json().error.message, /TypeScript build failed: index.ts:1/);
+    assert.equal(errorCode(broken), 'SYNTAX_ERROR');
+    assert.match(broken.json().error.message, /^index\.ts:1:25: /);
+    const unresolved = await p.api.inject({ method: 'POST', url: '/api/functions', headers: alice, payload: { name: 'broken-ts', runtime: 'node', files: { 'index.ts': 'import { x } from "./missing";\nexport const handler = (): number => x;' } } });
+    assert.equal(errorCode(unresolved), 'VALIDATION_FAILED');
+    assert.match(unresolved.json().error.message, /TypeScript build failed: index.ts:1/);
   });
 
   test('a thrown error is failed with the message and a stack from user code only', async () => {

@@ -108,8 +108,9 @@ function handler($event, $context) {
       assert.equal(after.status, 'succeeded', JSON.stringify([after, exited]));
       assert.notEqual(after.instanceId, exited.instanceId, 'exit() ends the instance; the next invocation gets a new one');
 
-      const broken = await deploy({ name: 'php-broken', runtime: 'php', code: '<?php function handler($e, $c { return 1; }' });
-      const parse = await invoke(broken.id, {});
+      // Code that does not parse is refused at deploy (SYNTAX_ERROR); a ParseError at run time still fails the execution.
+      const evaluated = await deploy({ name: 'php-eval', runtime: 'php', code: '<?php function handler($e, $c) { return eval("return 1 +;"); }' });
+      const parse = await invoke(evaluated.id, {});
       assert.equal(parse.status, 'failed');
       assert.match(parse.error.message, /^ParseError: syntax error/);
     });

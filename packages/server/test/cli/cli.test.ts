@@ -51,12 +51,12 @@ test('packDirectory makes a .tar.gz of the files, without .git, with nested path
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('--data takes JSON or @file and refuses anything else', async () => {
+test('--data takes JSON or @file, defaults to {} and refuses anything else', async () => {
   const dir = tmp();
   writeFileSync(path.join(dir, 'e.json'), '{"x": 1}');
   assert.deepEqual(await readData('{"a":[1,2]}'), { a: [1, 2] });
   assert.deepEqual(await readData(`@${path.join(dir, 'e.json')}`), { x: 1 });
-  assert.equal(await readData(undefined), null);
+  assert.deepEqual(await readData(undefined), {}, 'no --data sends an empty object, not null');
   await assert.rejects(readData('{not json'), /must be JSON/);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -67,8 +67,11 @@ test('tables render every cell and a dash for missing values', () => {
   assert.match(text, /│ -/);
 });
 
-test('--route takes "METHOD /path [public|api_key]"', () => {
+test('--route takes "METHOD /path [public|api_key] [http|body]"', () => {
   assert.deepEqual(parseRoute('POST /api/hello'), { method: 'POST', path: '/api/hello' });
   assert.deepEqual(parseRoute('  get   /u/:id   api_key '), { method: 'GET', path: '/u/:id', auth: 'api_key' });
-  for (const bad of ['/api/hello', 'POST', 'FETCH /x', 'GET x', 'GET /x secret', 'GET /x public extra']) assert.throws(() => parseRoute(bad), /route/, bad);
+  assert.deepEqual(parseRoute('POST /api/hello body'), { method: 'POST', path: '/api/hello', eventShape: 'body' });
+  assert.deepEqual(parseRoute('GET /u body api_key'), { method: 'GET', path: '/u', auth: 'api_key', eventShape: 'body' });
+  assert.deepEqual(parseRoute('GET /u public http'), { method: 'GET', path: '/u', auth: 'public', eventShape: 'http' });
+  for (const bad of ['/api/hello', 'POST', 'FETCH /x', 'GET x', 'GET /x secret', 'GET /x public extra', 'GET /x body body', 'GET /x public api_key', 'GET /x json']) assert.throws(() => parseRoute(bad), /route/, bad);
 });

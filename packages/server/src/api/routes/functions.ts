@@ -3,6 +3,7 @@ import { Compile } from 'typebox/compile';
 import { AppError } from '../../core/errors.ts';
 import type { AuthService } from '../../auth/service.ts';
 import type { CodeInput, FunctionFields, FunctionService } from '../../functions/service.ts';
+import { detectBundleFormat } from '../../functions/bundle.ts';
 import type { Exposure, FunctionRecord, FunctionVersion } from '../../core/types.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
 import {
@@ -17,6 +18,24 @@ const deployBody = { content: { 'application/json': { schema: FunctionDeploy }, 
 const NOT_EXPOSED: Exposure = { public: false, routes: [] };
 const toResponse = ({ ownerId: _owner, ...fn }: FunctionRecord, exposure: Exposure) => ({ ...fn, ...exposure });
 const toVersionResponse = ({ id: _id, functionId: _fn, ...v }: FunctionVersion) => v;
+
+/** A function as the API answers it: its current version with its routes and public flag. */
+export const functionResponse = async (functions: FunctionService, request: FastifyRequest, fn: FunctionRecord) => toResponse(fn, await functions.exposure(principalOf(request), fn.id));
+
+/** The `metadata` form field of a multipart deploy: JSON with the deploy's fields. */
+export function parseMetadataField(text: string): FunctionFields {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AppError('INVALID_JSON', 'the metadata field is not valid JSON');
+  }
+  if (!metadataValidator.Check(parsed)) {
+    const first = [...metadataValidator.Errors(parsed)].find((e) => e.keyword !== 'boolean');
+    throw new AppError('VALIDATION_FAILED', `metadata${first?.instancePath ?? ''} ${first?.message ?? 'is not valid'}`);
+  }
+  return parsed;
+}
 
 /** Reads a deploy from JSON or from multipart (`metadata` JSON field + `bundle` file). */
 async function readDeploy(request: FastifyRequest, maxBundleBytes: number): Promise<{ fields: FunctionFields; code: CodeInput | undefined }> {
@@ -33,31 +52,15 @@ async function readDeploy(request: FastifyRequest, maxBundleBytes: number): Prom
   for await (const part of request.parts({ limits: { fileSize: maxBundleBytes, files: 1, fields: 4, fieldSize: 256 * 1024 } })) {
     if (part.type === 'field') {
       if (part.fieldname !== 'metadata') throw new AppError('VALIDATION_FAILED', `unknown form field "${part.fieldname}"`);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(String(part.value));
-      } catch {
-        throw new AppError('INVALID_JSON', 'the metadata field is not valid JSON');
-      }
-      if (!metadataValidator.Check(parsed)) {
-        const first = [...metadataValidator.Errors(parsed)].find((e) => e.keyword !== 'boolean');
-        throw new AppError('VALIDATION_FAILED', `metadata${first?.instancePath ?? ''} ${first?.message ?? 'is not valid'}`);
-      }
-      fields = parsed;
+      fields = parseMetadataField(String(part.value));
     } else {
       if (part.fieldname !== 'bundle') throw new AppError('VALIDATION_FAILED', `unknown file field "${part.fieldname}"; upload the code as "bundle"`);
       const data = await part.toBuffer();
       if (part.file.truncated) throw new AppError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${maxBundleBytes} bytes`);
-      code = { kind: 'bundle', data, format: bundleFormat(data) };
+      code = { kind: 'bundle', data, format: detectBundleFormat(data) };
     }
   }
   return { fields, code };
-}
-
-function bundleFormat(data: Buffer): 'tar.gz' | 'zip' {
-  if (data[0] === 0x1f && data[1] === 0x8b) return 'tar.gz';
-  if (data[0] === 0x50 && data[1] === 0x4b) return 'zip';
-  throw new AppError('INVALID_BUNDLE', 'the bundle must be a .tar.gz or a .zip archive');
 }
 
 export function functionRoutes(auth: AuthService, functions: FunctionService, maxBundleBytes: number): FastifyPluginAsync {
@@ -66,7 +69,7 @@ export function functionRoutes(auth: AuthService, functions: FunctionService, ma
     app.addHook('onRequest', authenticateHook(auth));
     const tags = ['functions'];
 
-    const withExposure = async (request: FastifyRequest, fn: FunctionRecord) => toResponse(fn, await functions.exposure(principalOf(request), fn.id));
+    const withExposure = (request: FastifyRequest, fn: FunctionRecord) => functionResponse(functions, request, fn);
 
     app.get('/functions', { schema: { tags, summary: 'List your functions', response: { 200: listOf(FunctionResponse), ...errorResponses(401) } } },
       async (request) => {

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, type CodeSource as CodeSourceName } from '../../core/types.ts';
-import { StringEnum, keysOf } from './common.ts';
+import { EVENT_SHAPES, ROUTE_AUTH, ROUTE_METHODS, RUNTIMES, type CodeSource as CodeSourceName } from '../../core/types.ts';
+import { Nullable, StringEnum, keysOf } from './common.ts';
 
 export const Runtime = StringEnum(RUNTIMES, { description: 'The language runtime (docs/runtimes.md)' });
 export const CodeSource = StringEnum(keysOf<CodeSourceName>({ inline: true, files: true, bundle: true }), {
@@ -8,6 +8,7 @@ export const CodeSource = StringEnum(keysOf<CodeSourceName>({ inline: true, file
 });
 export const RouteMethod = StringEnum(ROUTE_METHODS);
 export const RouteAuth = StringEnum(ROUTE_AUTH, { description: 'public: anyone; api_key: only with an API key of the function\'s owner' });
+export const EventShape = StringEnum(EVENT_SHAPES, { description: 'What the gateway sends the function: http (the request, default) or body (its parsed JSON body); docs/gateway.md' });
 
 /** A gateway route as given in a deploy or PUT /functions/{id}/routes. */
 export const RouteInput = Type.Object(
@@ -15,12 +16,13 @@ export const RouteInput = Type.Object(
     method: Type.String({ minLength: 1, maxLength: 16, description: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or ANY (any case)' }),
     path: Type.String({ minLength: 1, maxLength: 512, description: 'e.g. /users/:id or /static/* (docs/gateway.md)' }),
     auth: Type.Optional(StringEnum(ROUTE_AUTH, { description: 'public (default) or api_key (an API key of the owner)' })),
+    eventShape: Type.Optional(Nullable(StringEnum(EVENT_SHAPES, { description: "The route's own event: http or body (docs/gateway.md); left out or null, the function's eventShape" }))),
   },
   { additionalProperties: false },
 );
 
 /** A gateway route as stored: the method upper-cased, `auth` filled in. */
-export const StoredRoute = Type.Object({ method: RouteMethod, path: Type.String(), auth: RouteAuth });
+export const StoredRoute = Type.Object({ method: RouteMethod, path: Type.String(), auth: RouteAuth, eventShape: Type.Optional(EventShape) });
 
 export const StreamPolicy = Type.Object({
   minFree: Type.Integer({ minimum: 0, maximum: 100, description: 'Idle stream instances kept ready while the function is streamed to (default 0)' }),
@@ -43,6 +45,7 @@ const metadataFields = {
   stream: Type.Optional(Type.Partial(StreamPolicy, { additionalProperties: false, description: 'Pool policy of WebSocket stream instances (docs/streams.md); fields left out keep their value' })),
   routes: Type.Optional(Type.Array(RouteInput, { maxItems: 50, description: 'HTTP routes on the gateway that invoke the function; given, they replace its routes ([] removes them)' })),
   public: Type.Optional(Type.Boolean({ description: 'Callable by anyone at /function/{name} on the gateway (public names are unique)' })),
+  eventShape: Type.Optional(EventShape),
 };
 
 /** Settings of a deploy or update; also the `metadata` field of a multipart bundle upload. */
@@ -65,6 +68,12 @@ export const FunctionDeploy = Type.Object(
   { additionalProperties: false },
 );
 export type FunctionDeploy = Static<typeof FunctionDeploy>;
+
+/** Seed 002's `POST /upload` as JSON: a folder as a base64 archive in `zip`, with any deploy field (api/routes/upload.ts). */
+export const SeedUpload = Type.Object({ ...metadataFields, zip: Type.String({ minLength: 1, description: 'base64 of a .zip (or .tar.gz, .tar) of the folder' }) }, { additionalProperties: false });
+export type SeedUpload = Static<typeof SeedUpload>;
+/** Seed 002's `POST /delete`. */
+export const SeedDelete = Type.Object({ name: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
 
 /** A deploy as `multipart/form-data`. Read from the stream, so not validated as an object (no `type`). */
 export const BundleUpload = Type.Unsafe({
@@ -94,6 +103,7 @@ export const FunctionResponse = Type.Object({
   maxAttempts: Type.Integer(),
   secrets: Type.Array(Type.String()),
   stream: StreamPolicy,
+  eventShape: EventShape,
   ...ExposureResponse.properties,
   version: Type.Integer(),
   codeHash: Type.String({ description: 'SHA-256 of the code as stored (content-addressed)' }),

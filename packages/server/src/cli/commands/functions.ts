@@ -6,7 +6,7 @@ import { SkyscaleError, type FunctionSettings, type Runtime } from '@skyscale/cl
 import { contextOf, findFunction } from '../context.ts';
 import { packDirectory } from '../pack.ts';
 import { ago, printJson, printRecord, printTable } from '../output.ts';
-import { describeRoutes, parseRoute } from './routes.ts';
+import { describeRoutes, parseRoute, ROUTE_SYNTAX } from './routes.ts';
 
 const RUNTIMES = ['node', 'python', 'php', 'wasm', 'command'] as const;
 
@@ -28,9 +28,9 @@ const int = (value: string) => {
   return Number(value);
 };
 
-/** --data '{"a":1}' or --data @event.json */
+/** --data '{"a":1}' or --data @event.json; without it the event is {} (handlers read fields of it). */
 export async function readData(data: string | undefined): Promise<unknown> {
-  if (data === undefined) return null;
+  if (data === undefined) return {};
   const text = data.startsWith('@') ? await fs.readFile(data.slice(1), 'utf8') : data;
   try {
     return JSON.parse(text);
@@ -60,7 +60,8 @@ export function functionCommands(): Command {
     .option('-s, --secret <name>', 'a secret to inject as an upper-cased env var (repeatable)', collect, [] as string[])
     .option('--stream-min-free <n>', 'idle stream instances kept ready while the function is streamed to', int)
     .option('--stream-idle-timeout <ms>', 'stop a stream instance idle this long', int)
-    .option('--route <"METHOD /path [api_key]">', 'an HTTP route on the gateway, e.g. "POST /api/hello" (repeatable; replaces the routes)', collect, [] as string[])
+    .option(`--route <${ROUTE_SYNTAX}>`, 'an HTTP route on the gateway, e.g. "POST /api/hello" (repeatable; replaces the routes)', collect, [] as string[])
+    .addOption(new Option('--event-shape <shape>', 'what the gateway sends the function: http (the request) or body (its JSON body)').choices(['http', 'body'] as const))
     .option('--clear-routes', 'remove all routes of the function')
     .option('--public', 'anyone may call it at /function/<name> on the gateway')
     .option('--no-public', 'only you (with your API key) may call it at /function/<name>')
@@ -78,6 +79,7 @@ export function functionCommands(): Command {
         secrets: opts.secret.length > 0 ? opts.secret : undefined,
         stream: opts.streamMinFree === undefined && opts.streamIdleTimeout === undefined ? undefined : { minFree: opts.streamMinFree, idleTimeoutMs: opts.streamIdleTimeout },
         routes: opts.clearRoutes === true ? [] : opts.route.length > 0 ? opts.route.map(parseRoute) : undefined,
+        eventShape: opts.eventShape,
         public: opts.public,
       };
       if (opts.clearRoutes === true && opts.route.length > 0) throw new SkyscaleError(0, 'USAGE', '--clear-routes and --route do not go together');
@@ -96,11 +98,13 @@ export function functionCommands(): Command {
       } else {
         const filename = path.basename(target);
         const bytes = await fs.readFile(target);
-        // A command or wasm function runs the file it is given, whatever its name.
+        // Text goes as inline code with its filename, from which the server derives the handler
+        // (chat.js → chat.handler, run.sh → run.sh); a binary (a .wasm module, an executable) as a base64 file.
+        const text = isUtf8(bytes) && !bytes.includes(0);
+        const code = text ? { code: bytes.toString('utf8'), filename } : { files: { [filename]: { content: bytes.toString('base64'), encoding: 'base64' as const } } };
+        // A file map names no entry: a command or wasm function runs the binary it is given, whatever its name.
         const runtime = settings.runtime ?? existing?.runtime;
-        if (settings.handler === undefined && (runtime === 'command' || runtime === 'wasm')) settings.handler = filename;
-        // Text goes as inline code; a binary (a .wasm module, an executable) as a base64 file.
-        const code = isUtf8(bytes) && !bytes.includes(0) ? { code: bytes.toString('utf8'), filename } : { files: { [filename]: { content: bytes.toString('base64'), encoding: 'base64' as const } } };
+        if (!text && settings.handler === undefined && (runtime === 'command' || runtime === 'wasm')) settings.handler = filename;
         const deploy = { ...settings, ...code };
         result = existing === undefined ? await client.createFunction({ ...deploy, name: opts.name }) : await client.updateFunction(existing.id, deploy);
       }
@@ -137,7 +141,7 @@ export function functionCommands(): Command {
   fn.command('invoke')
     .description('Invoke a function and print its result (or queue it with --async)')
     .argument('<name|id>')
-    .option('-d, --data <json|@file>', 'the event, as JSON or @file')
+    .option('-d, --data <json|@file>', 'the event, as JSON or @file (default: {})')
     .option('--async', 'queue the invocation and print its execution id')
     .action(async (ref, opts, cmd) => {
       const { client, out } = contextOf(cmd);
