@@ -4,10 +4,23 @@ import { GroupCommitter } from './group-commit.ts';
 import type { InsertReport, SyncRecordInserter } from './sync-record-inserter.ts';
 import type { ExecutionsTable } from './schema.ts';
 import type { Execution, ExecutionError, ExecutionStatus } from '../core/types.ts';
+import { executionError } from '../core/invocation.ts';
+import { faultOf, isExecutionReason, type ExecutionReason } from '../core/execution-reasons.ts';
 
 export type ExecutionRow = ExecutionsTable;
 
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+/** A stored error as the registry says it: errors written before faults existed get theirs from the reason. */
+function errorOf(text: string | null): ExecutionError | null {
+  const raw = parse(text) as { reason?: string; fault?: string; message?: string; stack?: string } | null;
+  if (raw === null) return null;
+  const first = /^[a-z_]+/.exec(raw.reason ?? '')?.[0] ?? '';
+  const reason: ExecutionReason = isExecutionReason(first) ? first : 'platform_error';
+  const error: ExecutionError = { reason, fault: faultOf(reason), message: raw.message ?? '' };
+  if (raw.stack !== undefined) error.stack = raw.stack;
+  return error;
+}
 
 export function toExecution(r: ExecutionRow): Execution {
   return {
@@ -20,7 +33,7 @@ export function toExecution(r: ExecutionRow): Execution {
     status: r.status as ExecutionStatus,
     input: parse(r.input),
     result: parse(r.result),
-    error: parse(r.error) as ExecutionError | null,
+    error: errorOf(r.error),
     logsTruncated: r.logs_truncated === 1,
     durationMs: r.duration_ms,
     coldStart: r.cold_start === null ? null : r.cold_start === 1,
@@ -172,7 +185,7 @@ export class ExecutionRepository {
    */
   async reclaimExpired(now: number, everyLease = false): Promise<number> {
     const expiry = everyLease ? Number.MAX_SAFE_INTEGER : now;
-    const reason = JSON.stringify({ reason: 'lease_expired', message: 'The worker running this execution stopped before it finished' });
+    const reason = JSON.stringify(executionError('lease_expired', 'The worker running this execution stopped before it finished'));
     const dead = await this.#db
       .updateTable('executions')
       .set({ status: 'dead_lettered', lease_owner: null, lease_expires_at: null, error: reason, finished_at: new Date(now).toISOString() })
