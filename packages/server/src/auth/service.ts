@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import type { ApiKeyInfo, Principal, User } from '../core/types.ts';
-import type { Store } from '../store/index.ts';
+import type { Store } from '../core/ports/store.ts';
 import { hashPassword, verifyPassword, decoyHash } from './passwords.ts';
 import { TokenSigner, newApiKey, hashApiKey, looksLikeApiKey } from './tokens.ts';
 import { LoginLimiter } from './login-limiter.ts';

@@ -161,3 +161,11 @@ export interface ObjectInfo {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A secret as anyone may see it: never its value. */
+export interface SecretMeta {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}

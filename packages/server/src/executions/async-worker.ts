@@ -4,9 +4,12 @@ import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
 import { failure, isRejection, type InvocationResult, type Rejection } from '../core/invocation.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import type { AsyncWorkerOptions } from '../config/options.ts';
-import type { ExecutionRepository, ExecutionRow } from '../store/executions.ts';
+import type { ExecutionStore, StoredExecution } from '../core/ports/store.ts';
 
 type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult | Rejection>;
+
+/** The function version an execution was queued for; undefined once the function is gone. */
+type LoadFunction = (execution: StoredExecution) => Promise<FunctionRecord | undefined>;
 
 /** Statuses after which an async execution is tried again (until maxAttempts). */
 const RETRYABLE: ReadonlySet<ExecutionStatus> = new Set(['failed', 'timed_out', 'oom_killed', 'system_error']);
@@ -20,9 +23,9 @@ export type { AsyncWorkerOptions };
  */
 export class AsyncWorker {
   readonly id = `worker-${newId().slice(0, 8)}`;
-  readonly #repo: ExecutionRepository;
+  readonly #repo: ExecutionStore;
   readonly #run: RunFunction;
-  readonly #loadFunction: (row: ExecutionRow) => Promise<FunctionRecord | undefined>;
+  readonly #loadFunction: LoadFunction;
   readonly #log: Logger;
   readonly #metrics: PlatformMetrics;
   readonly #options: AsyncWorkerOptions;
@@ -33,9 +36,9 @@ export class AsyncWorker {
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(deps: {
-    repo: ExecutionRepository;
+    repo: ExecutionStore;
     run: RunFunction;
-    loadFunction: (row: ExecutionRow) => Promise<FunctionRecord | undefined>;
+    loadFunction: LoadFunction;
     log: Logger;
     options: AsyncWorkerOptions;
     metrics?: PlatformMetrics;
@@ -73,21 +76,21 @@ export class AsyncWorker {
     await this.#repo.reclaimExpired(Date.now(), this.#options.reclaimAllAtStart).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
     let lastReclaim = Date.now();
     while (!this.#stopped) {
-      let leased: ExecutionRow[] = [];
+      let leased: StoredExecution[] = [];
       if (this.#running < this.#options.concurrency) {
         try {
           if (Date.now() - lastReclaim > 5_000) {
             lastReclaim = Date.now();
             await this.#repo.reclaimExpired(lastReclaim);
           }
-          leased = await this.#repo.lease(this.id, Date.now(), this.#options.concurrency - this.#running, (row) => this.#leaseMs(row));
+          leased = await this.#repo.lease(this.id, Date.now(), this.#options.concurrency - this.#running, this.#options.leaseMs);
         } catch (err) {
           this.#log.error({ err }, 'leasing failed');
         }
       }
       if (leased.length > 0) {
-        for (const row of leased) {
-          const task: Promise<void> = this.#execute(row).finally(() => {
+        for (const execution of leased) {
+          const task: Promise<void> = this.#execute(execution).finally(() => {
             this.#running--;
             this.#inFlight.delete(task);
             this.notify();
@@ -108,15 +111,11 @@ export class AsyncWorker {
     }
   }
 
-  #leaseMs(_row: ExecutionRow): number {
-    return this.#options.leaseMs;
-  }
-
   /** Keeps the lease of a running execution alive; stops once the execution ends or the lease was lost. */
-  #renewWhileRunning(row: ExecutionRow, log: Logger): () => void {
+  #renewWhileRunning(execution: StoredExecution, log: Logger): () => void {
     const every = Math.max(50, Math.floor(this.#options.leaseMs / 3));
     const timer = setInterval(() => {
-      void this.#repo.renew(row.id, this.id, Date.now() + this.#options.leaseMs).then(
+      void this.#repo.renew(execution.id, this.id, Date.now() + this.#options.leaseMs).then(
         (held) => {
           if (!held) {
             clearInterval(timer);
@@ -130,19 +129,20 @@ export class AsyncWorker {
     return () => clearInterval(timer);
   }
 
-  async #execute(row: ExecutionRow): Promise<void> {
-    const log = this.#log.child({ executionId: row.id, attempt: row.attempts });
+  async #execute(execution: StoredExecution): Promise<void> {
+    const { id, attempts, maxAttempts } = execution;
+    const log = this.#log.child({ executionId: id, attempt: attempts });
     let outcome: InvocationResult;
     const startedAt = nowIso();
-    const stopRenewing = this.#renewWhileRunning(row, log);
+    const stopRenewing = this.#renewWhileRunning(execution, log);
     try {
-      const fn = await this.#loadFunction(row);
+      const fn = await this.#loadFunction(execution);
       if (fn === undefined) {
         outcome = failure('function_deleted', 'The function was deleted before the execution ran');
       } else {
-        const ran = await this.#run(fn, JSON.parse(row.input), { executionId: row.id, deadline: Date.now() + fn.timeoutMs });
+        const ran = await this.#run(fn, execution.input, { executionId: id, deadline: Date.now() + fn.timeoutMs });
         // Refused for capacity: back to the queue for a moment; the attempt does not count against it.
-        if (isRejection(ran)) return await this.#postpone(row, ran, log);
+        if (isRejection(ran)) return await this.#postpone(id, ran, log);
         outcome = ran;
       }
     } catch (err) {
@@ -151,29 +151,29 @@ export class AsyncWorker {
     } finally {
       stopRenewing();
     }
-    const retry = RETRYABLE.has(outcome.status) && row.attempts < row.max_attempts;
+    const retry = RETRYABLE.has(outcome.status) && attempts < maxAttempts;
     try {
       if (retry) {
-        const delay = Math.min(this.#options.retryMaxMs, this.#options.retryBaseMs * 2 ** (row.attempts - 1));
+        const delay = Math.min(this.#options.retryMaxMs, this.#options.retryBaseMs * 2 ** (attempts - 1));
         const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
-        await this.#repo.requeue(row.id, this.id, Date.now() + jittered, outcome.error, outcome.logs);
+        await this.#repo.requeue(id, this.id, Date.now() + jittered, { error: outcome.error, logs: outcome.logs });
         log.info({ status: outcome.status, retryInMs: jittered }, 'async execution will be retried');
         return;
       }
-      const exhausted = RETRYABLE.has(outcome.status) && row.max_attempts > 1;
+      const exhausted = RETRYABLE.has(outcome.status) && maxAttempts > 1;
       const status: ExecutionStatus = exhausted ? 'dead_lettered' : outcome.status;
-      const error = exhausted && outcome.error !== null ? { ...outcome.error, message: `${outcome.error.message} (dead-lettered after ${row.attempts} attempts; the last ended ${outcome.status})` } : outcome.error;
-      const ok = await this.#repo.finishLeased(row.id, this.id, { ...outcome, status, error, startedAt, finishedAt: nowIso() });
+      const error = exhausted && outcome.error !== null ? { ...outcome.error, message: `${outcome.error.message} (dead-lettered after ${attempts} attempts; the last ended ${outcome.status})` } : outcome.error;
+      const ok = await this.#repo.finish(id, this.id, { ...outcome, status, error, startedAt, finishedAt: nowIso() });
       if (!ok) log.warn('lease was lost before the execution finished; result dropped');
-      else if (exhausted) this.#metrics.deadLettered({ functionId: row.function_id, functionName: row.function_name });
+      else if (exhausted) this.#metrics.deadLettered({ functionId: execution.functionId, functionName: execution.functionName });
     } catch (err) {
       log.error({ err }, 'recording the async result failed; the lease will expire and the execution will be retried');
     }
   }
 
-  async #postpone(row: ExecutionRow, refused: Rejection, log: Logger): Promise<void> {
+  async #postpone(id: string, refused: Rejection, log: Logger): Promise<void> {
     try {
-      await this.#repo.requeue(row.id, this.id, Date.now() + refused.retryAfterMs, null, '', true);
+      await this.#repo.requeue(id, this.id, Date.now() + refused.retryAfterMs, null);
       log.info({ rejected: refused.rejected, retryInMs: refused.retryAfterMs }, 'async execution postponed: no capacity');
     } catch (err) {
       log.error({ err }, 'postponing the async execution failed; the lease will expire and it will be retried');

@@ -7,11 +7,11 @@ import type { Invoker } from '../core/ports/invoker.ts';
 import type { Bus } from '../core/ports/bus.ts';
 import { publish } from '../core/events.ts';
 import { checkSeedInput, objectRefs, requestedSecrets } from './seed-input.ts';
-import { toExecution, type ExecutionRepository, type ExecutionRow } from '../store/executions.ts';
+import type { ExecutionStore, StoredExecution } from '../core/ports/store.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { SyncRecordWriter } from './sync-writer.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { finishedExecutionRow } from './finished-row.ts';
+import { finishedExecution } from './finished-execution.ts';
 
 export interface FunctionRef {
   id?: string;
@@ -21,6 +21,12 @@ export interface FunctionRef {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** The record as the API shows it: without what only the platform reads. */
+function toExecution({ logs: _logs, timeoutMs: _timeout, ...execution }: StoredExecution & { inputJson?: string; resultJson?: string }): Execution {
+  const { inputJson: _input, resultJson: _result, ...rest } = execution;
+  return rest;
 }
 
 /** How a run is identified and bounded. */
@@ -46,7 +52,7 @@ export interface SyncInvocation {
 }
 
 export class ExecutionService {
-  readonly #repo: ExecutionRepository;
+  readonly #repo: ExecutionStore;
   readonly #functions: FunctionService;
   readonly #invoker: Invoker;
   readonly #writer: SyncRecordWriter;
@@ -56,7 +62,7 @@ export class ExecutionService {
   readonly #objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
 
   constructor(deps: {
-    repo: ExecutionRepository;
+    repo: ExecutionStore;
     functions: FunctionService;
     invoker: Invoker;
     writer: SyncRecordWriter;
@@ -138,33 +144,10 @@ export class ExecutionService {
     const ran = await this.run(fn, event, { executionId: id, requestId: context.requestId, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
     if (isRejection(ran)) throw refusal(ran);
     const outcome = ran;
-    const finishedAt = nowIso();
-    const result = outcome.result ?? null;
-    const resultJson = JSON.stringify(result);
-    const input = eventJson ?? JSON.stringify(event ?? null);
-    this.#writer.add(finishedExecutionRow(fn, { id, mode: 'sync', timeoutMs: fn.timeoutMs, input, outcome, resultJson, createdAt, finishedAt }));
-    // Built from the values in hand rather than parsed back from the row: this is the hot path.
-    const execution: Execution = {
-      id,
-      ownerId: fn.ownerId,
-      functionId: fn.id,
-      functionName: fn.name,
-      version: fn.version,
-      mode: 'sync',
-      status: outcome.status,
-      input: event ?? null,
-      result,
-      error: outcome.error,
-      logsTruncated: outcome.logsTruncated,
-      durationMs: outcome.durationMs,
-      coldStart: outcome.coldStart,
-      instanceId: outcome.instanceId,
-      attempts: 1,
-      maxAttempts: 1,
-      createdAt,
-      startedAt: createdAt,
-      finishedAt,
-    };
+    const resultJson = JSON.stringify(outcome.result ?? null);
+    // One object for the record and the answer: built from the values in hand, this is the hot path.
+    const execution = finishedExecution(fn, { id, mode: 'sync', timeoutMs: fn.timeoutMs, input: event, inputJson: eventJson, outcome, resultJson, createdAt, finishedAt: nowIso() });
+    this.#writer.add(execution);
     return { execution, resultJson };
   }
 
@@ -178,59 +161,42 @@ export class ExecutionService {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,256}$/.test(idempotencyKey)) {
       throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-256 printable ASCII characters');
     }
-    const input = JSON.stringify(event ?? null);
-    const requestHash = createHash('sha256').update(fn.id).update('\0').update(input).digest('hex');
-    const row: ExecutionRow = {
+    const inputJson = JSON.stringify(event ?? null);
+    const requestHash = createHash('sha256').update(fn.id).update('\0').update(inputJson).digest('hex');
+    const { execution, existing, requestHash: storedHash } = await this.#repo.insertQueued({
       id: newTimeOrderedId(),
-      owner_id: fn.ownerId,
-      function_id: fn.id,
-      function_name: fn.name,
+      ownerId: fn.ownerId,
+      functionId: fn.id,
+      functionName: fn.name,
       version: fn.version,
-      timeout_ms: fn.timeoutMs,
-      mode: 'async',
-      status: 'queued',
-      input,
-      result: null,
-      error: null,
-      logs: '',
-      logs_truncated: 0,
-      duration_ms: null,
-      cold_start: null,
-      instance_id: null,
-      attempts: 0,
-      max_attempts: fn.maxAttempts,
-      available_at: Date.now(),
-      lease_owner: null,
-      lease_expires_at: null,
-      idempotency_key: idempotencyKey ?? null,
-      request_hash: requestHash,
-      created_at: nowIso(),
-      started_at: null,
-      finished_at: null,
-    };
-    const { row: stored, existing } = await this.#repo.insertQueued(row);
-    if (existing && stored.request_hash !== requestHash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED');
-    }
-    if (!existing) void publish(this.#bus, 'executions.queued', { executionId: stored.id });
-    return { execution: toExecution(stored), created: !existing };
+      timeoutMs: fn.timeoutMs,
+      inputJson,
+      maxAttempts: fn.maxAttempts,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+      availableAt: Date.now(),
+      createdAt: nowIso(),
+    });
+    if (existing && storedHash !== requestHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+    if (!existing) void publish(this.#bus, 'executions.queued', { executionId: execution.id });
+    return { execution: toExecution(execution), created: !existing };
   }
 
-  async #row(owner: Principal, id: string): Promise<ExecutionRow> {
+  async #record(owner: Principal, id: string): Promise<StoredExecution> {
     if (!isId(id)) throw notFound('Execution');
     const pending = this.#writer.pending(id);
-    const row = pending !== undefined && pending.owner_id === owner.userId ? pending : await this.#repo.get(owner.userId, id);
-    if (row === undefined) throw notFound('Execution');
-    return row;
+    const found = pending !== undefined && pending.ownerId === owner.userId ? pending : await this.#repo.get(owner.userId, id);
+    if (found === undefined) throw notFound('Execution');
+    return found;
   }
 
   async get(owner: Principal, id: string): Promise<Execution> {
-    return toExecution(await this.#row(owner, id));
+    return toExecution(await this.#record(owner, id));
   }
 
   async logs(owner: Principal, id: string): Promise<{ executionId: string; logs: string; truncated: boolean }> {
-    const row = await this.#row(owner, id);
-    return { executionId: row.id, logs: row.logs, truncated: row.logs_truncated === 1 };
+    const found = await this.#record(owner, id);
+    return { executionId: found.id, logs: found.logs, truncated: found.logsTruncated };
   }
 
   async list(owner: Principal, query: { functionId?: string; status?: ExecutionStatus; limit?: number; cursor?: string }): Promise<Page<Execution>> {

@@ -1,8 +1,7 @@
 import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Exposure, FunctionRecord, FunctionRoute, FunctionVersion, Principal, Runtime, StreamPolicy } from '../core/types.ts';
-import type { ExposureChange, FunctionRepository } from '../store/functions.ts';
-import { ExposureConflictError, type RouteRepository } from '../store/routes.ts';
+import { ExposureConflictError, type ExposureChange, type FunctionStore, type RouteStore } from '../core/ports/store.ts';
 import { detectBundleFormat, unwrapSingleDirectory } from './bundle.ts';
 import { checkEventShape } from './route-pattern.ts';
 import type { CodeStore } from './code-store.ts';
@@ -54,13 +53,13 @@ export interface BundleLimits {
 export type RuntimeCheck = (runtime: Runtime) => Promise<string | null>;
 
 export class FunctionService {
-  readonly #repo: FunctionRepository;
+  readonly #repo: FunctionStore;
   readonly #code: CodeStore;
   readonly #limits: BundleLimits;
   /** Definitions read on every invocation; writes here invalidate, other processes are seen within the TTL. */
   readonly #cache = new TtlCache<FunctionRecord>(2_000);
 
-  readonly #routes: RouteRepository;
+  readonly #routes: RouteStore;
   /** Where deletions and route changes are announced (workers, the object store, gateways). */
   readonly #bus: Bus;
 
@@ -71,7 +70,7 @@ export class FunctionService {
     return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
   }
 
-  constructor(deps: { repo: FunctionRepository; code: CodeStore; limits: BundleLimits; routes: RouteRepository; bus: Bus; runtimeCheck?: RuntimeCheck; syntax?: SyntaxChecker }) {
+  constructor(deps: { repo: FunctionStore; code: CodeStore; limits: BundleLimits; routes: RouteStore; bus: Bus; runtimeCheck?: RuntimeCheck; syntax?: SyntaxChecker }) {
     const { repo, code, limits, routes } = deps;
     this.#bus = deps.bus;
     this.#repo = repo;

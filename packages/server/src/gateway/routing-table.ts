@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { GatewaySnapshot, PublicFunction } from '../store/routes.ts';
+import type { GatewaySnapshot, PublicFunction } from '../core/ports/store.ts';
 import { Router } from './router.ts';
 
 /** One immutable version of everything the gateway resolves requests with. */

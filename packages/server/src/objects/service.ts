@@ -6,7 +6,8 @@ import { AppError, notFound } from '../core/errors.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import type { Principal } from '../core/types.ts';
 import type { FunctionService } from '../functions/service.ts';
-import type { FunctionObjectRepository, ObjectInfo } from '../store/function-objects.ts';
+import type { ObjectInfo } from '../core/types.ts';
+import type { ObjectStore } from '../core/ports/store.ts';
 import { checkObjectName } from './names.ts';
 
 /**
@@ -14,12 +15,12 @@ import { checkObjectName } from './names.ts';
  * fsynced and renamed before the metadata is committed, so an interrupted upload leaves nothing behind.
  */
 export class ObjectService {
-  readonly #repo: FunctionObjectRepository;
+  readonly #repo: ObjectStore;
   readonly #functions: FunctionService;
   readonly #root: string;
   readonly #maxBytes: number;
 
-  constructor(repo: FunctionObjectRepository, functions: FunctionService, root: string, maxBytes: number) {
+  constructor(repo: ObjectStore, functions: FunctionService, root: string, maxBytes: number) {
     this.#repo = repo;
     this.#functions = functions;
     this.#root = path.resolve(root);
@@ -62,7 +63,7 @@ export class ObjectService {
     }
     try {
       const at = nowIso();
-      const { info, replacedId } = await this.#repo.put({ id, owner_id: owner.userId, function_id: fn.id, name, size, content_type: cleanType(contentType), sha256: hash.digest('hex'), created_at: at, updated_at: at });
+      const { info, replacedId } = await this.#repo.put({ id, ownerId: owner.userId, functionId: fn.id, name, size, contentType: cleanType(contentType), sha256: hash.digest('hex'), createdAt: at });
       if (replacedId !== null) await fs.rm(this.#file(fn.id, replacedId), { force: true });
       return info;
     } catch (err) {

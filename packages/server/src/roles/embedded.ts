@@ -68,7 +68,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     const asyncWorker = new AsyncWorker({
       repo: store.executions,
       run: (fn, event, context) => executions.run(fn, event, { ...context, mode: 'async' }),
-      loadFunction: (row) => functions.atVersion(row.owner_id, row.function_id, row.version),
+      loadFunction: (e) => functions.atVersion(e.ownerId, e.functionId, e.version),
       log: logger,
       metrics,
       options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseMs: 30_000, pollMs: 1000, reclaimAllAtStart: true },

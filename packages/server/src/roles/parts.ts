@@ -19,7 +19,7 @@ import { STEM_RUNTIME, type SandboxCapabilities, type SandboxDriver } from '../s
 import { ProcessDriver } from '../sandbox/process/process-driver.ts';
 import { SecretCipher } from '../secrets/cipher.ts';
 import { SecretService } from '../secrets/service.ts';
-import type { Store } from '../store/index.ts';
+import type { Store } from '../core/ports/store.ts';
 import { LocalClusterView } from '../worker/cluster-view.ts';
 import { InstancePool } from '../worker/instance-pool.ts';
 import { LocalInvoker } from '../worker/local-invoker.ts';

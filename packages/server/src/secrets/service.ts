@@ -3,7 +3,8 @@ import { AppError, notFound } from '../core/errors.ts';
 import { isId, newId, nowIso } from '../core/ids.ts';
 import type { Principal } from '../core/types.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
-import type { SecretMeta, SecretRepository } from '../store/secrets.ts';
+import type { SecretMeta } from '../core/types.ts';
+import type { SecretStore } from '../core/ports/store.ts';
 import type { SecretCipher } from './cipher.ts';
 import { SecretsUnavailableError, type SecretResolver } from '../core/ports/secrets.ts';
 
@@ -18,12 +19,12 @@ export function checkSecretName(name: string): string {
 export { SecretsUnavailableError };
 
 export class SecretService implements SecretResolver {
-  readonly #repo: SecretRepository;
+  readonly #repo: SecretStore;
   readonly #cipher: SecretCipher;
   /** Decrypted env per (owner, names) for a moment, so warm invocations do not decrypt each time. */
   readonly #resolved = new TtlCache<{ ownerId: string; env: Record<string, string>; digest: string }>(2_000, 1_000);
 
-  constructor(repo: SecretRepository, cipher: SecretCipher) {
+  constructor(repo: SecretStore, cipher: SecretCipher) {
     this.#repo = repo;
     this.#cipher = cipher;
   }
@@ -33,7 +34,7 @@ export class SecretService implements SecretResolver {
     this.#checkValue(value);
     const nameKey = name.toLowerCase();
     const at = nowIso();
-    const created = await this.#repo.create({ id: newId(), owner_id: owner.userId, name, name_key: nameKey, ciphertext: this.#cipher.encrypt(owner.userId, nameKey, value), created_at: at, updated_at: at });
+    const created = await this.#repo.create({ id: newId(), ownerId: owner.userId, name, ciphertext: this.#cipher.encrypt(owner.userId, nameKey, value), createdAt: at });
     if (created === undefined) throw new AppError('CONFLICT', `a secret named "${name}" already exists`);
     this.#forget(owner.userId);
     return created;

@@ -1,7 +1,8 @@
 import type { Db } from './db.ts';
 import type { ApiKeyInfo, Role } from '../core/types.ts';
+import type { ApiKeyStore } from '../core/ports/store.ts';
 
-export class ApiKeyRepository {
+export class ApiKeyRepository implements ApiKeyStore {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
-import { openSqlite } from './sqlite-dialect.ts';
+import { openSqlite } from './sqlite/dialect.ts';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_users_keys_functions.ts';
 import * as m002 from './migrations/002_executions.ts';
@@ -11,6 +11,8 @@ import * as m003 from './migrations/003_secrets.ts';
 import * as m004 from './migrations/004_function_objects.ts';
 import * as m005 from './migrations/005_gateway_routes.ts';
 import * as m006 from './migrations/006_stream_policy.ts';
+import * as m007 from './migrations/007_bigint_columns.ts';
+import * as m008 from './migrations/008_outbox.ts';
 import * as m009 from './migrations/009_event_shape.ts';
 
 /** Migrations in order; a new one is appended here and never edited once released. */
@@ -21,7 +23,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_function_objects': m004,
   '005_gateway_routes': m005,
   '006_stream_policy': m006,
-  // 007 and 008 are taken by work in progress elsewhere.
+  '007_bigint_columns': m007,
+  '008_outbox': m008,
   '009_event_shape': m009,
 };
 

@@ -2,6 +2,7 @@ import type { Db } from './db.ts';
 import type { FunctionObjectsTable } from './schema.ts';
 
 import type { ObjectInfo } from '../core/types.ts';
+import type { NewObject, ObjectStore } from '../core/ports/store.ts';
 
 export type { ObjectInfo };
 
@@ -10,14 +11,15 @@ const toInfo = (r: FunctionObjectsTable): ObjectInfo => ({
 });
 
 /** Per-function objects' metadata; the bytes live in files named by object id. */
-export class FunctionObjectRepository {
+export class FunctionObjectRepository implements ObjectStore {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;
   }
 
   /** Inserts or replaces by (function, name); returns the id of a replaced object, whose file can then go. */
-  async put(row: FunctionObjectsTable): Promise<{ info: ObjectInfo; replacedId: string | null }> {
+  async put(object: NewObject): Promise<{ info: ObjectInfo; replacedId: string | null }> {
+    const row: FunctionObjectsTable = { id: object.id, owner_id: object.ownerId, function_id: object.functionId, name: object.name, size: object.size, content_type: object.contentType, sha256: object.sha256, created_at: object.createdAt, updated_at: object.createdAt };
     return this.#db.transaction().execute(async (trx) => {
       const old = await trx.selectFrom('function_objects').select(['id', 'created_at']).where('function_id', '=', row.function_id).where('name', '=', row.name).executeTakeFirst();
       if (old !== undefined) await trx.deleteFrom('function_objects').where('id', '=', old.id).execute();

@@ -1,20 +1,10 @@
 import type { Db } from './db.ts';
 import type { FunctionRecord, FunctionVersion, FunctionConfig, CodeSource, EventShape, Runtime } from '../core/types.ts';
 import type { FunctionVersionsTable } from './schema.ts';
-import { dropExposure, writeExposure, type NewRoute } from './routes.ts';
+import { dropExposure, writeExposure } from './routes.ts';
+import type { ExposureChange, FunctionStore, NewVersion } from '../core/ports/store.ts';
 
-/** Routes and public flag to set with a deploy, in its transaction; undefined parts stay as they are. */
-export interface ExposureChange {
-  routes?: NewRoute[];
-  public?: boolean;
-}
-
-export interface NewVersion extends FunctionConfig {
-  id: string;
-  codeHash: string;
-  codeSource: CodeSource;
-  codeSize: number;
-}
+export type { ExposureChange, NewVersion };
 
 const toVersion = (v: FunctionVersionsTable): FunctionVersion => ({
   id: v.id,
@@ -60,7 +50,7 @@ const versionRow = (functionId: string, version: number, v: NewVersion, createdA
 });
 
 /** Functions and their immutable versions. Every read is scoped to an owner: another owner's function is simply absent. */
-export class FunctionRepository {
+export class FunctionRepository implements FunctionStore {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

@@ -1,35 +1,24 @@
 import { sql } from 'kysely';
 import type { StoreConfig } from '../config/options.ts';
-import { openDatabase, type Db } from './db.ts';
-import { SyncRecordInserter } from './sync-record-inserter.ts';
-import { UserRepository } from './users.ts';
+import type { Store } from '../core/ports/store.ts';
 import { ApiKeyRepository } from './api-keys.ts';
-import { FunctionRepository } from './functions.ts';
+import { openDatabase, type Db } from './db.ts';
 import { ExecutionRepository } from './executions.ts';
-import { SecretRepository } from './secrets.ts';
 import { FunctionObjectRepository } from './function-objects.ts';
+import { FunctionRepository } from './functions.ts';
 import { RouteRepository } from './routes.ts';
+import { SecretRepository } from './secrets.ts';
+import { SyncRecordInserter } from './sqlite/sync-record-inserter.ts';
+import { UserRepository } from './users.ts';
 
-/** All repositories over one database. Nothing outside store/ writes SQL or sees a row. */
-export interface Store {
-  readonly users: UserRepository;
-  readonly apiKeys: ApiKeyRepository;
-  readonly functions: FunctionRepository;
-  readonly executions: ExecutionRepository;
-  readonly secrets: SecretRepository;
-  readonly objects: FunctionObjectRepository;
-  readonly routes: RouteRepository;
-  /** Whether the database answers (readiness). */
-  ping(): Promise<boolean>;
-  close(): Promise<void>;
-}
+export type { Store };
 
 /** Opens (and migrates) the store a configuration names. */
 export async function openStore(config: StoreConfig): Promise<Store> {
   return (await openSqliteStore(config.path)).store;
 }
 
-/** The SQLite store and, for store tests only, its Kysely handle. */
+/** The SQLite store and, for the store's own tests only, its Kysely handle. */
 export async function openSqliteStore(file: string): Promise<{ store: Store; db: Db }> {
   const { db, raw } = await openDatabase(file);
   const store: Store = {

@@ -3,40 +3,9 @@ import type { Db } from './db.ts';
 import type { Database } from './schema.ts';
 import type { EventShape, Exposure, FunctionRoute, RouteAuth, RouteMethod } from '../core/types.ts';
 
-export interface NewRoute extends FunctionRoute {
-  /** The pattern with parameter names erased (see functions/route-pattern.ts). */
-  shape: string;
-}
+import { ExposureConflictError, type ExposureChange, type GatewaySnapshot, type NewRoute, type RouteStore } from '../core/ports/store.ts';
 
-/** A route with the function it invokes: the gateway's view. */
-export interface GatewayRoute extends FunctionRoute {
-  functionId: string;
-  functionName: string;
-  ownerId: string;
-}
-
-export interface PublicFunction {
-  name: string;
-  functionId: string;
-  ownerId: string;
-}
-
-export interface GatewaySnapshot {
-  generation: number;
-  routes: GatewayRoute[];
-  publicFunctions: PublicFunction[];
-}
-
-/** Thrown inside a deploy's transaction (rolling it back) when a route or public name is taken. */
-export class ExposureConflictError extends Error {
-  readonly kind: 'route' | 'public_name';
-  readonly details: Record<string, unknown>;
-  constructor(kind: 'route' | 'public_name', message: string, details: Record<string, unknown>) {
-    super(message);
-    this.kind = kind;
-    this.details = details;
-  }
-}
+export { ExposureConflictError, type GatewayRoute, type GatewaySnapshot, type NewRoute, type PublicFunction } from '../core/ports/store.ts';
 
 type Trx = Transaction<Database>;
 
@@ -115,14 +84,14 @@ function toRoute(r: { method: string; path: string; auth: string; event_shape: s
 }
 
 /** Reads of routes and public names; writes happen inside function transactions (writeExposure). */
-export class RouteRepository {
+export class RouteRepository implements RouteStore {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;
   }
 
   /** Sets an owner's function's routes and/or public flag without a new version; false when there is no such function. */
-  async setExposure(ownerId: string, functionId: string, change: { routes?: NewRoute[]; public?: boolean }, at: string): Promise<boolean> {
+  async setExposure(ownerId: string, functionId: string, change: ExposureChange, at: string): Promise<boolean> {
     return this.#db.transaction().execute(async (trx) => {
       const fn = await trx.selectFrom('functions').select('name').where('id', '=', functionId).where('owner_id', '=', ownerId).executeTakeFirst();
       if (fn === undefined) return false;

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 
 
 /** Table shapes as stored. JSON columns hold text; repositories parse them. */
@@ -140,7 +141,17 @@ export interface GatewayStateTable {
   generation: number;
 }
 
+/** Messages written in the same transaction as the change they announce; a relay publishes and deletes them. */
+export interface OutboxTable {
+  id: Generated<number>;
+  subject: string;
+  payload: string;
+  /** Epoch ms. */
+  created_at: number;
+}
+
 export interface Database {
+  outbox: OutboxTable;
   function_routes: FunctionRoutesTable;
   public_functions: PublicFunctionsTable;
   gateway_state: GatewayStateTable;

@@ -1,24 +1,22 @@
 import type { Db } from './db.ts';
 import type { SecretsTable } from './schema.ts';
+import type { SecretMeta } from '../core/types.ts';
+import type { SecretStore } from '../core/ports/store.ts';
 
-export interface SecretMeta {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { SecretMeta };
 
 const toMeta = (r: Pick<SecretsTable, 'id' | 'name' | 'created_at' | 'updated_at'>): SecretMeta => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
 
 /** Encrypted secrets; the repository never sees a plaintext value. */
-export class SecretRepository {
+export class SecretRepository implements SecretStore {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;
   }
 
   /** undefined when the owner already has a secret with this name (in any case). */
-  async create(row: SecretsTable): Promise<SecretMeta | undefined> {
+  async create(input: { id: string; ownerId: string; name: string; ciphertext: string; createdAt: string }): Promise<SecretMeta | undefined> {
+    const row: SecretsTable = { id: input.id, owner_id: input.ownerId, name: input.name, name_key: input.name.toLowerCase(), ciphertext: input.ciphertext, created_at: input.createdAt, updated_at: input.createdAt };
     const taken = await this.#db.selectFrom('secrets').select('id').where('owner_id', '=', row.owner_id).where('name_key', '=', row.name_key).executeTakeFirst();
     if (taken !== undefined) return undefined;
     await this.#db.insertInto('secrets').values(row).execute();

@@ -1,6 +1,7 @@
 import type { Db } from './db.ts';
 import type { User, Role } from '../core/types.ts';
 import type { UsersTable } from './schema.ts';
+import type { UserStore } from '../core/ports/store.ts';
 
 const toUser = (row: Pick<UsersTable, 'id' | 'username' | 'role' | 'created_at'>): User => ({
   id: row.id,
@@ -9,7 +10,7 @@ const toUser = (row: Pick<UsersTable, 'id' | 'username' | 'role' | 'created_at'>
   createdAt: row.created_at,
 });
 
-export class UserRepository {
+export class UserRepository implements UserStore {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

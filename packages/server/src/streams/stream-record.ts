@@ -2,16 +2,16 @@ import { nowIso } from '../core/ids.ts';
 import type { InvocationResult } from '../core/invocation.ts';
 import type { FunctionRecord } from '../core/types.ts';
 import type { StreamRequestInfo } from '../core/stream.ts';
-import type { ExecutionRow } from '../store/executions.ts';
-import { finishedExecutionRow } from '../executions/finished-row.ts';
+import type { FinishedExecution } from '../core/ports/store.ts';
+import { finishedExecution } from '../executions/finished-execution.ts';
 
 /** A finished stream session as an execution record (mode `stream`; the input is the path and query, never headers). */
-export function streamExecutionRow(fn: FunctionRecord, s: { executionId: string; createdAt: string; request: StreamRequestInfo; result: InvocationResult; maxDurationMs: number }): ExecutionRow {
-  return finishedExecutionRow(fn, {
+export function streamExecution(fn: FunctionRecord, s: { executionId: string; createdAt: string; request: StreamRequestInfo; result: InvocationResult; maxDurationMs: number }): FinishedExecution {
+  return finishedExecution(fn, {
     id: s.executionId,
     mode: 'stream',
     timeoutMs: s.maxDurationMs,
-    input: JSON.stringify({ path: s.request.path, query: s.request.query }),
+    input: { path: s.request.path, query: s.request.query },
     outcome: s.result,
     createdAt: s.createdAt,
     finishedAt: nowIso(),

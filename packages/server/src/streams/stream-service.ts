@@ -10,7 +10,7 @@ import { refusal, type ExecutionService } from '../executions/service.ts';
 import type { SyncRecordWriter } from '../executions/sync-writer.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { ClusterView, SessionPoolView } from '../core/ports/cluster.ts';
-import { closeFor, streamExecutionRow } from './stream-record.ts';
+import { closeFor, streamExecution } from './stream-record.ts';
 
 export type { StreamLimits };
 
@@ -165,6 +165,6 @@ export class StreamService {
   }
 
   #record(fn: FunctionRecord, executionId: string, createdAt: string, request: StreamRequestInfo, result: InvocationResult): void {
-    this.#writer.add(streamExecutionRow(fn, { executionId, createdAt, request, result, maxDurationMs: this.limits.maxDurationMs }));
+    this.#writer.add(streamExecution(fn, { executionId, createdAt, request, result, maxDurationMs: this.limits.maxDurationMs }));
   }
 }

@@ -6,18 +6,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { openSqliteStore, openStore } from '../../src/store/index.ts';
-import type { ExecutionRow } from '../../src/store/executions.ts';
+import type { FinishedExecution } from '../../src/core/ports/store.ts';
 import { SyncRecordWriter } from '../../src/executions/sync-writer.ts';
 import { newId, newTimeOrderedId, nowIso } from '../../src/core/ids.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
 
-function row(ownerId: string, i: number): ExecutionRow {
+function row(ownerId: string, i: number): FinishedExecution {
   const at = nowIso();
   return {
-    id: newTimeOrderedId(), owner_id: ownerId, function_id: newId(), function_name: 'f', version: 1, timeout_ms: 1000, mode: 'sync', status: 'succeeded',
-    input: JSON.stringify({ i }), result: JSON.stringify({ ok: i }), error: null, logs: `log ${i}`, logs_truncated: 0, duration_ms: 0.5, cold_start: 0,
-    instance_id: 'fn-x', attempts: 1, max_attempts: 1, available_at: 0, lease_owner: null, lease_expires_at: null, idempotency_key: null, request_hash: null,
-    created_at: at, started_at: at, finished_at: at,
+    id: newTimeOrderedId(), ownerId, functionId: newId(), functionName: 'f', version: 1, timeoutMs: 1000, mode: 'sync', status: 'succeeded',
+    input: { i }, result: { ok: i }, error: null, logs: `log ${i}`, logsTruncated: false, durationMs: 0.5, coldStart: false,
+    instanceId: 'fn-x', attempts: 1, maxAttempts: 1, createdAt: at, startedAt: at, finishedAt: at,
   };
 }
 
@@ -51,7 +50,7 @@ test('sync records are read back as written; a row that breaks a constraint fail
     await writer.flush();
     for (const r of [rows[0], rows[123], rows[249]]) assert.deepEqual({ ...(await store.executions.get(user.id, r.id)) }, r);
     assert.equal(writer.pending(rows[7].id), undefined);
-    assert.equal(await store.executions.get(orphan.owner_id, orphan.id), undefined);
+    assert.equal(await store.executions.get(orphan.ownerId, orphan.id), undefined);
     assert.equal((await store.executions.list({ ownerId: user.id, limit: 1000 })).length, rows.length);
     assert.equal(errors.length, 1);
     assert.match(JSON.stringify(errors[0]), /FOREIGN KEY/);

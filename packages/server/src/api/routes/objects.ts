@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { AuthService } from '../../auth/service.ts';
 import type { ObjectService } from '../../objects/service.ts';
-import type { ObjectInfo } from '../../store/function-objects.ts';
+import type { ObjectInfo } from '../../core/types.ts';
 import { AppError } from '../../core/errors.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
 import { NoContent, ObjectDownload, ObjectListParams, ObjectMeta, ObjectParams, ObjectUpload, errorResponses, listOf } from '../schemas/index.ts';

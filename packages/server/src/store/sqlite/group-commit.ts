@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
-import type { Db } from './db.ts';
-import type { Database } from './schema.ts';
+import type { Db } from '../db.ts';
+import type { Database } from '../schema.ts';
 
 type Work = { run: (trx: Transaction<Database>) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 

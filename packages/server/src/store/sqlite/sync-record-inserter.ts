@@ -1,8 +1,10 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import type { ExecutionsTable } from './schema.ts';
-import { EXECUTION_COLUMNS } from './execution-columns.ts';
+import type { ExecutionsTable } from '../schema.ts';
+import { EXECUTION_COLUMNS } from '../execution-columns.ts';
 
-export type InsertReport = { written: number; failed: number; error: string | null };
+import type { InsertReport } from '../../core/ports/store.ts';
+
+export type { InsertReport };
 
 /**
  * Writes batches of finished sync execution records synchronously, on the main connection, with one

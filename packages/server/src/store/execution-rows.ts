@@ -1,0 +1,123 @@
+import { faultOf, isExecutionReason, type ExecutionReason } from '../core/execution-reasons.ts';
+import type { FinishedExecution, NewQueuedExecution, Outcome, StoredExecution } from '../core/ports/store.ts';
+import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
+import type { ExecutionsTable } from './schema.ts';
+
+/** Execution records between their domain shape and their row: JSON columns hold text, booleans 0/1. */
+
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+
+/** A stored error as the registry says it: errors written before faults existed get theirs from the reason. */
+function errorOf(text: string | null): ExecutionError | null {
+  const raw = parse(text) as { reason?: string; message?: string; stack?: string } | null;
+  if (raw === null) return null;
+  const first = /^[a-z_]+/.exec(raw.reason ?? '')?.[0] ?? '';
+  const reason: ExecutionReason = isExecutionReason(first) ? first : 'platform_error';
+  const error: ExecutionError = { reason, fault: faultOf(reason), message: raw.message ?? '' };
+  if (raw.stack !== undefined) error.stack = raw.stack;
+  return error;
+}
+
+export function toStored(r: ExecutionsTable): StoredExecution {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    functionId: r.function_id,
+    functionName: r.function_name,
+    version: r.version,
+    mode: r.mode,
+    status: r.status as ExecutionStatus,
+    input: parse(r.input),
+    result: parse(r.result),
+    error: errorOf(r.error),
+    logs: r.logs,
+    logsTruncated: r.logs_truncated === 1,
+    durationMs: r.duration_ms,
+    coldStart: r.cold_start === null ? null : r.cold_start === 1,
+    instanceId: r.instance_id,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    timeoutMs: r.timeout_ms,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export function finishedRow(e: FinishedExecution): ExecutionsTable {
+  return {
+    id: e.id,
+    owner_id: e.ownerId,
+    function_id: e.functionId,
+    function_name: e.functionName,
+    version: e.version,
+    timeout_ms: e.timeoutMs,
+    mode: e.mode,
+    status: e.status,
+    input: e.inputJson ?? json(e.input),
+    result: e.resultJson ?? json(e.result),
+    error: e.error === null ? null : JSON.stringify(e.error),
+    logs: e.logs,
+    logs_truncated: e.logsTruncated ? 1 : 0,
+    duration_ms: e.durationMs,
+    cold_start: e.coldStart === null ? null : e.coldStart ? 1 : 0,
+    instance_id: e.instanceId,
+    attempts: e.attempts,
+    max_attempts: e.maxAttempts,
+    available_at: 0,
+    lease_owner: null,
+    lease_expires_at: null,
+    idempotency_key: null,
+    request_hash: null,
+    created_at: e.createdAt,
+    started_at: e.startedAt,
+    finished_at: e.finishedAt,
+  };
+}
+
+export function queuedRow(e: NewQueuedExecution): ExecutionsTable {
+  return {
+    id: e.id,
+    owner_id: e.ownerId,
+    function_id: e.functionId,
+    function_name: e.functionName,
+    version: e.version,
+    timeout_ms: e.timeoutMs,
+    mode: 'async',
+    status: 'queued',
+    input: e.inputJson,
+    result: null,
+    error: null,
+    logs: '',
+    logs_truncated: 0,
+    duration_ms: null,
+    cold_start: null,
+    instance_id: null,
+    attempts: 0,
+    max_attempts: e.maxAttempts,
+    available_at: e.availableAt,
+    lease_owner: null,
+    lease_expires_at: null,
+    idempotency_key: e.idempotencyKey,
+    request_hash: e.requestHash,
+    created_at: e.createdAt,
+    started_at: null,
+    finished_at: null,
+  };
+}
+
+export function outcomeColumns(o: Outcome) {
+  return {
+    status: o.status,
+    result: o.result === undefined ? null : JSON.stringify(o.result),
+    error: o.error === null ? null : JSON.stringify(o.error),
+    logs: o.logs,
+    logs_truncated: o.logsTruncated ? 1 : 0,
+    duration_ms: o.durationMs,
+    cold_start: o.coldStart === null ? null : o.coldStart ? 1 : 0,
+    instance_id: o.instanceId,
+    started_at: o.startedAt,
+    finished_at: o.finishedAt,
+  };
+}
