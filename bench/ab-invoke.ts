@@ -1,5 +1,6 @@
-// `node bench/ab-invoke.ts <checkoutA> <checkoutB> [rounds] [seconds] [connections]`: warm sync invoke,
-// A/B between two checkouts of this repository in one run. Both platforms run side by side; rounds of
+// `node bench/ab-invoke.ts <checkoutA> <checkoutB> [rounds] [seconds] [connections] [api|gateway]`: warm
+// sync invoke, A/B between two checkouts of this repository in one run, through the control API
+// (POST /api/functions/{id}/invoke?result=true, the default) or an HTTP route of the gateway (POST /bench). Both platforms run side by side; rounds of
 // wrk alternate between them (A B B A A B ...), so drifts in the load other processes put on the
 // machine hit both alike. Per round: requests/s, p50, and CPU µs per request of the platform process
 // (all its threads, from /proc) and of its sandboxes. Prints per-round rows, then median and best.
@@ -18,6 +19,7 @@ if (dirA === undefined || dirB === undefined) {
 const rounds = Number(process.argv[4] ?? 6);
 const seconds = Number(process.argv[5] ?? 4);
 const connections = Number(process.argv[6] ?? 50);
+const plane = process.argv[7] === 'gateway' ? 'gateway' : 'api';
 interface Side {
   name: string;
   child: ChildProcess;
@@ -28,11 +30,14 @@ interface Side {
 }
 
 async function start(name: string, dir: string): Promise<Side> {
-  const { child, url, dataDir } = await startCheckout(name, dir, { WARM_POOL_SIZE: '2' });
+  const { child, url, gatewayUrl, dataDir } = await startCheckout(name, dir, { WARM_POOL_SIZE: '2' });
   const { client, key } = await benchClient(url);
-  const fn = await client.createFunction({ name: 'hello', runtime: 'node', code: 'export const handler = (e) => ({ hello: e.name });', maxInstances: 2, concurrency: 32 });
+  // The route's handler answers the same body either way: on the gateway the event is the HTTP request.
+  const code = 'export const handler = (e) => ({ hello: e.name ?? JSON.parse(e.body ?? "{}").name });';
+  const fn = await client.createFunction({ name: 'hello', runtime: 'node', code, maxInstances: 2, concurrency: 32, routes: [{ method: 'POST', path: '/bench' }] });
   await client.invoke({ id: fn.id }, { name: 'warm' });
-  return { name, child, url: `${url}/api/functions/${fn.id}/invoke?result=true`, key, dataDir, rows: [] };
+  const target = plane === 'gateway' ? `${gatewayUrl}/bench` : `${url}/api/functions/${fn.id}/invoke?result=true`;
+  return { name, child, url: target, key, dataDir, rows: [] };
 }
 
 function round(side: Side, secs: number, record: boolean): void {
@@ -70,7 +75,7 @@ try {
       console.log(`round ${r + 1} ${side.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50.toFixed(2)} ms, platform ${row.mainUs.toFixed(1)} µs/req, sandboxes ${row.sandboxUs.toFixed(1)} µs/req${row.errors ? `, ${row.errors} non-2xx` : ''}`);
     }
   }
-  console.log(`\nA = ${dirA}\nB = ${dirB}\n${rounds} rounds × ${seconds} s, ${connections} connections`);
+  console.log(`\nA = ${dirA}\nB = ${dirB}\n${plane}: ${rounds} rounds × ${seconds} s, ${connections} connections`);
   console.log('| side | req/s median (best) | p50 ms median (best) | platform CPU µs/req median (best) | sandboxes CPU µs/req median | non-2xx |');
   console.log('|---|---|---|---|---|---|');
   for (const side of [a, b]) {

@@ -8,14 +8,16 @@ import { freePort } from '../../packages/server/test/helpers/server-process.ts';
 export interface CheckoutServer {
   child: ChildProcess;
   url: string;
+  gatewayUrl: string;
   dataDir: string;
 }
 
 export async function startCheckout(name: string, dir: string, env: Record<string, string>): Promise<CheckoutServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-ab-'));
   const port = await freePort();
+  const gatewayPort = await freePort();
   const child = spawn(process.execPath, [path.join(dir, 'packages/server/bin/skyscale.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(gatewayPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -28,5 +30,5 @@ export async function startCheckout(name: string, dir: string, env: Record<strin
     if (i > 300) throw new Error(`${name} did not start`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, url, dataDir };
+  return { child, url, gatewayUrl: `http://127.0.0.1:${gatewayPort}`, dataDir };
 }

@@ -1,5 +1,5 @@
 import type { SandboxCapabilities } from '../sandbox/driver.ts';
-import { findExecutable as findOnPath } from '../sandbox/process/probe.ts';
+import { findExecutable as findOnPath } from '../core/executables.ts';
 
 export interface Prerequisite {
   name: string;

@@ -15,7 +15,7 @@ import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { objectReader } from '../objects/reader.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { openStore } from '../store/index.ts';
-import { StreamEndpoint } from '../streams/endpoint.ts';
+import { StreamEndpoint } from '../gateway/stream-endpoint.ts';
 import { StreamService } from '../streams/stream-service.ts';
 import { gatewayBackend } from './gateway-backend.ts';
 import { buildDataServices, buildDriver, buildWorker, logSandbox, objectExistsIn } from './parts.ts';

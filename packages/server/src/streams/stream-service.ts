@@ -14,7 +14,7 @@ import { closeFor, streamExecution } from './stream-record.ts';
 
 export type { StreamLimits };
 
-/** The connection's side, as the service drives it (streams/endpoint.ts implements it over `ws`). */
+/** The connection's side, as the service drives it (gateway/stream-endpoint.ts implements it over `ws`). */
 export interface StreamClient {
   /** Writes one message; `written` once it has left, which lets the function send another. */
   send(message: StreamMessage, written: () => void): void;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseStreamPath } from '../../src/streams/endpoint.ts';
+import { parseStreamPath } from '../../src/gateway/stream-endpoint.ts';
 import { closeFor, closeReason } from '../../src/streams/stream-record.ts';
 
 test('stream URLs: /<name> and /ws/<name>, with the rest of the path and the query for the function', () => {

@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BwrapFeatures } from './bwrap-args.ts';
+import { findExecutable } from '../../core/executables.ts';
 
 const run = promisify(execFile);
 
@@ -16,19 +17,7 @@ export interface BwrapInfo {
   error: string | null;
 }
 
-/** The first executable `bwrap` on PATH (or the given path); null if there is none. */
-export function findExecutable(name: string, explicit?: string): string | null {
-  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/usr/local/bin'].map((dir) => path.join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
-}
+export { findExecutable };
 
 /**
  * Asks bubblewrap what it supports and runs a trial sandbox as `uid` (the uid instances will use),

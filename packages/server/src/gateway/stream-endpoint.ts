@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError } from '../core/errors.ts';
 import type { StreamRequestInfo } from '../core/stream.ts';
-import type { PreparedStream, StreamService } from './stream-service.ts';
-import { platformKey } from '../gateway/credentials.ts';
+import type { PreparedStream, StreamService } from '../streams/stream-service.ts';
+import { platformKey } from './credentials.ts';
 import { asAppError, errorBody, requestIdOf } from '../core/request-context.ts';
 
 /** Claims an upgrade request by returning true (the gateway's `onUpgrade` takes the same shape). */
