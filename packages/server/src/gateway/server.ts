@@ -79,11 +79,11 @@ export class GatewayServer {
   readonly #routes: LiveRoutes;
   readonly #backend: GatewayBackend;
   readonly #maxBodyBytes: number;
-  readonly #log: Pick<Logger, 'warn' | 'error'>;
+  readonly #log: Pick<Logger, 'warn' | 'error' | 'debug' | 'isLevelEnabled'>;
   readonly #upgrades: UpgradeHandler[] = [];
   readonly #metrics: PlatformMetrics;
 
-  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error'>; metrics?: PlatformMetrics }) {
+  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error' | 'debug' | 'isLevelEnabled'>; metrics?: PlatformMetrics }) {
     this.#routes = deps.routes;
     this.#metrics = deps.metrics ?? NO_METRICS;
     this.#backend = deps.backend;
@@ -160,7 +160,9 @@ export class GatewayServer {
     } catch (err) {
       this.#fail(res, err, requestId, executionId);
     }
-    this.#metrics.request({ plane: 'gateway', route: label, method, statusCode: res.statusCode, durationMs: performance.now() - started });
+    const durationMs = performance.now() - started;
+    this.#metrics.request({ plane: 'gateway', route: label, method, statusCode: res.statusCode, durationMs });
+    if (this.#log.isLevelEnabled('debug')) this.#log.debug({ requestId, executionId, route: label, method, statusCode: res.statusCode, durationMs }, 'gateway request completed');
   }
 
   /** `matched` hears the route's pattern as soon as it is known, so a refused request (401) is still counted under it. */
@@ -210,7 +212,7 @@ export class GatewayServer {
 
   #fail(res: ServerResponse, err: unknown, requestId: string, executionId: string | undefined): void {
     const error = asAppError(err);
-    if (error.code === 'INTERNAL') this.#log.error({ err, requestId }, 'gateway request failed');
+    if (error.code === 'INTERNAL') this.#log.error({ err, requestId, executionId }, 'gateway request failed');
     const body = errorBody(error, requestId);
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...error.headers };
     // A refused body may still be arriving: close rather than read it.

@@ -42,7 +42,9 @@ export class LocalInvoker implements Invoker {
     try {
       const outcome = await instance.sandbox.invoke({ executionId: request.executionId, event: request.event, eventJson: request.eventJson, deadlineMs: request.deadline });
       instance.invocations++;
-      return toInvocationResult(outcome, { coldStart, instanceId: instance.id, durationMs: elapsed() });
+      const result = toInvocationResult(outcome, { coldStart, instanceId: instance.id, durationMs: elapsed() });
+      if (this.#log.isLevelEnabled('debug')) log.debug({ status: result.status, reason: result.error?.reason, durationMs: result.durationMs, coldStart, instanceId: instance.id }, 'invocation finished');
+      return result;
     } catch (err) {
       log.error({ err, instanceId: instance.id }, 'invoke failed inside the platform');
       void instance.sandbox.kill('platform error');

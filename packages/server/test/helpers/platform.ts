@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/config.ts';
 import { assemblePlatform, createLogger } from '../../src/main.ts';
 import { testPlatformEnv } from './sandbox.ts';
@@ -19,10 +20,10 @@ export interface TestPlatform {
 }
 
 /** The real composition, with a temporary data dir, driven in-process through inject(). */
-export async function testPlatform(env: Record<string, string> = {}, options: { listen?: boolean } = {}): Promise<TestPlatform> {
+export async function testPlatform(env: Record<string, string> = {}, options: { listen?: boolean; logger?: Logger } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skyscale-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...testPlatformEnv(), ...env });
-  const { api, gateway, close } = await assemblePlatform(config, createLogger(config));
+  const { api, gateway, close } = await assemblePlatform(config, options.logger ?? createLogger(config));
   let gatewayUrl: string;
   try {
     gatewayUrl = `http://127.0.0.1:${await gateway.listen('127.0.0.1', 0)}`;

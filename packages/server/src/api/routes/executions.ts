@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import { AppError } from '../../core/errors.ts';
 import type { Execution } from '../../core/types.ts';
@@ -45,8 +46,10 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
         const { execution } = await executions.enqueue(owner, ref, event, typeof key === 'string' ? key : undefined);
         return reply.code(202).header('location', `/api/executions/${execution.id}`).send({ id: execution.id, status: execution.status });
       }
-      const { execution, resultJson } = await executions.invokeSyncJson(owner, ref, event, request.body === undefined ? undefined : request.jsonText);
+      const { execution, resultJson } = await executions.invokeSyncJson(owner, ref, event, request.body === undefined ? undefined : request.jsonText, 'sync', { requestId: request.id });
       void reply.header('x-execution-id', execution.id);
+      // The request's own lines that follow ("request completed") name the execution too.
+      if ((request.log as Logger).isLevelEnabled('info')) request.log = reply.log = request.log.child({ executionId: execution.id });
       if (query.result !== 'true') return reply.send(toResponse(execution));
       if (execution.status !== 'succeeded') {
         throw new AppError('EXECUTION_FAILED', `${execution.status}: ${execution.error?.message ?? 'the execution did not succeed'}`, { details: { executionId: execution.id, status: execution.status } });
