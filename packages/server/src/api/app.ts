@@ -57,7 +57,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // A graceful stop lets requests in flight finish (their invocations answer); idle keep-alive connections close at once.
+    forceCloseConnections: 'idle',
   });
 
   app.decorateRequest('principal', null);

@@ -8,6 +8,9 @@ export function lazyChild(log: Logger, bindings: Record<string, unknown>): Logge
   let child: Logger | undefined;
   return new Proxy(log, {
     get(_target, prop) {
+      // Asking whether a level is on needs no child: the answer is the parent's.
+      if (prop === 'isLevelEnabled') return (level: string) => log.isLevelEnabled(level);
+      if (prop === 'level') return log.level;
       child ??= log.child(bindings);
       const value: unknown = Reflect.get(child, prop);
       return typeof value === 'function' ? value.bind(child) : value;
