@@ -59,6 +59,12 @@ export class ExecutionService {
   readonly #bus: Bus;
 
   readonly #targets = new WeakMap<FunctionRecord, InvocationTarget>();
+  #syncRunning = 0;
+
+  /** Sync invocations (API and gateway) running now: what a graceful stop waits for. */
+  get syncRunning(): number {
+    return this.#syncRunning;
+  }
   readonly #objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
 
   constructor(deps: {
@@ -141,7 +147,13 @@ export class ExecutionService {
     const createdMs = Date.now();
     const id = newTimeOrderedId(createdMs);
     const createdAt = nowIso(createdMs);
-    const ran = await this.run(fn, event, { executionId: id, requestId: context.requestId, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
+    this.#syncRunning++;
+    let ran: InvocationResult | Rejection;
+    try {
+      ran = await this.run(fn, event, { executionId: id, requestId: context.requestId, deadline: createdMs + fn.timeoutMs, mode: via, eventJson });
+    } finally {
+      this.#syncRunning--;
+    }
     if (isRejection(ran)) throw refusal(ran);
     const outcome = ran;
     const resultJson = JSON.stringify(outcome.result ?? null);

@@ -19,7 +19,10 @@ import { StreamEndpoint } from '../gateway/stream-endpoint.ts';
 import { StreamService } from '../streams/stream-service.ts';
 import { gatewayBackend } from './gateway-backend.ts';
 import { buildDataServices, buildDriver, buildWorker, logSandbox, objectExistsIn } from './parts.ts';
-import { shutdown, type Closer } from './shutdown.ts';
+import { drained, shutdown, type Closer } from './shutdown.ts';
+
+/** How long a graceful stop waits for sync invocations in flight (the CLI's hard stop comes at 8 s). */
+const SYNC_DRAIN_MS = 5_000;
 
 export interface AssembledPlatform {
   api: FastifyInstance;
@@ -94,7 +97,8 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     closers.push({ name: 'stream sessions', close: () => streamEndpoint.close(), pending: () => streams.open });
 
     const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
-    closers.push({ name: 'invocations', close: () => api.close(), pending: () => pool.leased() - streams.open - asyncWorker.running });
+    // The API stops taking requests, then the invocations already running get a moment to answer.
+    closers.push({ name: 'invocations', close: async () => { await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
     return { api, gateway, close: () => shutdown(closers, logger) };
   } catch (err) {
     await shutdown(closers, logger, { quiet: true });

@@ -27,3 +27,9 @@ export async function shutdown(closers: readonly Closer[], logger: Logger, optio
     }
   }
 }
+
+/** Resolves once `done()` holds, or after `ms` (work in flight gets that long to finish at a stop). */
+export async function drained(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -147,7 +147,8 @@ export type FailureOutcome =
   | (CapturedLogs & { kind: 'timeout'; timeoutMs: number })
   | (CapturedLogs & { kind: 'oom'; memoryMb: number })
   | (CapturedLogs & { kind: 'output_truncated'; outputBytes: number })
-  | (CapturedLogs & { kind: 'crashed'; exitCode: number | null; signal: string | null; reason: string });
+  /** `stopped`: the instance's owner killed it (kill()) under the call, which was no doing of the call's code. */
+  | (CapturedLogs & { kind: 'crashed'; exitCode: number | null; signal: string | null; reason: string; stopped?: boolean });
 
 /**
  * Closed result taxonomy. After `ok` and `error` the instance is normally reusable; after the

@@ -16,6 +16,7 @@ export function toInvocationResult(outcome: InvokeOutcome | Exclude<LoadOutcome,
     case 'output_truncated':
       return failure('output_limit', `The execution wrote more than ${outcome.outputBytes} bytes of output`, run);
     case 'crashed':
+      if (outcome.stopped === true) return failure('instance_stopped', `The platform stopped the instance: ${outcome.reason.replace(/^instance killed: /, '')}`, run);
       return failure('crashed', `The instance crashed: ${outcome.reason}`, run);
   }
 }

@@ -19,5 +19,6 @@ test('a graceful stop says how much work in flight it waits for, and lets it fin
   const stopping = lines.find((l) => l.msg.startsWith('stopping:'));
   assert.ok(stopping, JSON.stringify(lines.map((l) => l.msg)));
   assert.match(stopping.msg, /waiting for 1 async executions, 1 invocations/);
-  assert.equal((await sync).json().result, 'finished', 'the sync invocation in flight was answered');
+  const answer = (await sync).json();
+  assert.equal(answer.result, 'finished', `the sync invocation in flight was answered: ${JSON.stringify(answer)}`);
 });

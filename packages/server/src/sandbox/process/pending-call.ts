@@ -22,6 +22,8 @@ export interface Termination {
   cause: ExitCause;
   reason: string;
   callId: string | null;
+  /** Stopped through kill() by the instance's owner (the pool), not by anything the instance did. */
+  byOwner?: boolean;
 }
 
 export interface ExitStatus {
@@ -65,5 +67,5 @@ export function outcomeOnExit(call: PendingCall, end: Termination, status: ExitS
   if (end.cause === 'timeout' && ownFault) return { kind: 'timeout', timeoutMs: call.deadlineMs - call.startedAtEpoch, ...logs };
   if (end.cause === 'output_truncated' && ownFault) return { kind: 'output_truncated', outputBytes: limits.outputBytes, ...logs };
   const reason = end.cause === 'killed' ? `instance killed: ${end.reason}` : ownFault || end.callId === null ? end.reason : `instance stopped because another execution failed: ${end.reason}`;
-  return { kind: 'crashed', exitCode: status.exitCode, signal: status.signal, reason, ...logs };
+  return { kind: 'crashed', exitCode: status.exitCode, signal: status.signal, reason, stopped: end.byOwner === true, ...logs };
 }

@@ -151,7 +151,7 @@ export class ProcessInstance implements SandboxInstance {
   }
 
   kill(reason: string): Promise<InstanceExit> {
-    this.#terminate('killed', reason, null);
+    this.#terminate('killed', reason, null, true);
     return this.exited;
   }
 
@@ -181,9 +181,10 @@ export class ProcessInstance implements SandboxInstance {
     }
   }
 
-  #terminate(cause: ExitCause, reason: string, callId: string | null): void {
+  /** `byOwner`: stopped through kill() by whoever owns the instance, not by anything the instance did. */
+  #terminate(cause: ExitCause, reason: string, callId: string | null, byOwner = false): void {
     if (this.#termination || this.#state === 'dead') return;
-    this.#termination = { cause, reason, callId };
+    this.#termination = { cause, reason, callId, byOwner };
     this.#transition('stopping');
     this.#process.kill();
   }
