@@ -1,26 +1,17 @@
 import type { Logger } from 'pino';
 import type { PoolOptions } from '../config/options.ts';
-import { newId } from '../core/ids.ts';
 import { failure, rejection, type InvocationResult, type InvocationTarget, type Rejection } from '../core/invocation.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
-import { RuntimeUnavailableError, type SandboxDriver } from '../sandbox/driver.ts';
-import { sandboxHostApi } from './host-api.ts';
+import type { SandboxDriver } from '../sandbox/driver.ts';
+import { InstanceLoader, type AcquireSpec, type Started } from './instance-loader.ts';
 import { LoadSampler } from './load-sampler.ts';
-import { ManagedInstance, type LeaseKind } from './managed-instance.ts';
-import { toInvocationResult } from './outcome.ts';
+import type { LeaseKind, ManagedInstance } from './managed-instance.ts';
 import { place } from './placement.ts';
 import type { StemPool } from './stem-pool.ts';
 import { idleInstances, newVersionPool, poolKey, policyOf, reapable, sizeOf, type VersionPool } from './version-pool.ts';
 
-/** What to run: the target, with its secrets already resolved into `env` on this worker. */
-export interface AcquireSpec {
-  target: InvocationTarget;
-  /** The function's environment with its secret values (worker-local, never sent anywhere). */
-  env: Record<string, string>;
-  /** Changes with any secret value: instances holding different values are kept apart. */
-  envDigest: string;
-}
+export type { AcquireSpec };
 
 /** An instance leased for one invocation (shared up to its concurrency) or one session (exclusive). */
 export interface Lease {
@@ -32,7 +23,6 @@ export interface Lease {
 
 export type Acquired = Lease | Rejection | { failure: InvocationResult };
 
-type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 
 const SESSION_START_TIMEOUT_MS = 30_000;
 
@@ -44,10 +34,8 @@ const SESSION_START_TIMEOUT_MS = 30_000;
  * `minFree` spares ready while sessions are open. One reaper, one instance cap, one version retirement.
  */
 export class InstancePool {
-  readonly #driver: SandboxDriver;
   readonly #stems: StemPool;
-  readonly #code: CodeSource;
-  readonly #objects: ObjectReader | undefined;
+  readonly #loader: InstanceLoader;
   readonly #log: Logger;
   readonly #options: PoolOptions;
   readonly #pools = new Map<string, VersionPool>();
@@ -60,12 +48,10 @@ export class InstancePool {
   #closed = false;
 
   constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; log: Logger; options: PoolOptions }) {
-    this.#driver = deps.driver;
     this.#stems = deps.stems;
-    this.#code = deps.code;
-    this.#objects = deps.objects;
     this.#log = deps.log;
     this.#options = deps.options;
+    this.#loader = new InstanceLoader({ ...deps, load: deps.options.load, onExit: (instance) => this.#remove(instance) });
     this.#reaper = setInterval(() => this.reap(), Math.min(500, this.#options.idleTtlMs)).unref();
     this.sampler = new LoadSampler(this.#options.load, () => this.instances());
     this.sampler.start();
@@ -161,7 +147,7 @@ export class InstancePool {
     pool.starting++;
     let started: Started;
     try {
-      started = await this.#start(spec, pool, deadline, log);
+      started = await this.#loader.start(spec, pool.key, pool.kind, deadline, log);
     } finally {
       pool.starting--;
     }
@@ -196,50 +182,6 @@ export class InstancePool {
         (err: unknown) => this.#log.warn({ err }, 'starting a spare stream instance failed'),
       );
     }
-  }
-
-  async #start(spec: AcquireSpec, pool: VersionPool, deadline: number, log: Logger): Promise<Started> {
-    const { target } = spec;
-    const { memoryMb } = target.limits;
-    const cold = { coldStart: true };
-    // Stem cells are narrowed to the function's limit at load (Node's only serve their own size).
-    let sandbox = this.#stems.fits(target.runtime, memoryMb) ? this.#stems.take(target.runtime) : undefined;
-    try {
-      sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime: target.runtime, limits: { memoryMb } });
-    } catch (err) {
-      log.error({ err, functionId: target.functionId }, 'starting an instance failed');
-      const reason = err instanceof RuntimeUnavailableError ? 'runtime_unavailable' : 'sandbox_unavailable';
-      return { failure: failure(reason, err instanceof Error ? err.message : 'The sandbox could not start', cold) };
-    }
-    let codeDir: string;
-    try {
-      codeDir = await this.#code.dir(target.code);
-    } catch (err) {
-      log.error({ err, functionId: target.functionId, code: target.code }, "the function's code is not available on this worker");
-      void sandbox.kill('code unavailable');
-      return { failure: failure('platform_error', "The function's code is not available on this worker", { ...cold, instanceId: sandbox.id }) };
-    }
-    const grants = new Map<string, readonly string[]>();
-    const hostApi = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
-    const loaded = await sandbox.load({
-      runtime: target.runtime,
-      codeDir,
-      handler: target.handler,
-      env: spec.env,
-      functionId: target.functionId,
-      functionName: target.functionName,
-      functionVersion: String(target.version),
-      deadlineMs: deadline,
-      limits: { memoryMb },
-      hostApi,
-    });
-    if (loaded.kind !== 'loaded') {
-      void sandbox.kill('load failed');
-      return { failure: toInvocationResult(loaded, { ...cold, instanceId: sandbox.id }) };
-    }
-    const instance = new ManagedInstance(sandbox, target, pool.key, pool.kind, this.#options.load, grants);
-    void sandbox.exited.then(() => this.#remove(instance));
-    return { instance };
   }
 
   #noteVersion(target: InvocationTarget): void {
