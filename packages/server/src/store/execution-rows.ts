@@ -54,15 +54,8 @@ export function finishedRow(e: FinishedExecution): ExecutionsTable {
     version: e.version,
     timeout_ms: e.timeoutMs,
     mode: e.mode,
-    status: e.status,
     input: e.inputJson ?? json(e.input),
-    result: e.resultJson ?? json(e.result),
-    error: e.error === null ? null : JSON.stringify(e.error),
-    logs: e.logs,
-    logs_truncated: e.logsTruncated ? 1 : 0,
-    duration_ms: e.durationMs,
-    cold_start: e.coldStart === null ? null : e.coldStart ? 1 : 0,
-    instance_id: e.instanceId,
+    ...outcomeColumns(e, e.resultJson),
     attempts: e.attempts,
     max_attempts: e.maxAttempts,
     available_at: 0,
@@ -71,8 +64,6 @@ export function finishedRow(e: FinishedExecution): ExecutionsTable {
     idempotency_key: null,
     request_hash: null,
     created_at: e.createdAt,
-    started_at: e.startedAt,
-    finished_at: e.finishedAt,
   };
 }
 
@@ -107,10 +98,14 @@ export function queuedRow(e: NewQueuedExecution): ExecutionsTable {
   };
 }
 
-export function outcomeColumns(o: Outcome) {
+/** What a run's end sets: an Outcome, or a finished record (whose times and duration the type allows to be null). */
+type OutcomeFields = Omit<Outcome, 'durationMs' | 'startedAt' | 'finishedAt'> & { durationMs: number | null; startedAt: string | null; finishedAt: string | null };
+
+/** The columns a run's end sets; `resultJson`, when the caller has it, is stored as the result's text. */
+export function outcomeColumns(o: OutcomeFields, resultJson?: string) {
   return {
     status: o.status,
-    result: o.result === undefined ? null : JSON.stringify(o.result),
+    result: resultJson ?? (o.result === undefined ? null : JSON.stringify(o.result)),
     error: o.error === null ? null : JSON.stringify(o.error),
     logs: o.logs,
     logs_truncated: o.logsTruncated ? 1 : 0,
