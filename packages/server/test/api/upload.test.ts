@@ -48,7 +48,7 @@ describe("seed 002's control plane: POST /upload and POST /delete", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("the seed's upload.sh command line (plus an API key) deploys a folder; again, it makes the next version", { skip: missingTools.length > 0 && `SKIPPED: needs ${missingTools.join(', ')}` }, async () => {
+  test("the seed's upload.sh command line (plus an API key) deploys a folder; again, it makes the next version", { skip: missingTools.length > 0 && `SKIPPED: needs ${missingTools.join(', ')}: apt-get install -y zip curl coreutils bash` }, async () => {
     const folder = path.join(work, 'fn');
     mkdirSync(path.join(folder, 'lib'), { recursive: true });
     writeFileSync(path.join(folder, 'main.py'), 'from lib.greet import greet\n\ndef handler(event, context):\n    return greet(event)\n');
