@@ -27,6 +27,9 @@ export interface Config {
   readonly maxBundleFiles: number;
   readonly loginMaxAttempts: number;
   readonly loginWindowSeconds: number;
+  /** Failed API keys and session tokens per client address (IPv6: per /64) before 429 (docs/api.md). */
+  readonly credentialMaxFailures: number;
+  readonly credentialWindowSeconds: number;
   /** `process` (bubblewrap sandboxes) or `none` (operator opt-out: code runs unsandboxed). */
   readonly sandbox: 'process' | 'none';
   /** php-cli for PHP functions (PHP_PATH); without a working one the php runtime is unavailable. */
@@ -151,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBundleFiles: integer(env, 'MAX_BUNDLE_FILES', 5000, 1, 1_000_000),
     loginMaxAttempts: integer(env, 'LOGIN_MAX_ATTEMPTS', 5, 1, 10_000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
+    credentialMaxFailures: integer(env, 'CREDENTIAL_MAX_FAILURES', 20, 1, 100_000),
+    credentialWindowSeconds: integer(env, 'CREDENTIAL_WINDOW_SECONDS', 60, 1, 86_400),
     sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
     phpPath: path.resolve(text(env, 'PHP_PATH', '/usr/bin/php')),
     bwrapPath: env.BWRAP_PATH?.trim() ? path.resolve(env.BWRAP_PATH.trim()) : undefined,
