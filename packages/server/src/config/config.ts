@@ -36,6 +36,8 @@ export interface Config {
   readonly phpPath: string;
   /** bubblewrap (BWRAP_PATH); unset = the first `bwrap` on PATH, then /usr/bin and /usr/local/bin. */
   readonly bwrapPath: string | undefined;
+  /** The sandboxes' work dir (SANDBOX_DIR); unset = the driver's default (docs/sandbox.md). */
+  readonly sandboxDir: string | undefined;
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
     phpPath: path.resolve(text(env, 'PHP_PATH', '/usr/bin/php')),
     bwrapPath: env.BWRAP_PATH?.trim() ? path.resolve(env.BWRAP_PATH.trim()) : undefined,
+    sandboxDir: env.SANDBOX_DIR?.trim() ? path.resolve(env.SANDBOX_DIR.trim()) : undefined,
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),

@@ -50,3 +50,8 @@ test('BWRAP_PATH names bubblewrap; unset, it is looked up on PATH', () => {
   assert.equal(loadConfig({}).bwrapPath, undefined);
   assert.equal(loadConfig({ BWRAP_PATH: ' /opt/bwrap/bin/bwrap ' }).bwrapPath, '/opt/bwrap/bin/bwrap');
 });
+
+test('SANDBOX_DIR names the sandboxes\' work dir; unset, the driver chooses', () => {
+  assert.equal(loadConfig({}).sandboxDir, undefined);
+  assert.equal(loadConfig({ SANDBOX_DIR: ' /srv/skyscale-sandboxes ' }).sandboxDir, '/srv/skyscale-sandboxes');
+});
