@@ -71,7 +71,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
   app.addSchema(ErrorResponse);
 
-  await app.register(cors, { origin: true, credentials: false, exposedHeaders: ['x-request-id', 'retry-after'] });
+  await app.register(cors, { origin: true, credentials: false, exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'] });
   await app.register(multipart, { limits: { fileSize: deps.maxBundleBytes, files: 1 } });
   await app.register(swagger, {
     openapi: {

@@ -30,7 +30,7 @@ export function authenticateHook(auth: AuthService) {
     const credential = credentialOf(request);
     if (credential === undefined) throw new AppError('UNAUTHENTICATED', HOW_TO_AUTHENTICATE);
     if (credential.length > 4096) throw new AppError('INVALID_TOKEN');
-    request.principal = await auth.authenticate(credential);
+    request.principal = await auth.authenticate(credential, request.ip);
   };
 }
 

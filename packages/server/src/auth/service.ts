@@ -5,6 +5,8 @@ import type { Store } from '../core/ports/store.ts';
 import { hashPassword, verifyPassword, decoyHash } from './passwords.ts';
 import { TokenSigner, newApiKey, hashApiKey, looksLikeApiKey } from './tokens.ts';
 import { LoginLimiter } from './login-limiter.ts';
+import { CredentialLimiter, type AttemptOutcome } from './credential-limiter.ts';
+import { clientKey } from './client-key.ts';
 import { checkUsername, checkPassword } from './credentials.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 
@@ -14,6 +16,8 @@ export interface AuthOptions {
   tokenTtlSeconds: number;
   loginMaxAttempts: number;
   loginWindowSeconds: number;
+  credentialMaxFailures: number;
+  credentialWindowSeconds: number;
 }
 
 export class AuthService {
@@ -21,6 +25,7 @@ export class AuthService {
   readonly #options: AuthOptions;
   readonly #signer: TokenSigner;
   readonly #limiter: LoginLimiter;
+  readonly #credentialLimiter: CredentialLimiter;
   /** last_used_at is written at most once a minute per key so key auth stays off the write path. */
   readonly #touched = new Map<string, number>();
   /** Key hash → owner; revocation in this process drops the entry, other processes see it within the TTL. */
@@ -31,6 +36,7 @@ export class AuthService {
     this.#options = options;
     this.#signer = new TokenSigner(options.jwtSecret, options.tokenTtlSeconds);
     this.#limiter = new LoginLimiter(options.loginMaxAttempts, options.loginWindowSeconds);
+    this.#credentialLimiter = new CredentialLimiter(options.credentialMaxFailures, options.credentialWindowSeconds);
   }
 
   async register(usernameRaw: string, password: string): Promise<User> {
@@ -45,7 +51,7 @@ export class AuthService {
 
   async login(usernameRaw: string, password: string, clientIp: string): Promise<{ token: string; expiresAt: string }> {
     const username = usernameRaw.normalize('NFC');
-    const keys = [`u:${username}`, `ip:${clientIp}`];
+    const keys = [`u:${username}`, `ip:${clientKey(clientIp)}`];
     this.#limiter.check(keys);
     const found = await this.#store.users.findCredentials(username);
     const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()));
@@ -57,24 +63,45 @@ export class AuthService {
     return this.#signer.sign({ userId: found.user.id, role: found.user.role });
   }
 
-  /** Resolves a bearer credential (JWT or API key) to a principal, or throws INVALID_TOKEN. */
-  async authenticate(credential: string): Promise<Principal> {
-    if (looksLikeApiKey(credential)) {
-      const hash = hashApiKey(credential);
-      const cached = this.#keys.get(hash);
-      if (cached !== undefined) return cached.principal;
-      const found = await this.#store.apiKeys.findActiveByHash(hash);
-      if (found === undefined) throw new AppError('INVALID_TOKEN', 'The API key is not valid');
-      const now = Date.now();
-      if ((this.#touched.get(found.keyId) ?? 0) < now - 60_000) {
-        this.#touched.set(found.keyId, now);
-        await this.#store.apiKeys.touch(found.keyId, new Date(now).toISOString());
-      }
-      const principal: Principal = { userId: found.userId, role: found.role, via: 'api_key' };
-      this.#keys.set(hash, { keyId: found.keyId, principal });
+  /**
+   * Resolves a bearer credential (JWT or API key) sent from `clientAddress` to a principal, or throws
+   * INVALID_TOKEN; past CREDENTIAL_MAX_FAILURES from that client, RATE_LIMITED (CredentialLimiter).
+   */
+  async authenticate(credential: string, clientAddress: string): Promise<Principal> {
+    const client = clientKey(clientAddress);
+    // The SHA-256 that names an API key in the store also names a token among the known credentials.
+    const digest = hashApiKey(credential);
+    const settle = this.#credentialLimiter.admit(client, digest);
+    let outcome: AttemptOutcome = 'error';
+    try {
+      const principal = looksLikeApiKey(credential) ? await this.#byApiKey(digest) : await this.#byToken(credential);
+      outcome = 'valid';
       return principal;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'INVALID_TOKEN') outcome = 'invalid';
+      throw err;
+    } finally {
+      settle(outcome);
     }
-    const claims = await this.#signer.verify(credential);
+  }
+
+  async #byApiKey(hash: string): Promise<Principal> {
+    const cached = this.#keys.get(hash);
+    if (cached !== undefined) return cached.principal;
+    const found = await this.#store.apiKeys.findActiveByHash(hash);
+    if (found === undefined) throw new AppError('INVALID_TOKEN', 'The API key is not valid');
+    const now = Date.now();
+    if ((this.#touched.get(found.keyId) ?? 0) < now - 60_000) {
+      this.#touched.set(found.keyId, now);
+      await this.#store.apiKeys.touch(found.keyId, new Date(now).toISOString());
+    }
+    const principal: Principal = { userId: found.userId, role: found.role, via: 'api_key' };
+    this.#keys.set(hash, { keyId: found.keyId, principal });
+    return principal;
+  }
+
+  async #byToken(token: string): Promise<Principal> {
+    const claims = await this.#signer.verify(token);
     const user = await this.#store.users.findById(claims.userId);
     if (user === undefined) throw new AppError('INVALID_TOKEN', 'The token is not valid');
     return { userId: user.id, role: user.role, via: 'jwt' };

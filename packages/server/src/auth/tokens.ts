@@ -5,13 +5,19 @@ import { randomToken } from '../core/ids.ts';
 
 const ISSUER = 'skyscale';
 const AUDIENCE = 'skyscale-api';
+/** How far another machine's clock may run ahead of ours: `iat` and `nbf` up to this far in the future pass. */
+const CLOCK_SKEW_SECONDS = 60;
 
 export interface SessionClaims {
   userId: string;
   role: 'admin' | 'user';
 }
 
-/** HS256 session tokens. Verification allows only HS256, so `alg: none` and algorithm swaps are refused. */
+/**
+ * HS256 session tokens. Verification allows only HS256, so `alg: none` and algorithm swaps are refused,
+ * and requires `exp` and `iat`: a token is refused once expired, or once older than the TTL whatever its
+ * `exp` says, and when it was issued (or becomes valid) more than CLOCK_SKEW_SECONDS in the future.
+ */
 export class TokenSigner {
   readonly #key: Uint8Array;
   readonly #ttlSeconds: number;
@@ -38,7 +44,16 @@ export class TokenSigner {
 
   async verify(token: string): Promise<SessionClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        requiredClaims: ['exp'],
+        maxTokenAge: this.#ttlSeconds,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+      });
+      // jose applies the tolerance to `exp` too; our own clock decides expiry exactly.
+      if (payload.exp! <= Date.now() / 1000) throw new AppError('INVALID_TOKEN', 'The token has expired');
       if (typeof payload.sub !== 'string' || (payload.role !== 'admin' && payload.role !== 'user')) throw new AppError('INVALID_TOKEN');
       return { userId: payload.sub, role: payload.role };
     } catch (err) {

@@ -27,12 +27,17 @@ export interface Config {
   readonly maxBundleFiles: number;
   readonly loginMaxAttempts: number;
   readonly loginWindowSeconds: number;
+  /** Failed API keys and session tokens per client address (IPv6: per /64) before 429 (docs/api.md). */
+  readonly credentialMaxFailures: number;
+  readonly credentialWindowSeconds: number;
   /** `process` (bubblewrap sandboxes) or `none` (operator opt-out: code runs unsandboxed). */
   readonly sandbox: 'process' | 'none';
   /** php-cli for PHP functions (PHP_PATH); without a working one the php runtime is unavailable. */
   readonly phpPath: string;
   /** bubblewrap (BWRAP_PATH); unset = the first `bwrap` on PATH, then /usr/bin and /usr/local/bin. */
   readonly bwrapPath: string | undefined;
+  /** The sandboxes' work dir (SANDBOX_DIR); unset = the driver's default (docs/sandbox.md). */
+  readonly sandboxDir: string | undefined;
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
@@ -151,9 +156,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxBundleFiles: integer(env, 'MAX_BUNDLE_FILES', 5000, 1, 1_000_000),
     loginMaxAttempts: integer(env, 'LOGIN_MAX_ATTEMPTS', 5, 1, 10_000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 60, 1, 86_400),
+    credentialMaxFailures: integer(env, 'CREDENTIAL_MAX_FAILURES', 20, 1, 100_000),
+    credentialWindowSeconds: integer(env, 'CREDENTIAL_WINDOW_SECONDS', 60, 1, 86_400),
     sandbox: oneOf(env, 'SANDBOX', 'process', ['process', 'none'] as const),
     phpPath: path.resolve(text(env, 'PHP_PATH', '/usr/bin/php')),
     bwrapPath: env.BWRAP_PATH?.trim() ? path.resolve(env.BWRAP_PATH.trim()) : undefined,
+    sandboxDir: env.SANDBOX_DIR?.trim() ? path.resolve(env.SANDBOX_DIR.trim()) : undefined,
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),

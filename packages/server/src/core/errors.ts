@@ -37,6 +37,16 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * RFC 6750 §3 / RFC 9110 §11.6.1: a 401 says how to authenticate, and `error="invalid_token"` when the
+ * credential sent was refused. Every plane answers with the same challenge.
+ */
+const CHALLENGES: Partial<Record<ErrorCode, string>> = {
+  UNAUTHENTICATED: 'Bearer realm="skyscale"',
+  INVALID_CREDENTIALS: 'Bearer realm="skyscale"',
+  INVALID_TOKEN: 'Bearer realm="skyscale", error="invalid_token"',
+};
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
@@ -53,7 +63,8 @@ export class AppError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.details = options?.details;
-    this.headers = options?.headers;
+    const challenge = CHALLENGES[code];
+    this.headers = challenge === undefined ? options?.headers : { 'www-authenticate': challenge, ...options?.headers };
   }
 }
 

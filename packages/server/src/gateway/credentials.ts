@@ -11,3 +11,6 @@ export function platformKey(req: IncomingMessage): { key: string; header: string
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return match !== null && looksLikeApiKey(match[1]) ? { key: match[1], header: 'authorization' } : undefined;
 }
+
+/** The peer's address, which failed keys are counted by (the gateway trusts no forwarding header). */
+export const clientAddressOf = (req: IncomingMessage): string => req.socket.remoteAddress ?? '';

@@ -5,7 +5,7 @@ import { AppError } from '../core/errors.ts';
 import type { EventShape, ExecutionError, ExecutionStatus } from '../core/types.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import type { LiveRoutes } from './routing-table.ts';
-import { platformKey } from './credentials.ts';
+import { clientAddressOf, platformKey } from './credentials.ts';
 import { asAppError, errorBody, requestIdOf } from '../core/request-context.ts';
 import { bodyOf, decodeParams, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
 import { toHttpResponse, type HttpResponse } from './http-response.ts';
@@ -31,8 +31,11 @@ export interface GatewayResult {
 
 /** What the gateway needs from the platform; the composition root wires it to the auth, function and execution services. */
 export interface GatewayBackend {
-  /** The owner of an API key; throws INVALID_TOKEN for a key that is not valid. */
-  authenticate(apiKey: string): Promise<{ userId: string }>;
+  /**
+   * The owner of an API key sent from `clientAddress`; throws INVALID_TOKEN for a key that is not valid,
+   * RATE_LIMITED once that address has sent too many that were not.
+   */
+  authenticate(apiKey: string, clientAddress: string): Promise<{ userId: string }>;
   /** The owner's function with this name, if there is one. */
   findFunction(ownerId: string, name: string): Promise<FunctionHandle | undefined>;
   /**
@@ -102,9 +105,9 @@ export class GatewayServer {
    * Resolves /function/{name} for a caller: the key holder's own function of that name, else the public
    * function of that name, else undefined. Stream endpoints resolve names the same way.
    */
-  async resolveFunction(name: string, key: string | undefined): Promise<FunctionHandle | undefined> {
+  async resolveFunction(name: string, key: string | undefined, clientAddress: string): Promise<FunctionHandle | undefined> {
     if (key !== undefined) {
-      const { userId } = await this.#backend.authenticate(key);
+      const { userId } = await this.#backend.authenticate(key, clientAddress);
       const found = await this.#backend.findFunction(userId, name);
       if (found !== undefined) return found;
     }
@@ -175,8 +178,8 @@ export class GatewayServer {
     let drop = NO_HEADERS;
     if (route.auth === 'api_key') {
       const credential = platformKey(req);
-      if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'This route needs an API key of its owner (X-API-Key or Authorization: Bearer)', { headers: { 'www-authenticate': 'Bearer' } });
-      const { userId } = await this.#backend.authenticate(credential.key);
+      if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'This route needs an API key of its owner (X-API-Key or Authorization: Bearer)');
+      const { userId } = await this.#backend.authenticate(credential.key, clientAddressOf(req));
       if (userId !== route.ownerId) throw new AppError('INVALID_TOKEN', 'This API key does not grant access to this route');
       drop = [credential.header];
     }
@@ -194,7 +197,7 @@ export class GatewayServer {
       throw new AppError('BAD_REQUEST', 'The function name is not valid percent-encoding');
     }
     const credential = platformKey(req);
-    const found = name === '' ? undefined : await this.resolveFunction(name, credential?.key);
+    const found = name === '' ? undefined : await this.resolveFunction(name, credential?.key, clientAddressOf(req));
     if (found === undefined) throw new AppError('NOT_FOUND', `No function ${name.slice(0, 128)} here: not public, or not yours (send your API key)`);
     return { fn: found, params: Object.create(null), path: slash === -1 ? '/' : path.slice(slash), drop: credential === undefined ? NO_HEADERS : [credential.header] };
   }

@@ -5,14 +5,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AppError } from '../core/errors.ts';
 import type { StreamRequestInfo } from '../core/stream.ts';
 import type { PreparedStream, StreamService } from '../streams/stream-service.ts';
-import { platformKey } from './credentials.ts';
+import { clientAddressOf, platformKey } from './credentials.ts';
 import { asAppError, errorBody, requestIdOf } from '../core/request-context.ts';
 
 /** Claims an upgrade request by returning true (the gateway's `onUpgrade` takes the same shape). */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
-/** Finds the function a connection names: the key holder's own, else a public one; undefined if neither. */
-export type StreamResolver = (name: string, apiKey: string | undefined) => Promise<{ ownerId: string; functionId: string } | undefined>;
+/** Finds the function a connection (from `clientAddress`) names: the key holder's own, else a public one; undefined if neither. */
+export type StreamResolver = (name: string, apiKey: string | undefined, clientAddress: string) => Promise<{ ownerId: string; functionId: string } | undefined>;
 
 const WS_KEY_RE = /^[+/0-9A-Za-z]{22}==$/;
 const HEARTBEAT_MS = 30_000;
@@ -107,7 +107,7 @@ export class StreamEndpoint {
     try {
       if (this.#closing) throw new AppError('SERVICE_UNAVAILABLE', 'The platform is stopping');
       const credential = platformKey(req);
-      const found = await this.#resolve(target.name, credential?.key);
+      const found = await this.#resolve(target.name, credential?.key, clientAddressOf(req));
       if (found === undefined) throw new AppError('NOT_FOUND', `No function ${target.name.slice(0, 128)} here: not public, or not yours (send your API key)`);
       checkHandshake(req);
       prepared = await this.#service.prepare(found.ownerId, found.functionId, requestInfo(req, target.path, target.query, credential?.header), requestId);

@@ -92,7 +92,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
 
     // WebSocket streams on the gateway: the same names and auth as /function/{name} (docs/streams.md).
     const streams = new StreamService({ functions, executions, invoker, cluster: worker.cluster, writer, log: logger, limits: config.stream });
-    const streamEndpoint = new StreamEndpoint({ service: streams, log: logger, resolve: (name, key) => gateway.resolveFunction(name, key) });
+    const streamEndpoint = new StreamEndpoint({ service: streams, log: logger, resolve: (name, key, address) => gateway.resolveFunction(name, key, address) });
     gateway.onUpgrade(streamEndpoint.handleUpgrade);
     closers.push({ name: 'stream sessions', close: () => streamEndpoint.close(), pending: () => streams.open });
 

@@ -14,7 +14,7 @@ import type { GatewayBackend } from '../gateway/server.ts';
 export function gatewayBackend(deps: { auth: AuthService; functions: FunctionService; executions: ExecutionService }): GatewayBackend {
   const { auth, functions, executions } = deps;
   return {
-    authenticate: (key) => auth.authenticate(key),
+    authenticate: (key, clientAddress) => auth.authenticate(key, clientAddress),
     findFunction: async (ownerId, name) => {
       try {
         const fn = await functions.getByName(ownerPrincipal(ownerId), name);

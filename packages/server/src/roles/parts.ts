@@ -28,7 +28,7 @@ import { StemPool } from '../worker/stem-pool.ts';
 /** Builders shared by the composition roots (roles/*.ts); each takes what it needs and wires nothing else. */
 
 export function buildDriver(config: Config, logger: Logger): ProcessDriver {
-  return new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', phpPath: config.phpPath, bwrapPath: config.bwrapPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
+  return new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', workDir: config.sandboxDir, phpPath: config.phpPath, bwrapPath: config.bwrapPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
 }
 
 /** The store-backed services of the control plane. */

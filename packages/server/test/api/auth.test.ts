@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
+import type { InjectOptions } from 'fastify';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { testPlatform, errorCode, type TestPlatform } from '../helpers/platform.ts';
@@ -123,7 +124,7 @@ test('tokens: none, malformed, alg:none, wrong key, expired and tampered are all
     algNone: { authorization: `Bearer ${enc({ alg: 'none', typ: 'JWT' })}.${enc({ ...claims, role: 'admin' })}.` },
     tamperedRole: { authorization: `Bearer ${h}.${enc({ ...claims, role: 'admin' })}.${sig}` },
     wrongKey: { authorization: `Bearer ${await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(id).setIssuer('skyscale').setAudience('skyscale-api').setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(40)))}` },
-    expired: { authorization: `Bearer ${await new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setSubject(id).setIssuer('skyscale').setAudience('skyscale-api').setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(new TextEncoder().encode(readFileSync(path.join(p.dataDir, 'keys', 'jwt-secret'), 'utf8').trim()))}` },
+    expired: { authorization: `Bearer ${await new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setSubject(id).setIssuer('skyscale').setAudience('skyscale-api').setIssuedAt(Math.floor(Date.now() / 1000) - 3600).setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(new TextEncoder().encode(readFileSync(path.join(p.dataDir, 'keys', 'jwt-secret'), 'utf8').trim()))}` },
     unknownApiKey: { 'x-api-key': 'sk_doesnotexist' },
   };
   for (const [label, headers] of Object.entries(cases)) {
@@ -133,6 +134,54 @@ test('tokens: none, malformed, alg:none, wrong key, expired and tampered are all
   }
   const expired = await p.api.inject({ method: 'GET', url: '/api/auth/me', headers: cases.expired });
   assert.match(expired.json().error.message, /expired/);
+});
+
+test('a token signed with the key is refused without exp, issued or valid only in the future, or older than the TTL', async () => {
+  const { id } = await p.user('judy');
+  const key = new TextEncoder().encode(readFileSync(path.join(p.dataDir, 'keys', 'jwt-secret'), 'utf8').trim());
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (claims: { iat?: number; nbf?: number; exp?: number }) => {
+    const jwt = new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(id).setIssuer('skyscale').setAudience('skyscale-api');
+    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
+    if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+    return jwt.sign(key);
+  };
+  const YEAR = 365 * 24 * 3600;
+  const refused = {
+    noExp: await sign({ iat: now }),
+    noIat: await sign({ exp: now + 3600 }),
+    iatNextYear: await sign({ iat: now + YEAR, exp: now + YEAR + 3600 }),
+    nbfNextYear: await sign({ iat: now, nbf: now + YEAR, exp: now + YEAR + 3600 }),
+    olderThanTtl: await sign({ iat: now - 25 * 3600, exp: now + YEAR }),
+  };
+  for (const [label, token] of Object.entries(refused)) {
+    const res = await p.api.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.statusCode, 401, label);
+    assert.equal(errorCode(res), 'INVALID_TOKEN', label);
+  }
+  // Another machine's clock may run a little ahead of this one.
+  const skewed = await sign({ iat: now + 30, nbf: now + 30, exp: now + 3600 });
+  const ok = await p.api.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${skewed}` } });
+  assert.equal(ok.statusCode, 200, ok.body);
+});
+
+test('every 401 carries an RFC 6750 challenge: invalid_token when a credential was sent', async () => {
+  const bare = 'Bearer realm="skyscale"';
+  const invalid = 'Bearer realm="skyscale", error="invalid_token"';
+  const cases: Array<[string, InjectOptions, string]> = [
+    ['no credentials', { method: 'GET', url: '/api/functions' }, bare],
+    ['no credentials, /metrics', { method: 'GET', url: '/metrics' }, bare],
+    ['a wrong login', { method: 'POST', url: '/auth/login', payload: { username: 'nobody-at-all', password: 'whatever-pw' }, remoteAddress: '10.8.8.8' }, bare],
+    ['a bad token', { method: 'GET', url: '/api/functions', headers: { authorization: 'Bearer not.a.jwt' } }, invalid],
+    ['an unknown key', { method: 'GET', url: '/api/v1/functions', headers: { 'x-api-key': 'sk_unknown' } }, invalid],
+    ['not Bearer', { method: 'GET', url: '/api/functions', headers: { authorization: 'Basic YTpi' } }, invalid],
+  ];
+  for (const [label, request, challenge] of cases) {
+    const res = await p.api.inject(request);
+    assert.equal(res.statusCode, 401, label);
+    assert.equal(res.headers['www-authenticate'], challenge, label);
+  }
 });
 
 test('SIGNUP=closed refuses registration once a user exists', async () => {

@@ -42,23 +42,23 @@ async function call(url: string, init: { method?: string; token?: string; body?:
 
 test('a clone in a 0700 directory, run with its own Node, deploys and invokes node and python functions', { skip: skipReason(), timeout: 60_000 }, async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'skyscale-private-'));
-  // The sandboxes' work dir (under TMPDIR) is the platform's own and must stay reachable; a fresh one
+  // The sandboxes' work dir (SANDBOX_DIR) is the platform's own and must stay reachable; a fresh one
   // keeps this run's copy of Node out of the machine's shared one.
-  const sandboxTmp = mkdtempSync(path.join(tmpdir(), 'skyscale-private-tmp-'));
-  chmodSync(sandboxTmp, 0o711);
+  const sandboxDir = mkdtempSync(path.join(tmpdir(), 'skyscale-private-sandboxes-'));
+  chmodSync(sandboxDir, 0o711);
   let server: Awaited<ReturnType<typeof startSkyscale>> | undefined;
   try {
     assert.equal(statSync(root).mode & 0o777, 0o700);
     const clone = path.join(root, 'skyscale');
     copyCheckout(clone);
-    server = await startSkyscale({ TMPDIR: sandboxTmp, WARM_POOL_SIZE: '1' }, { checkout: clone, dataDir: path.join(clone, 'data') });
+    server = await startSkyscale({ SANDBOX_DIR: sandboxDir, WARM_POOL_SIZE: '1' }, { checkout: clone, dataDir: path.join(clone, 'data') });
 
     const user = { username: 'alice', password: 'correct horse battery' };
     assert.equal((await call(`${server.url}/auth/register`, { body: user })).status, 201);
     const { token } = (await call(`${server.url}/auth/login`, { body: user })).json;
     const system = (await call(`${server.url}/api/v1/system`, { method: 'GET', token })).json;
     assert.equal(system.sandbox.usable, true, JSON.stringify(system.sandbox.warnings));
-    assert.ok(system.sandbox.runtimes.node.path.startsWith(`${sandboxTmp}/`), `node runs from a copy in the work dir: ${system.sandbox.runtimes.node.path}`);
+    assert.ok(system.sandbox.runtimes.node.path.startsWith(`${sandboxDir}/`), `node runs from a copy in the work dir: ${system.sandbox.runtimes.node.path}`);
 
     const functions = [
       { name: 'hello-node', runtime: 'node', code: 'export const handler = (event) => ({ hello: event.name, node: process.version });' },
@@ -74,6 +74,6 @@ test('a clone in a 0700 directory, run with its own Node, deploys and invokes no
   } finally {
     await server?.stop();
     rmSync(root, { recursive: true, force: true });
-    rmSync(sandboxTmp, { recursive: true, force: true });
+    rmSync(sandboxDir, { recursive: true, force: true });
   }
 });

@@ -41,7 +41,9 @@ test('only a minimal read-only view of the host is bound; nothing writable but t
   assert.ok(binds('--ro-bind').includes('/srv/instances/x/code -> /code'));
   assert.ok(binds('--ro-bind').includes('/srv/instances/x/services -> /run/skyscale'));
   assert.ok(binds('--ro-bind').includes('/opt/node/bin -> /opt/skyscale/node'));
-  assert.ok(binds('--ro-bind').includes('/srv/runtime/etc/passwd -> /etc/passwd'));
+  // The stub /etc files are symlinks into the runtime dir: no more host paths in the mount table.
+  for (const stub of ['passwd', 'group', 'hosts']) assert.ok(binds('--symlink').includes(`/opt/skyscale/runtime/etc/${stub} -> /etc/${stub}`), stub);
+  assert.ok(!readOnly.some((source) => source.startsWith('/srv/runtime/etc')));
   const tmpfsAt = args.indexOf('--tmpfs', args.indexOf('/dev/shm') + 1);
   assert.deepEqual(args.slice(tmpfsAt - 2, tmpfsAt + 2), ['--size', '1024', '--tmpfs', '/tmp']);
   assert.ok(args.join(' ').includes('--remount-ro / '), 'the root is remounted read-only');

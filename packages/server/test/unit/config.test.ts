@@ -13,6 +13,8 @@ test('defaults follow the documented values', () => {
   assert.equal(c.warmPoolSize, 5);
   assert.equal(c.signup, 'open');
   assert.equal(c.maxTimeoutMs, 900_000);
+  assert.equal(c.credentialMaxFailures, 20);
+  assert.equal(c.credentialWindowSeconds, 60);
   assert.ok(Object.isFrozen(c));
 });
 
@@ -36,6 +38,8 @@ test('a bad value names the variable', () => {
     [{ SIGNUP: 'maybe' }, 'SIGNUP'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ MAX_TIMEOUT_SECONDS: '901' }, 'MAX_TIMEOUT_SECONDS'],
+    [{ CREDENTIAL_MAX_FAILURES: '0' }, 'CREDENTIAL_MAX_FAILURES'],
+    [{ CREDENTIAL_WINDOW_SECONDS: 'a minute' }, 'CREDENTIAL_WINDOW_SECONDS'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));
@@ -45,4 +49,9 @@ test('a bad value names the variable', () => {
 test('BWRAP_PATH names bubblewrap; unset, it is looked up on PATH', () => {
   assert.equal(loadConfig({}).bwrapPath, undefined);
   assert.equal(loadConfig({ BWRAP_PATH: ' /opt/bwrap/bin/bwrap ' }).bwrapPath, '/opt/bwrap/bin/bwrap');
+});
+
+test('SANDBOX_DIR names the sandboxes\' work dir; unset, the driver chooses', () => {
+  assert.equal(loadConfig({}).sandboxDir, undefined);
+  assert.equal(loadConfig({ SANDBOX_DIR: ' /srv/skyscale-sandboxes ' }).sandboxDir, '/srv/skyscale-sandboxes');
 });

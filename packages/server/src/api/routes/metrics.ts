@@ -34,7 +34,7 @@ async function authorise(request: FastifyRequest, auth: AuthService, access: Met
   if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'GET /metrics needs an admin token, API key or METRICS_TOKEN');
   if (tokenDigest !== null && timingSafeEqual(digest(credential), tokenDigest)) return;
   if (credential.length > 4096) throw new AppError('INVALID_TOKEN');
-  const principal = await auth.authenticate(credential);
+  const principal = await auth.authenticate(credential, request.ip);
   if (principal.role !== 'admin') throw new AppError('FORBIDDEN', 'Only admins (or METRICS_TOKEN) may read /metrics');
 }
 

@@ -77,7 +77,8 @@ export function buildBwrapArgs(layout: BwrapLayout): string[] {
   }
   for (const file of ETC_FILES) args.push('--ro-bind-try', file, file);
   if (layout.network) args.push('--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf');
-  for (const stub of ['passwd', 'group', 'hosts']) args.push('--ro-bind', `${layout.runtimeDir}/etc/${stub}`, `/etc/${stub}`);
+  // Symlinks into the runtime dir, not binds: a bind would be one more host path in /proc/self/mountinfo.
+  for (const stub of ['passwd', 'group', 'hosts']) args.push('--symlink', `${SANDBOX_PATHS.runtime}/etc/${stub}`, `/etc/${stub}`);
 
   args.push('--proc', '/proc', '--dev', '/dev');
   sizedTmpfs(args, layout, '/dev/shm');

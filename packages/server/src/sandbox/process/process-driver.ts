@@ -1,6 +1,3 @@
-import { chmodSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { isAlive, prepareCgroupParents, sweepStaleGroups } from '../cgroup/detect.ts';
 import { createInstanceCgroup, type InstanceCgroup } from '../cgroup/instance-cgroup.ts';
 import {
@@ -27,9 +24,14 @@ import { reachableBinary } from './reachable-copy.ts';
 import { prepareRuntimeFiles, withCompiledPythonBootstrap, type RuntimeFiles } from './runtime-files.ts';
 import { seccompProgram } from './seccomp.ts';
 import { UidPool } from './uid-pool.ts';
+import { prepareWorkDir, workDirCandidates } from './work-dir.ts';
 
 export interface ProcessDriverOptions {
-  /** Host directory for per-instance code dirs and the runtime files; must not be under a 0700 dir. */
+  /**
+   * Host directory for per-instance code dirs, interpreter copies and the runtime files; must not be
+   * under a 0700 dir. Sandboxes see its path in /proc/self/mountinfo: the default (work-dir.ts) is
+   * /var/lib/skyscale-sandboxes as root, else $TMPDIR/skyscale-sandboxes-<uid>.
+   */
   workDir?: string;
   /** SANDBOX=none: run without bubblewrap when it is missing (no isolation; logged loudly). */
   allowUnsandboxed?: boolean;
@@ -54,6 +56,7 @@ export interface ProcessDriverOptions {
 }
 
 interface HostSetup {
+  workDir: string;
   caps: SandboxCapabilities;
   /** What makes start() impossible whatever the isolation (also listed in caps.warnings). */
   problems: string[];
@@ -77,7 +80,6 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 export class ProcessDriver implements SandboxDriver {
   readonly name = 'process';
   readonly #options: ProcessDriverOptions;
-  readonly #workDir: string;
   #setup: Promise<HostSetup> | null = null;
   #warnedUnsandboxed = false;
   /** Ids of live instances: an id names a cgroup and a directory, so two at once would share them. */
@@ -85,7 +87,6 @@ export class ProcessDriver implements SandboxDriver {
 
   constructor(options: ProcessDriverOptions = {}) {
     this.#options = options;
-    this.#workDir = path.resolve(options.workDir ?? path.join(os.tmpdir(), `skyscale-sandboxes-${process.getuid?.() ?? 0}`));
   }
 
   async probe(): Promise<SandboxCapabilities> {
@@ -125,7 +126,7 @@ export class ProcessDriver implements SandboxDriver {
       if (launcher) launcher.cgroup.update(limits);
       else {
         const name = `${process.pid}-${spec.id}`;
-        dirs = createInstanceDirs(this.#workDir, name, uid);
+        dirs = createInstanceDirs(host.workDir, name, uid);
         cgroup = host.caps.cgroup.memory ? createInstanceCgroup(host.caps.cgroup, name, limits) : null;
       }
     } catch (err) {
@@ -191,8 +192,7 @@ export class ProcessDriver implements SandboxDriver {
 
   async #detect(): Promise<HostSetup> {
     const warnings: string[] = [];
-    mkdirSync(this.#workDir, { recursive: true, mode: 0o711 });
-    chmodSync(this.#workDir, 0o711);
+    const workDir = prepareWorkDir(workDirCandidates(this.#options.workDir), warnings);
     const uidPool = process.getuid?.() === 0 ? new UidPool() : null;
 
     const bwrapPath = findExecutable('bwrap', this.#options.bwrapPath);
@@ -208,7 +208,7 @@ export class ProcessDriver implements SandboxDriver {
 
     const cgroup: CgroupCapabilities = this.#options.cgroups === false ? noCgroups() : prepareCgroupParents(this.#options.cgroupName ?? 'skyscale');
     sweepStaleGroups(cgroup.parents);
-    sweepStaleInstanceDirs(this.#workDir, isAlive);
+    sweepStaleInstanceDirs(workDir, isAlive);
     if (!cgroup.memory) warnings.push('no writable memory cgroup: memory is limited by polling RSS (a fast allocation can overshoot between polls)');
 
     const prlimit = findExecutable('prlimit');
@@ -219,16 +219,15 @@ export class ProcessDriver implements SandboxDriver {
     const php = await resolvePhp(this.#options.phpPath ?? '/usr/bin/php').catch(() => null);
     if (php) binaries.php = php;
     else warnings.push(`php runtime unavailable: no working ${this.#options.phpPath ?? '/usr/bin/php'} (install php-cli)`);
-    if (uidPool) {
-      for (const runtime of Object.keys(binaries) as InterpreterRuntime[]) binaries[runtime] = await reachableBinary(binaries[runtime]!, this.#workDir, (m) => warnings.push(m));
-    }
+    const copies = { uidPerInstance: uidPool !== null, sandboxed: usableBwrap !== null };
+    for (const runtime of Object.keys(binaries) as InterpreterRuntime[]) binaries[runtime] = await reachableBinary(binaries[runtime]!, workDir, copies, (m) => warnings.push(m));
     const interpreters = Object.values(binaries);
     const binds = [...new Map(interpreters.flatMap((b) => b.binds).map((bind) => [bind.inside, bind])).values()];
 
     const problems: string[] = [];
     if (uidPool) {
       // Sandboxed processes run as their own uid: bwrap resolves bind sources, and the runtime opens files, as that uid.
-      const needed = [this.#workDir, ...Object.values(binaries).flatMap((b) => [b.hostPath, ...b.binds.map((bind) => bind.host)])];
+      const needed = [workDir, ...Object.values(binaries).flatMap((b) => [b.hostPath, ...b.binds.map((bind) => bind.host)])];
       for (const dir of needed) {
         const blocked = unreachableAncestor(dir);
         if (blocked) problems.push(`${dir} is not reachable by sandbox uids (${blocked} is not searchable by others)`);
@@ -256,17 +255,18 @@ export class ProcessDriver implements SandboxDriver {
       ),
       warnings,
     };
-    let files = prepareRuntimeFiles(this.#workDir);
+    let files = prepareRuntimeFiles(workDir);
     // Bytecode names the code objects by their path inside the sandbox: unsandboxed, the source runs.
     if (binaries.python && usableBwrap) files = await withCompiledPythonBootstrap(files, binaries.python.hostPath, SANDBOX_PATHS.runtime);
     let launchers: LauncherPool | null = null;
     const launcherCount = this.#options.launchers ?? 0;
     if (launcherCount > 0 && caps.usable && usableBwrap && cgroup.memory && binaries.python) {
       let n = 0;
-      launchers = new LauncherPool({ size: launcherCount, workDir: this.#workDir, cgroup, uidPool, python: binaries.python.hostPath, seccompFilter: files.seccompFilter, name: () => `${process.pid}-launcher-${++n}` });
+      launchers = new LauncherPool({ size: launcherCount, workDir, cgroup, uidPool, python: binaries.python.hostPath, seccompFilter: files.seccompFilter, name: () => `${process.pid}-launcher-${++n}` });
       launchers.fill();
     }
     return {
+      workDir,
       caps,
       problems,
       bwrap: usableBwrap,

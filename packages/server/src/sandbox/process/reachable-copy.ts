@@ -6,17 +6,23 @@ import { unreachableAncestor } from './probe.ts';
 import type { RuntimeBinary } from './runtime-binaries.ts';
 
 /**
- * Sandboxed processes run as their own host uid, and that uid must reach every bind source (bwrap
- * resolves them as that uid; bwrap 0.8 resolves `--ro-bind-fd` sources by path too) and, without
- * bwrap, the interpreter itself. An interpreter installed under a directory others cannot search — a
- * clone in a 0700 `mktemp -d`, a 0750 home — is given to them as a copy under the work dir instead.
+ * An interpreter's binds as the sandbox gets them, from a copy under the work dir where needed:
+ * - as root, sandboxed processes run as their own host uid, and that uid must reach every bind source
+ *   (bwrap resolves them as that uid; bwrap 0.8 resolves `--ro-bind-fd` sources by path too) and,
+ *   without bwrap, the interpreter itself: one installed under a directory others cannot search — a
+ *   clone in a 0700 `mktemp -d`, a 0750 home — is copied;
+ * - with bwrap, a directory bound at another path inside (Node's, at /opt/skyscale/node) is copied too:
+ *   a bind's host path shows in the sandbox's /proc/self/mountinfo, and the work dir's names nothing
+ *   of where the platform is installed. One bound at its own path (a Python prefix) is seen there anyway.
  * Only the host side changes: inside the sandbox everything appears where it did.
  */
-export async function reachableBinary(binary: RuntimeBinary, workDir: string, warn: (message: string) => void): Promise<RuntimeBinary> {
+export async function reachableBinary(binary: RuntimeBinary, workDir: string, host: { uidPerInstance: boolean; sandboxed: boolean }, warn: (message: string) => void): Promise<RuntimeBinary> {
   let hostPath = binary.hostPath;
   const binds: RuntimeBinary['binds'] = [];
   for (const bind of binary.binds) {
-    if (unreachableAncestor(bind.host) === null) {
+    const unreachable = host.uidPerInstance && unreachableAncestor(bind.host) !== null;
+    const revealing = host.sandboxed && bind.inside !== bind.host;
+    if (!unreachable && !revealing) {
       binds.push(bind);
       continue;
     }
