@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseMasterKey } from './keys.ts';
-import { DEFAULT_LOAD_SETTINGS, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
+import { DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -36,6 +36,10 @@ export interface Config {
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
+  /** Sync invocations waiting for an instance on this server, all functions together (MAX_QUEUED). */
+  readonly maxQueued: number;
+  /** The most of MAX_INSTANCES, MAX_QUEUED and ASYNC_CONCURRENCY one owner may hold (MAX_OWNER_SHARE). */
+  readonly ownerShare: number;
   readonly asyncConcurrency: number;
   readonly asyncRetryBaseMs: number;
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
@@ -157,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),
+    maxQueued: integer(env, 'MAX_QUEUED', 10_000, 0, 1_000_000),
+    ownerShare: decimal(env, 'MAX_OWNER_SHARE', DEFAULT_OWNER_SHARE, 0.01, 1),
     asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 8, 1, 1000),
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
     secretsKey: secretsKey(env),

@@ -38,14 +38,28 @@ export interface PoolOptions {
   idleTtlMs: number;
   /** Invocations of one version waiting for a free instance; beyond it they are refused (429). */
   maxQueuedPerFunction: number;
+  /** Invocations waiting for a free instance on the node, of every function together. */
+  maxQueued: number;
   /** Every instance the node runs (stem cells aside), shared and exclusive alike. */
   maxTotalInstances: number;
+  /** The fraction of maxTotalInstances and of maxQueued one owner may hold (ownerCap). */
+  ownerShare: number;
   load: LoadSettings;
+}
+
+/** The default MAX_OWNER_SHARE: an owner holding all it may still leaves as much to the others. */
+export const DEFAULT_OWNER_SHARE = 0.5;
+
+/** How many of `total` units (instances, queue slots, async slots) one owner may hold: at least 1 of any. */
+export function ownerCap(total: number, share: number): number {
+  return total === 0 ? 0 : Math.max(1, Math.floor(total * share));
 }
 
 /** The async execution consumer (executions/async-worker.ts). */
 export interface AsyncWorkerOptions {
   concurrency: number;
+  /** The fraction of `concurrency` one owner's executions may hold at once (ownerCap). */
+  ownerShare: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** How long a lease lasts without renewal; the worker renews it at a third of this while it runs. */

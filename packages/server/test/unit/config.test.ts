@@ -13,6 +13,8 @@ test('defaults follow the documented values', () => {
   assert.equal(c.warmPoolSize, 5);
   assert.equal(c.signup, 'open');
   assert.equal(c.maxTimeoutMs, 900_000);
+  assert.equal(c.maxQueued, 10_000);
+  assert.equal(c.ownerShare, 0.5, 'an owner at its share leaves as much to the others');
   assert.ok(Object.isFrozen(c));
 });
 
@@ -36,6 +38,9 @@ test('a bad value names the variable', () => {
     [{ SIGNUP: 'maybe' }, 'SIGNUP'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ MAX_TIMEOUT_SECONDS: '901' }, 'MAX_TIMEOUT_SECONDS'],
+    [{ MAX_OWNER_SHARE: '0' }, 'MAX_OWNER_SHARE'],
+    [{ MAX_OWNER_SHARE: '1.5' }, 'MAX_OWNER_SHARE'],
+    [{ MAX_QUEUED: 'lots' }, 'MAX_QUEUED'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));
