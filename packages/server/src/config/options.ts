@@ -32,6 +32,19 @@ export interface Utilisation {
 }
 
 
+/** How each instance's CPU quota is chosen (docs/sandbox.md#cpu). */
+export interface CpuQuotaPolicy {
+  /** Memory that buys one full core: a function's quota is memoryMb / mbPerCore cores (AWS Lambda's ratio: 1769). */
+  mbPerCore: number;
+  /** The least quota in percent of a core, whatever the memory; also the least a function may ask for. */
+  minPercent: number;
+  /** The most, derived or asked for. */
+  maxPercent: number;
+}
+
+/** Without MAX_CPU_QUOTA_PERCENT the most is all of the host's cores (config.ts). */
+export const DEFAULT_CPU_QUOTA: Omit<CpuQuotaPolicy, 'maxPercent'> = Object.freeze({ mbPerCore: 1769, minPercent: 25 });
+
 /** The per-node instance pool (worker/instance-pool.ts). */
 export interface PoolOptions {
   /** An idle instance of a function is stopped after this long (stream instances: their function's policy). */
@@ -44,6 +57,7 @@ export interface PoolOptions {
   maxTotalInstances: number;
   /** The fraction of maxTotalInstances and of maxQueued one owner may hold (ownerCap). */
   ownerShare: number;
+  cpu: CpuQuotaPolicy;
   load: LoadSettings;
 }
 

@@ -12,7 +12,7 @@ import { checkRoute } from '../../src/functions/route-pattern.ts';
 export type OpenStore = () => Promise<{ store: Store; dispose(): Promise<void> }>;
 
 const version = (codeHash = 'a'.repeat(64)): NewVersion => ({
-  id: newId(), runtime: 'node', handler: 'index.handler', memoryMb: 128, timeoutMs: 30_000, env: { A: '1' }, concurrency: 1, maxInstances: 10, maxAttempts: 3,
+  id: newId(), runtime: 'node', handler: 'index.handler', memoryMb: 128, cpuQuotaPercent: null, timeoutMs: 30_000, env: { A: '1' }, concurrency: 1, maxInstances: 10, maxAttempts: 3,
   secrets: [], stream: { minFree: 0, idleTimeoutMs: 900_000 }, eventShape: 'http', codeHash, codeSource: 'inline', codeSize: 10,
 });
 
