@@ -16,7 +16,7 @@ export interface ApiKeyCreate {
 }
 
 export interface BundleUpload {
-  /** FunctionMetadata as JSON: name, runtime, handler, memoryMb, timeoutMs, env, concurrency, maxInstances, maxAttempts, secrets, stream, routes, public */
+  /** FunctionMetadata as JSON: name, runtime, handler, memoryMb, cpuQuotaPercent, timeoutMs, env, concurrency, maxInstances, maxAttempts, secrets, stream, routes, public */
   metadata?: string;
   /** A .tar.gz or .zip of the code */
   bundle?: string;
@@ -181,6 +181,7 @@ export interface FunctionDeploy {
   /** e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md */
   handler?: string;
   memoryMb?: number;
+  cpuQuotaPercent?: number | null;
   /** Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000 */
   timeoutMs?: number;
   env?: Record<string, string>;
@@ -219,6 +220,7 @@ export interface FunctionMetadata {
   /** e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md */
   handler?: string;
   memoryMb?: number;
+  cpuQuotaPercent?: number | null;
   /** Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000 */
   timeoutMs?: number;
   env?: Record<string, string>;
@@ -252,6 +254,7 @@ export interface FunctionResponse {
   runtime: Runtime;
   handler: string;
   memoryMb: number;
+  cpuQuotaPercent: number | null;
   timeoutMs: number;
   env: Record<string, string>;
   concurrency: number;
@@ -281,6 +284,7 @@ export interface FunctionVersionResponse {
   runtime: Runtime;
   handler: string;
   memoryMb: number;
+  cpuQuotaPercent: number | null;
   timeoutMs: number;
   env: Record<string, string>;
   concurrency: number;
@@ -560,6 +564,7 @@ export interface SeedUpload {
   /** e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md */
   handler?: string;
   memoryMb?: number;
+  cpuQuotaPercent?: number | null;
   /** Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000 */
   timeoutMs?: number;
   env?: Record<string, string>;

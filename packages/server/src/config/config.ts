@@ -1,6 +1,7 @@
+import os from 'node:os';
 import path from 'node:path';
 import { parseMasterKey } from './keys.ts';
-import { DEFAULT_LOAD_SETTINGS, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
+import { DEFAULT_CPU_QUOTA, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type CpuQuotaPolicy, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -41,7 +42,13 @@ export interface Config {
   readonly instanceIdleTtlSeconds: number;
   readonly maxInstances: number;
   readonly maxQueuedPerFunction: number;
+  /** Sync invocations waiting for an instance on this server, all functions together (MAX_QUEUED). */
+  readonly maxQueued: number;
+  /** The most of MAX_INSTANCES, MAX_QUEUED and ASYNC_CONCURRENCY one owner may hold (MAX_OWNER_SHARE). */
+  readonly ownerShare: number;
   readonly asyncConcurrency: number;
+  /** Each instance's CPU quota: derived from its memory, bounded, or the function's own within the bounds (docs/sandbox.md#cpu). */
+  readonly cpuQuota: CpuQuotaPolicy;
   readonly asyncRetryBaseMs: number;
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
   readonly secretsKey: Buffer | undefined;
@@ -106,6 +113,13 @@ function loadSettings(env: Env): LoadSettings {
   });
 }
 
+function cpuQuota(env: Env): CpuQuotaPolicy {
+  const minPercent = integer(env, 'MIN_CPU_QUOTA_PERCENT', DEFAULT_CPU_QUOTA.minPercent, 1, 100_000);
+  const maxPercent = integer(env, 'MAX_CPU_QUOTA_PERCENT', 100 * os.availableParallelism(), 1, 100_000);
+  if (maxPercent < minPercent) throw new ConfigError('MAX_CPU_QUOTA_PERCENT', `must be at least MIN_CPU_QUOTA_PERCENT (${minPercent}), got ${maxPercent}`);
+  return Object.freeze({ mbPerCore: integer(env, 'CPU_MB_PER_CORE', DEFAULT_CPU_QUOTA.mbPerCore, 16, 1_000_000), minPercent, maxPercent });
+}
+
 function metricsToken(env: Env): string | undefined {
   const token = env.METRICS_TOKEN?.trim() || undefined;
   if (token !== undefined && (token.length < 24 || !/^[\x21-\x7e]+$/.test(token))) throw new ConfigError('METRICS_TOKEN', 'must be at least 24 printable ASCII characters without spaces');
@@ -165,7 +179,10 @@ export function loadConfig(env: Env = process.env): Config {
     instanceIdleTtlSeconds: integer(env, 'INSTANCE_IDLE_TTL_SECONDS', 300, 1, 86_400),
     maxInstances: integer(env, 'MAX_INSTANCES', 64, 1, 10_000),
     maxQueuedPerFunction: integer(env, 'MAX_QUEUED_PER_FUNCTION', 2000, 0, 1_000_000),
+    maxQueued: integer(env, 'MAX_QUEUED', 10_000, 0, 1_000_000),
+    ownerShare: decimal(env, 'MAX_OWNER_SHARE', DEFAULT_OWNER_SHARE, 0.01, 1),
     asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 8, 1, 1000),
+    cpuQuota: cpuQuota(env),
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
     secretsKey: secretsKey(env),
     maxObjectBytes: integer(env, 'MAX_OBJECT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),

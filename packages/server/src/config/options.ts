@@ -32,20 +32,48 @@ export interface Utilisation {
 }
 
 
+/** How each instance's CPU quota is chosen (docs/sandbox.md#cpu). */
+export interface CpuQuotaPolicy {
+  /** Memory that buys one full core: a function's quota is memoryMb / mbPerCore cores (AWS Lambda's ratio: 1769). */
+  mbPerCore: number;
+  /** The least quota in percent of a core, whatever the memory; also the least a function may ask for. */
+  minPercent: number;
+  /** The most, derived or asked for. */
+  maxPercent: number;
+}
+
+/** Without MAX_CPU_QUOTA_PERCENT the most is all of the host's cores (config.ts). */
+export const DEFAULT_CPU_QUOTA: Omit<CpuQuotaPolicy, 'maxPercent'> = Object.freeze({ mbPerCore: 1769, minPercent: 25 });
+
 /** The per-node instance pool (worker/instance-pool.ts). */
 export interface PoolOptions {
   /** An idle instance of a function is stopped after this long (stream instances: their function's policy). */
   idleTtlMs: number;
   /** Invocations of one version waiting for a free instance; beyond it they are refused (429). */
   maxQueuedPerFunction: number;
+  /** Invocations waiting for a free instance on the node, of every function together. */
+  maxQueued: number;
   /** Every instance the node runs (stem cells aside), shared and exclusive alike. */
   maxTotalInstances: number;
+  /** The fraction of maxTotalInstances and of maxQueued one owner may hold (ownerCap). */
+  ownerShare: number;
+  cpu: CpuQuotaPolicy;
   load: LoadSettings;
+}
+
+/** The default MAX_OWNER_SHARE: an owner holding all it may still leaves as much to the others. */
+export const DEFAULT_OWNER_SHARE = 0.5;
+
+/** How many of `total` units (instances, queue slots, async slots) one owner may hold: at least 1 of any. */
+export function ownerCap(total: number, share: number): number {
+  return total === 0 ? 0 : Math.max(1, Math.floor(total * share));
 }
 
 /** The async execution consumer (executions/async-worker.ts). */
 export interface AsyncWorkerOptions {
   concurrency: number;
+  /** The fraction of `concurrency` one owner's executions may hold at once (ownerCap). */
+  ownerShare: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** How long a lease lasts without renewal; the worker renews it at a third of this while it runs. */

@@ -17,7 +17,8 @@ export interface InvocationTarget {
   runtime: Runtime;
   handler: string;
   code: CodeRef;
-  limits: { memoryMb: number; timeoutMs: number; concurrency: number; maxInstances: number };
+  /** `cpuQuotaPercent` null: the worker derives the quota from `memoryMb` (docs/sandbox.md#cpu). */
+  limits: { memoryMb: number; cpuQuotaPercent: number | null; timeoutMs: number; concurrency: number; maxInstances: number };
   /** The function's own environment; never a secret value. */
   env: Record<string, string>;
   /** Names of the owner's secrets the instance receives as upper-cased variables (resolved on the worker). */

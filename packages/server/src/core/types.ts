@@ -42,6 +42,8 @@ export interface FunctionConfig {
   runtime: Runtime;
   handler: string;
   memoryMb: number;
+  /** CPU bandwidth of each instance in percent of one core; null: derived from memoryMb (docs/sandbox.md#cpu). */
+  cpuQuotaPercent: number | null;
   timeoutMs: number;
   env: Record<string, string>;
   /** Invocations one instance serves at once. */

@@ -3,8 +3,9 @@ import { newId, nowIso } from '../core/ids.ts';
 import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
 import { failure, isRejection, type InvocationResult, type Rejection } from '../core/invocation.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
-import type { AsyncWorkerOptions } from '../config/options.ts';
+import { ownerCap, type AsyncWorkerOptions } from '../config/options.ts';
 import type { ExecutionStore, StoredExecution } from '../core/ports/store.ts';
+import { shareSlots } from './owner-slots.ts';
 
 type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult | Rejection>;
 
@@ -20,6 +21,8 @@ export type { AsyncWorkerOptions };
  * Leases queued executions from the store and runs them. At-least-once: a lease is renewed while its
  * execution runs, and one that expires (its worker died) puts the execution back in the queue; each
  * attempt counts towards maxAttempts, then dead-letter. A lease a live worker can still renew is never taken.
+ * Free slots go round-robin to the owners with queued work, each owner within its share of the
+ * concurrency, so one owner's backlog never holds up another's execution.
  */
 export class AsyncWorker {
   readonly id = `worker-${newId().slice(0, 8)}`;
@@ -30,6 +33,10 @@ export class AsyncWorker {
   readonly #metrics: PlatformMetrics;
   readonly #options: AsyncWorkerOptions;
   #running = 0;
+  readonly #runningByOwner = new Map<string, number>();
+  readonly #ownerCap: number;
+  /** The owner given the last slot: among owners with as many running, the next slot goes to those after it. */
+  #lastServed: string | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -48,6 +55,7 @@ export class AsyncWorker {
     this.#loadFunction = deps.loadFunction;
     this.#log = deps.log.child({ worker: this.id });
     this.#options = deps.options;
+    this.#ownerCap = ownerCap(deps.options.concurrency, deps.options.ownerShare);
     this.#metrics = deps.metrics ?? NO_METRICS;
   }
 
@@ -83,19 +91,24 @@ export class AsyncWorker {
             lastReclaim = Date.now();
             await this.#repo.reclaimExpired(lastReclaim);
           }
-          leased = await this.#repo.lease(this.id, Date.now(), this.#options.concurrency - this.#running, this.#options.leaseMs);
+          leased = await this.#leaseFairly();
         } catch (err) {
           this.#log.error({ err }, 'leasing failed');
         }
       }
       if (leased.length > 0) {
         for (const execution of leased) {
+          const owner = execution.ownerId;
           const task: Promise<void> = this.#execute(execution).finally(() => {
             this.#running--;
+            const left = (this.#runningByOwner.get(owner) ?? 1) - 1;
+            if (left === 0) this.#runningByOwner.delete(owner);
+            else this.#runningByOwner.set(owner, left);
             this.#inFlight.delete(task);
             this.notify();
           });
           this.#running++;
+          this.#runningByOwner.set(owner, (this.#runningByOwner.get(owner) ?? 0) + 1);
           this.#inFlight.add(task);
         }
         continue;
@@ -108,6 +121,23 @@ export class AsyncWorker {
         };
       });
       this.#wake = undefined;
+    }
+  }
+
+  /** Leases for the free slots, shared among the owners with queued work (shareSlots); an owner with nothing available now gives its slots back to the others. */
+  async #leaseFairly(): Promise<StoredExecution[]> {
+    const owners = new Set(await this.#repo.queuedOwners());
+    const leased: StoredExecution[] = [];
+    const running = (owner: string): number => (this.#runningByOwner.get(owner) ?? 0) + leased.filter((e) => e.ownerId === owner).length;
+    for (;;) {
+      const plan = shareSlots([...owners], running, this.#options.concurrency - this.#running - leased.length, this.#ownerCap, this.#lastServed);
+      if (plan.size === 0) return leased;
+      for (const [owner, slots] of plan) {
+        const got = await this.#repo.lease(this.id, Date.now(), slots, this.#options.leaseMs, owner);
+        leased.push(...got);
+        if (got.length > 0) this.#lastServed = owner;
+        if (got.length < slots) owners.delete(owner);
+      }
     }
   }
 

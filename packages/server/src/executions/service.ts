@@ -123,7 +123,7 @@ export class ExecutionService {
       runtime: fn.runtime,
       handler: fn.handler,
       code: Object.freeze({ kind: 'bundle' as const, hash: fn.codeHash }),
-      limits: Object.freeze({ memoryMb: fn.memoryMb, timeoutMs: fn.timeoutMs, concurrency: fn.concurrency, maxInstances: fn.maxInstances }),
+      limits: Object.freeze({ memoryMb: fn.memoryMb, cpuQuotaPercent: fn.cpuQuotaPercent, timeoutMs: fn.timeoutMs, concurrency: fn.concurrency, maxInstances: fn.maxInstances }),
       env: fn.env,
       secrets: fn.secrets,
       stream: fn.stream,

@@ -13,7 +13,7 @@ import type { Bus } from '../core/ports/bus.ts';
 import { publish } from '../core/events.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkCpuQuota, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type { CodeInput, JsonFiles } from './code-intake.ts';
 
@@ -22,6 +22,8 @@ export interface FunctionFields {
   runtime?: string;
   handler?: string;
   memoryMb?: number;
+  /** Percent of one core per instance; null (or left out on create): derived from memoryMb. */
+  cpuQuotaPercent?: number | null;
   timeoutMs?: number;
   env?: Record<string, string>;
   concurrency?: number;
@@ -47,6 +49,8 @@ export interface BundleLimits {
   maxFiles: number;
   /** The longest timeoutMs a function may have on this server (MAX_TIMEOUT_SECONDS); default: LIMITS.timeoutMs.max. */
   maxTimeoutMs?: number;
+  /** The CPU quotas a function may ask for on this server (MIN_CPU_QUOTA_PERCENT..MAX_CPU_QUOTA_PERCENT). */
+  cpuQuota: { minPercent: number; maxPercent: number };
 }
 
 /** Why this server cannot run functions of a runtime, or null if it can. */
@@ -68,6 +72,12 @@ export class FunctionService {
 
   get #maxTimeoutMs(): number {
     return this.#limits.maxTimeoutMs ?? LIMITS.timeoutMs.max;
+  }
+
+  /** A deploy's cpuQuotaPercent: null asks for the quota derived from memory; left out keeps `current`'s. */
+  #cpuQuota(given: number | null | undefined, current: number | null): number | null {
+    if (given === undefined) return current;
+    return given === null ? null : checkCpuQuota(given, this.#limits.cpuQuota);
   }
 
   constructor(deps: { repo: FunctionStore; code: CodeStore; limits: BundleLimits; routes: RouteStore; bus: Bus; runtimeCheck?: RuntimeCheck; syntax?: SyntaxChecker }) {
@@ -97,6 +107,7 @@ export class FunctionService {
       runtime,
       handler: checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code)),
       memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
+      cpuQuotaPercent: this.#cpuQuota(fields.cpuQuotaPercent, null),
       timeoutMs: fields.timeoutMs === undefined ? Math.min(defaultTimeoutMs(runtime), this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: checkEnv(fields.env ?? {}),
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
@@ -143,6 +154,7 @@ export class FunctionService {
       runtime,
       handler,
       memoryMb: fields.memoryMb ?? current.memoryMb,
+      cpuQuotaPercent: this.#cpuQuota(fields.cpuQuotaPercent, current.cpuQuotaPercent),
       // A version deployed under a higher server maximum is brought down to today's.
       timeoutMs: fields.timeoutMs === undefined ? Math.min(current.timeoutMs, this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: fields.env === undefined ? current.env : checkEnv(fields.env),

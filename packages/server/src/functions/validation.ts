@@ -57,6 +57,14 @@ export function checkTimeout(timeoutMs: number, maxTimeoutMs: number): number {
   return timeoutMs;
 }
 
+/** A function's own CPU quota, within the server's bounds (MIN_CPU_QUOTA_PERCENT..MAX_CPU_QUOTA_PERCENT). */
+export function checkCpuQuota(percent: number, bounds: { minPercent: number; maxPercent: number }): number {
+  if (!Number.isInteger(percent) || percent < bounds.minPercent || percent > bounds.maxPercent) {
+    throw new AppError('VALIDATION_FAILED', `cpuQuotaPercent must be a whole number from ${bounds.minPercent} to ${bounds.maxPercent} on this server (MIN_CPU_QUOTA_PERCENT, MAX_CPU_QUOTA_PERCENT)`);
+  }
+  return percent;
+}
+
 /** Command functions often run batch work: they get the seed's 5 minutes unless they set a timeout (bounded by the server's maximum). */
 export const COMMAND_DEFAULT_TIMEOUT_MS = 5 * 60_000;
 

@@ -74,7 +74,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
       loadFunction: (e) => functions.atVersion(e.ownerId, e.functionId, e.version),
       log: logger,
       metrics,
-      options: { concurrency: config.asyncConcurrency, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseMs: 30_000, pollMs: 1000, reclaimAllAtStart: true },
+      options: { concurrency: config.asyncConcurrency, ownerShare: config.ownerShare, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000, leaseMs: 30_000, pollMs: 1000, reclaimAllAtStart: true },
     });
     subscribe(bus, 'executions.queued', () => asyncWorker.notify());
     subscribe(bus, 'functions.deleted', ({ functionId }) => {

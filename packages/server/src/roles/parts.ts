@@ -16,6 +16,7 @@ import { SyntaxChecker } from '../functions/syntax-check.ts';
 import { LIMITS as FUNCTION_LIMITS } from '../functions/validation.ts';
 import { ObjectService } from '../objects/service.ts';
 import { STEM_RUNTIME, type SandboxCapabilities, type SandboxDriver } from '../sandbox/driver.ts';
+import { BOOT_CPU_QUOTA_PERCENT } from '../sandbox/limits.ts';
 import { ProcessDriver } from '../sandbox/process/process-driver.ts';
 import { SecretCipher } from '../secrets/cipher.ts';
 import { SecretService } from '../secrets/service.ts';
@@ -52,7 +53,7 @@ export async function buildDataServices(deps: { config: Config; store: Store; bu
     code: codeStore,
     routes: store.routes,
     bus,
-    limits: { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs },
+    limits: { maxBytes: config.maxBundleBytes, maxFiles: config.maxBundleFiles, maxTimeoutMs: config.maxTimeoutMs, cpuQuota: config.cpuQuota },
     runtimeCheck: async (runtime) => {
       const caps = await driver.probe();
       return caps.runtimes[runtime] ? null : (caps.warnings.find((w) => w.includes(`${STEM_RUNTIME[runtime]} runtime`)) ?? 'its interpreter is not installed');
@@ -80,14 +81,16 @@ export async function buildWorker(deps: { config: Config; logger: Logger; driver
   // wasm and command functions are specialised from node and python stem cells (STEM_RUNTIME).
   const stemRuntimes = (['node', 'python', 'php'] as const).filter((runtime) => capabilities.runtimes[runtime] !== undefined);
   // Node stem cells at the default function size: a Node stem can only serve its own size (StemPool.fits).
-  const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512 }, limitsFor: { node: { memoryMb: FUNCTION_LIMITS.memoryMb.default } }, log: logger });
+  // They boot under the boot CPU quota; the function's own is set when one is specialised.
+  const boot = { cpuQuotaPercent: BOOT_CPU_QUOTA_PERCENT };
+  const stems = new StemPool(driver, { size: config.warmPoolSize, runtimes: stemRuntimes, limits: { memoryMb: 512, ...boot }, limitsFor: { node: { memoryMb: FUNCTION_LIMITS.memoryMb.default, ...boot } }, log: logger });
   const pool = new InstancePool({
     driver,
     stems,
     code: deps.code,
     objects: deps.objects,
     log: logger,
-    options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances, load: config.load },
+    options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxQueued: config.maxQueued, maxTotalInstances: config.maxInstances, ownerShare: config.ownerShare, cpu: config.cpuQuota, load: config.load },
   });
   const invoker = new LocalInvoker({ pool, secrets: deps.secrets, log: logger });
   if (capabilities.usable) stems.fill();

@@ -23,7 +23,7 @@ export interface ResourceLimits {
   memoryMb: number;
   /** Max processes + threads (a Node process alone needs ~10). Default 64. */
   pids?: number;
-  /** CPU bandwidth, 100 = one full core. Default: unlimited. */
+  /** CPU bandwidth, 100 = one full core. Default: unlimited (the platform always sets one: docs/sandbox.md#cpu). */
   cpuQuotaPercent?: number;
   /** Size of the private writable /tmp. Default 64. */
   tmpSizeMb?: number;
@@ -68,7 +68,8 @@ export interface LoadRequest {
    * The function's own limits. They can only narrow the limits the instance was started with
    * (a RangeError otherwise): start stem cells at the largest size they may be specialised for.
    * tmpSizeMb is fixed at start. Node's heap cap (0.75 × the start memoryMb) stays; the cgroup
-   * limit is what enforces the narrower value.
+   * limit is what enforces the narrower value. `cpuQuotaPercent` is set, higher or lower than the
+   * start's (left out, the start's stays): the quota a runtime boots under need not be its function's.
    */
   limits?: Omit<ResourceLimits, 'tmpSizeMb'>;
   /**

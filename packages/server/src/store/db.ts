@@ -14,6 +14,8 @@ import * as m006 from './migrations/006_stream_policy.ts';
 import * as m007 from './migrations/007_bigint_columns.ts';
 import * as m008 from './migrations/008_outbox.ts';
 import * as m009 from './migrations/009_event_shape.ts';
+import * as m010 from './migrations/010_owner_queue.ts';
+import * as m011 from './migrations/011_cpu_quota.ts';
 
 /** Migrations in order; a new one is appended here and never edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +28,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '007_bigint_columns': m007,
   '008_outbox': m008,
   '009_event_shape': m009,
+  '010_owner_queue': m010,
+  '011_cpu_quota': m011,
 };
 
 class StaticMigrations implements MigrationProvider {

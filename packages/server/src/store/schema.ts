@@ -37,6 +37,8 @@ export interface FunctionVersionsTable {
   runtime: string;
   handler: string;
   memory_mb: number;
+  /** The version's own CPU quota in percent of a core; null: derived from memory_mb by the worker. */
+  cpu_quota_percent: number | null;
   timeout_ms: number;
   env: string;
   code_hash: string;

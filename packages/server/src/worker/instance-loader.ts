@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { LoadSettings } from '../config/options.ts';
+import type { CpuQuotaPolicy, LoadSettings } from '../config/options.ts';
 import { newId } from '../core/ids.ts';
 import { failure, type InvocationResult, type InvocationTarget } from '../core/invocation.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
 import { RuntimeUnavailableError, type SandboxDriver } from '../sandbox/driver.ts';
+import { BOOT_CPU_QUOTA_PERCENT } from '../sandbox/limits.ts';
 import { sandboxHostApi } from './host-api.ts';
 import { ManagedInstance, type LeaseKind } from './managed-instance.ts';
 import { toInvocationResult } from './outcome.ts';
@@ -21,6 +22,12 @@ export interface AcquireSpec {
 
 export type Started = { instance: ManagedInstance } | { failure: InvocationResult };
 
+/** An instance's CPU quota in percent of a core: the function's own, else one core per `mbPerCore` of its memory; within the policy's bounds. */
+export function cpuQuotaFor(limits: InvocationTarget['limits'], policy: CpuQuotaPolicy): number {
+  const wanted = limits.cpuQuotaPercent ?? Math.round((limits.memoryMb / policy.mbPerCore) * 100);
+  return Math.min(policy.maxPercent, Math.max(policy.minPercent, wanted));
+}
+
 /**
  * Brings up one instance of a function version: a stem cell specialised for it when one fits, else a
  * fresh sandbox; its code from the CodeSource; its host API over the ObjectReader, scoped to the
@@ -32,14 +39,16 @@ export class InstanceLoader {
   readonly #code: CodeSource;
   readonly #objects: ObjectReader | undefined;
   readonly #load: LoadSettings;
+  readonly #cpu: CpuQuotaPolicy;
   readonly #onExit: (instance: ManagedInstance) => void;
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; load: LoadSettings; onExit: (instance: ManagedInstance) => void }) {
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; load: LoadSettings; cpu: CpuQuotaPolicy; onExit: (instance: ManagedInstance) => void }) {
     this.#driver = deps.driver;
     this.#stems = deps.stems;
     this.#code = deps.code;
     this.#objects = deps.objects;
     this.#load = deps.load;
+    this.#cpu = deps.cpu;
     this.#onExit = deps.onExit;
   }
 
@@ -47,10 +56,11 @@ export class InstanceLoader {
     const { target } = spec;
     const { memoryMb } = target.limits;
     const cold = { coldStart: true };
-    // Stem cells are narrowed to the function's limit at load (Node's only serve their own size).
+    // Stem cells are narrowed to the function's limit at load (Node's only serve their own size). Every
+    // runtime boots under the boot quota; the function's own applies from load, to the function's code.
     let sandbox = this.#stems.fits(target.runtime, memoryMb) ? this.#stems.take(target.runtime) : undefined;
     try {
-      sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime: target.runtime, limits: { memoryMb } });
+      sandbox ??= await this.#driver.start({ id: `fn-${newId().slice(0, 13)}`, runtime: target.runtime, limits: { memoryMb, cpuQuotaPercent: BOOT_CPU_QUOTA_PERCENT } });
     } catch (err) {
       log.error({ err, functionId: target.functionId }, 'starting an instance failed');
       const reason = err instanceof RuntimeUnavailableError ? 'runtime_unavailable' : 'sandbox_unavailable';
@@ -75,7 +85,7 @@ export class InstanceLoader {
       functionName: target.functionName,
       functionVersion: String(target.version),
       deadlineMs: deadline,
-      limits: { memoryMb },
+      limits: { memoryMb, cpuQuotaPercent: cpuQuotaFor(target.limits, this.#cpu) },
       hostApi,
     });
     if (loaded.kind !== 'loaded') {

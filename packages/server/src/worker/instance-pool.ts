@@ -7,6 +7,7 @@ import type { SandboxDriver } from '../sandbox/driver.ts';
 import { InstanceLoader, type AcquireSpec, type Started } from './instance-loader.ts';
 import { LoadSampler } from './load-sampler.ts';
 import type { LeaseKind, ManagedInstance } from './managed-instance.ts';
+import { OwnerShares } from './owner-shares.ts';
 import { place } from './placement.ts';
 import type { StemPool } from './stem-pool.ts';
 import { idleInstances, newVersionPool, poolKey, policyOf, reapable, sizeOf, type VersionPool } from './version-pool.ts';
@@ -31,13 +32,15 @@ const SESSION_START_TIMEOUT_MS = 30_000;
  * to the least loaded warm instance of the same version with a free slot (placement.ts), else a stem
  * cell specialised for it, else a cold start; past `maxInstances` it waits in a bounded queue. An
  * exclusive lease takes an idle instance of the version's session pool, or starts one, and keeps
- * `minFree` spares ready while sessions are open. One reaper, one instance cap, one version retirement.
+ * `minFree` spares ready while sessions are open. One reaper, one instance cap, one version retirement;
+ * every owner within its share of the instances and of the queue (owner-shares.ts).
  */
 export class InstancePool {
   readonly #stems: StemPool;
   readonly #loader: InstanceLoader;
   readonly #log: Logger;
   readonly #options: PoolOptions;
+  readonly #shares: OwnerShares;
   readonly #pools = new Map<string, VersionPool>();
   /** Newest version seen per function: instances of older ones stop once idle. */
   readonly #latest = new Map<string, number>();
@@ -51,7 +54,8 @@ export class InstancePool {
     this.#stems = deps.stems;
     this.#log = deps.log;
     this.#options = deps.options;
-    this.#loader = new InstanceLoader({ ...deps, load: deps.options.load, onExit: (instance) => this.#remove(instance) });
+    this.#shares = new OwnerShares(deps.options);
+    this.#loader = new InstanceLoader({ ...deps, load: deps.options.load, cpu: deps.options.cpu, onExit: (instance) => this.#remove(instance) });
     this.#reaper = setInterval(() => this.reap(), Math.min(500, this.#options.idleTtlMs)).unref();
     this.sampler = new LoadSampler(this.#options.load, () => this.instances());
     this.sampler.start();
@@ -79,18 +83,15 @@ export class InstancePool {
       if (pick !== undefined) {
         // Every instance is saturated: serve on the least loaded one now and start another in the
         // background, so load spreads over processes (cores) without this invocation waiting for a cold start.
-        if (saturated && pool.starting === 0 && this.#hasRoom(pool)) this.#scaleOut(pool, spec);
+        if (saturated && pool.starting === 0 && this.#hasRoom(pool) && this.#shares.hasFreeRoom(this.#pools.values(), target.ownerId)) this.#scaleOut(pool, spec);
         return this.#lease(pool, pick, false);
       }
-      if (this.#hasRoom(pool) && (this.#total() < this.#options.maxTotalInstances || this.#evictIdle())) {
+      if (this.#hasRoom(pool) && this.#makeRoom(pool) === undefined) {
         const started = await this.#startInPool(pool, spec, deadline, log);
-        if ('failure' in started) {
-          pool.waiters.wakeOne();
-          return started;
-        }
-        return this.#lease(pool, started.instance, true);
+        return 'failure' in started ? started : this.#lease(pool, started.instance, true);
       }
-      if (pool.waiters.length >= this.#options.maxQueuedPerFunction) return rejection('queue_full', `Too many invocations of ${target.functionName} are waiting; retry shortly`);
+      const refused = this.#shares.refuseWait(this.#pools.values(), pool);
+      if (refused !== undefined) return refused;
       if (!(await pool.waiters.wait(deadline))) return { failure: failure('queue_timeout', 'No instance became free before the deadline') };
       if (this.#closed) return rejection('stopping', 'The platform is stopping');
     }
@@ -106,7 +107,8 @@ export class InstancePool {
     }
     const { target } = spec;
     if (sizeOf(pool) >= target.limits.maxInstances) return rejection('no_capacity', `All ${target.limits.maxInstances} instances of ${target.functionName} are serving streams (maxInstances); retry shortly`);
-    if (this.#total() >= this.#options.maxTotalInstances && !this.#evictIdle()) return rejection('no_capacity', 'The platform runs as many instances as it may (MAX_INSTANCES); retry shortly');
+    const full = this.#makeRoom(pool);
+    if (full !== undefined) return rejection('no_capacity', full);
     const started = await this.#startInPool(pool, spec, Date.now() + Math.max(target.limits.timeoutMs, SESSION_START_TIMEOUT_MS), log);
     if ('failure' in started) return started;
     const lease = this.#lease(pool, started.instance, true);
@@ -134,12 +136,27 @@ export class InstancePool {
     instance.lastUsedAt = Date.now();
     if (instance.inFlight === 0 && instance.version < (this.#latest.get(instance.functionId) ?? 0)) this.#stop(instance, 'superseded by a newer version');
     else if (!instance.alive) this.#remove(instance);
+    else if (instance.idle) this.#shares.nextWaiter(this.#pools.values(), pool)?.waiters.wakeOne();
+    else pool.waiters.wakeOne();
     if (pool.kind === 'stream' && this.#pools.get(pool.key) === pool) this.#topUp(pool, undefined);
-    pool.waiters.wakeOne();
   }
 
   #hasRoom(pool: VersionPool): boolean {
     return sizeOf(pool) < pool.target.limits.maxInstances;
+  }
+
+  /** Makes room on the node for one more instance of the pool's owner (stopping an idle one if it must); else says why there is none. */
+  #makeRoom(pool: VersionPool): string | undefined {
+    const room = this.#shares.room(this.#pools.values(), pool.target.ownerId);
+    if ('full' in room) return room.full;
+    // Not woken for: the room it leaves is this start's.
+    if (room.evict !== null) this.#stop(room.evict, 'evicted for capacity', false);
+    return undefined;
+  }
+
+  /** Room freed on the node: the fairest waiter may use it. */
+  #wakeForRoom(): void {
+    this.#shares.nextWaiter(this.#pools.values())?.waiters.wakeOne();
   }
 
   /** Starts one instance for the pool, counted in `starting` meanwhile; added to the pool when it is up. */
@@ -151,21 +168,23 @@ export class InstancePool {
     } finally {
       pool.starting--;
     }
-    if ('instance' in started) {
-      if (this.#closed || this.#pools.get(pool.key) !== pool) {
-        void started.instance.sandbox.kill('pool closed');
-        return { failure: failure('sandbox_unavailable', 'The platform is stopping', { coldStart: true }) };
-      }
-      pool.instances.push(started.instance);
+    if ('failure' in started) {
+      this.#wakeForRoom();
+      return started;
     }
+    if (this.#closed || this.#pools.get(pool.key) !== pool) {
+      void started.instance.sandbox.kill('pool closed');
+      return { failure: failure('sandbox_unavailable', 'The platform is stopping', { coldStart: true }) };
+    }
+    pool.instances.push(started.instance);
     return started;
   }
 
   #scaleOut(pool: VersionPool, spec: AcquireSpec): void {
-    if (this.#total() >= this.#options.maxTotalInstances) return;
-    void this.#startInPool(pool, spec, Date.now() + Math.max(spec.target.limits.timeoutMs, 10_000), this.#log)
-      .catch((err: unknown) => this.#log.warn({ err }, 'scaling out failed'))
-      .finally(() => pool.waiters.wakeOne());
+    void this.#startInPool(pool, spec, Date.now() + Math.max(spec.target.limits.timeoutMs, 10_000), this.#log).then(
+      (started) => 'instance' in started && pool.waiters.wakeOne(),
+      (err: unknown) => this.#log.warn({ err }, 'scaling out failed'),
+    );
   }
 
   /** Starts spare session instances in the background until `minFree` are idle or starting. */
@@ -174,7 +193,7 @@ export class InstancePool {
     if (spec !== undefined) this.#specs.set(pool, spec);
     if (last === undefined) return;
     const { minFree } = pool.target.stream;
-    while (!this.#closed && idleInstances(pool).length + pool.starting < minFree && this.#hasRoom(pool) && this.#total() < this.#options.maxTotalInstances) {
+    while (!this.#closed && idleInstances(pool).length + pool.starting < minFree && this.#hasRoom(pool) && this.#shares.hasFreeRoom(this.#pools.values(), pool.target.ownerId)) {
       void this.#startInPool(pool, last, Date.now() + Math.max(pool.target.limits.timeoutMs, SESSION_START_TIMEOUT_MS), this.#log).then(
         (started) => {
           if ('failure' in started) this.#log.warn({ functionId: pool.target.functionId, error: started.failure.error }, 'starting a spare stream instance failed');
@@ -204,35 +223,19 @@ export class InstancePool {
     }
   }
 
-  #stop(instance: ManagedInstance, reason: string): void {
-    this.#remove(instance);
+  #stop(instance: ManagedInstance, reason: string, wake = true): void {
+    this.#remove(instance, wake);
     void instance.sandbox.kill(reason);
   }
 
-  #remove(instance: ManagedInstance): void {
+  #remove(instance: ManagedInstance, wake = true): void {
     const pool = this.#pools.get(instance.key);
     if (pool === undefined) return;
     const at = pool.instances.indexOf(instance);
-    if (at >= 0) pool.instances.splice(at, 1);
-    pool.waiters.wakeOne();
+    if (at < 0) return;
+    pool.instances.splice(at, 1);
     if (sizeOf(pool) === 0 && pool.waiters.length === 0) this.#pools.delete(pool.key);
-  }
-
-  #total(): number {
-    let n = 0;
-    for (const pool of this.#pools.values()) n += sizeOf(pool);
-    return n;
-  }
-
-  /** Frees room for a new instance by stopping the least recently used idle one, of any pool. */
-  #evictIdle(): boolean {
-    let victim: ManagedInstance | undefined;
-    for (const pool of this.#pools.values()) {
-      for (const i of pool.instances) if (i.idle && (victim === undefined || i.lastUsedAt < victim.lastUsedAt)) victim = i;
-    }
-    if (victim === undefined) return false;
-    this.#stop(victim, 'evicted for capacity');
-    return true;
+    if (wake) this.#wakeForRoom();
   }
 
   /** Stops idle instances past their pool's idle policy (on a timer; public for tests). */

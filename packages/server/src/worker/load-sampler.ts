@@ -98,9 +98,9 @@ export class LoadSampler {
         }
         this.#last.set(sandbox, stats);
         memoryBytes += stats.memoryBytes;
-        // A runtime runs user code on one thread (Node's event loop, Python's GIL): one core is its
-        // capacity unless a quota says otherwise.
-        tracker?.update({ at, cpuMs: stats.cpuMs, cpuCores: stats.cpuLimitCores ?? 1, memoryBytes: stats.memoryBytes, memoryLimitBytes: stats.memoryLimitBytes, ioBytes: stats.ioBytes });
+        // A runtime runs user code on one thread (Node's event loop, Python's GIL): its capacity is its
+        // quota, and never more than one core, which saturates it even when the quota allows more.
+        tracker?.update({ at, cpuMs: stats.cpuMs, cpuCores: Math.min(1, stats.cpuLimitCores ?? 1), memoryBytes: stats.memoryBytes, memoryLimitBytes: stats.memoryLimitBytes, ioBytes: stats.ioBytes });
       });
       this.#sampleWorker(at, memoryBytes);
       this.cost.lastInstances = targets.length;

@@ -1,9 +1,14 @@
 /** A FIFO of invocations waiting for capacity, each with its own deadline. */
 export class WaitQueue {
-  readonly #waiters: Array<{ resolve: (ok: boolean) => void; timer: NodeJS.Timeout }> = [];
+  readonly #waiters: Array<{ resolve: (ok: boolean) => void; timer: NodeJS.Timeout; since: number }> = [];
 
   get length(): number {
     return this.#waiters.length;
+  }
+
+  /** When the longest-waiting entry began to wait (undefined when none waits). */
+  get oldest(): number | undefined {
+    return this.#waiters[0]?.since;
   }
 
   /** Resolves true when woken for capacity, false when the deadline passed first. */
@@ -11,6 +16,7 @@ export class WaitQueue {
     return new Promise((resolve) => {
       const entry = {
         resolve,
+        since: performance.now(),
         timer: setTimeout(() => {
           const at = this.#waiters.indexOf(entry);
           if (at >= 0) this.#waiters.splice(at, 1);

@@ -53,7 +53,7 @@ test('logs never cut a character in half and account for bytes the runtime dropp
   assert.match(untouched.text(), /^abc\n\[skyscale: log truncated, 997 more bytes not shown\]\n$/);
 });
 
-test('limits get defaults, reject nonsense, and load can only narrow them', () => {
+test('limits get defaults, reject nonsense, and load can only narrow them (but sets the CPU quota)', () => {
   const limits = resolveLimits({ memoryMb: 256 });
   assert.deepEqual(limits, { memoryMb: 256, pids: 64, cpuQuotaPercent: null, tmpSizeMb: 64, outputBytes: 6 * 1024 * 1024, logBytes: 256 * 1024 });
   assert.throws(() => resolveLimits({ memoryMb: 0 }), RangeError);
@@ -61,5 +61,6 @@ test('limits get defaults, reject nonsense, and load can only narrow them', () =
   assert.throws(() => resolveLimits({ memoryMb: 12.5 }), RangeError);
   assert.equal(narrowLimits(limits, { memoryMb: 128 }).memoryMb, 128);
   assert.throws(() => narrowLimits(limits, { memoryMb: 512 }), /exceeds/);
-  assert.throws(() => narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }), { memoryMb: 128 }), /cpuQuotaPercent/);
+  assert.equal(narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }), { memoryMb: 128 }).cpuQuotaPercent, 50, 'left out, the quota stays');
+  assert.equal(narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }), { memoryMb: 128, cpuQuotaPercent: 80 }).cpuQuotaPercent, 80);
 });

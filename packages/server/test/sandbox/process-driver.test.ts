@@ -1,16 +1,17 @@
 /** Process-driver specifics beyond the shared suite: probe, opt-out, cgroup placement, limits, cleanup. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SandboxUnavailableError } from '../../src/sandbox/driver.ts';
+import { SandboxUnavailableError, type CgroupCapabilities } from '../../src/sandbox/driver.ts';
 import { ProcessDriver } from '../../src/sandbox/process/process-driver.ts';
 import { runtimeSkip, sandboxSkipReason, testDriverOptions } from '../helpers/sandbox.ts';
 import { descendantsOf } from '../../src/sandbox/process/process-tree.ts';
-import { assertNothingSurvives, expectOk, Harness, snapshotProcesses } from './harness.ts';
+import { assertNothingSurvives, expectOk, handlerFor, Harness, snapshotProcesses } from './harness.ts';
+import { BOOT_CPU_QUOTA_PERCENT } from '../../src/sandbox/limits.ts';
 
 const hasBwrap = sandboxSkipReason() === false;
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'skyscale-driver-test-'));
@@ -192,7 +193,61 @@ describe('process driver with bubblewrap', { skip: hasBwrap ? false : 'bubblewra
   });
 });
 
+/** The CPU quota (percent of a core) of one of the driver's groups, null when it has none. */
+function groupQuota(caps: CgroupCapabilities, group: string): number | null {
+  if (caps.version === 2) {
+    const [quota, period] = readFileSync(path.join(caps.parents.unified!, group, 'cpu.max'), 'utf8').trim().split(' ');
+    return quota === 'max' ? null : (100 * Number(quota)) / Number(period);
+  }
+  const quota = Number(readFileSync(path.join(caps.parents.cpu!, group, 'cpu.cfs_quota_us'), 'utf8'));
+  return quota < 0 ? null : (100 * quota) / Number(readFileSync(path.join(caps.parents.cpu!, group, 'cpu.cfs_period_us'), 'utf8'));
+}
+
+/** The name of the driver's group a process is in (its cpu group on v1). */
+function groupOf(caps: CgroupCapabilities, pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const line = caps.version === 2 ? lines.find((l) => l.startsWith('0::'))! : lines.find((l) => l.split(':')[1]?.split(',').includes('cpu'))!;
+  return path.basename(line.slice(line.lastIndexOf(':') + 1));
+}
+
 describe('process driver with pre-admitted launchers', { skip: hasBwrap ? false : 'bubblewrap is not installed' }, () => {
+  test("the CPU quota a stem cell boots under is its group's, and load sets the function's (from a launcher or not)", async (t) => {
+    const dir = path.join(workDir, 'quota');
+    const driver = new ProcessDriver({ ...testDriverOptions(), workDir: dir, cgroupName: 'skyscale-test', launchers: 1 });
+    const probed = await driver.probe();
+    const caps = probed.cgroup;
+    if (!caps.cpu || probed.runtimes.python === undefined) {
+      await driver.close();
+      return t.skip('needs a cpu cgroup and Python (for launchers)');
+    }
+    const harness = await Harness.create(driver);
+    const waitForLauncher = async () => {
+      for (let i = 0; i < 200 && (await driver.readyLaunchers()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(await driver.readyLaunchers(), 1);
+    };
+    try {
+      await waitForLauncher();
+      // One takes the launcher, the other finds none ready and spawns.
+      const stems = await Promise.all([harness.stem('node', { cpuQuotaPercent: 100 }), harness.stem('python', { cpuQuotaPercent: 100 })]);
+      assert.equal(stems.filter((s) => groupOf(caps, s.pid!).includes('-launcher-')).length, 1);
+      for (const [stem, quota] of [[stems[0], 30], [stems[1], 150]] as const) {
+        assert.equal(groupQuota(caps, groupOf(caps, stem.pid!)), 100, `${stem.id} boots under its start quota`);
+        const load = { codeDir: harness.codeDirs[stem.runtime], handler: handlerFor(stem.runtime, 'count'), env: {}, functionName: 'f', functionVersion: '1', deadlineMs: Date.now() + 5000 };
+        assert.equal((await stem.load({ ...load, limits: { memoryMb: 128, cpuQuotaPercent: quota } })).kind, 'loaded');
+        assert.equal(groupQuota(caps, groupOf(caps, stem.pid!)), quota, `${stem.id}: the function's quota, lower or higher than the boot's`);
+        assert.equal((await stem.stats()).cpuLimitCores, quota / 100);
+      }
+      // A launcher waiting to be taken is held to the boot quota too.
+      await waitForLauncher();
+      const idle = readdirSync(path.join(dir, 'instances')).filter((name) => name.startsWith(`${process.pid}-launcher-`) && !stems.some((s) => groupOf(caps, s.pid!) === name));
+      assert.equal(idle.length, 1);
+      assert.equal(groupQuota(caps, idle[0]!), BOOT_CPU_QUOTA_PERCENT);
+    } finally {
+      await harness.close();
+      await driver.close();
+    }
+  });
+
   test('instances start from launchers (then on demand when none is left), in their cgroup; close stops the idle ones', async (t) => {
     const dir = path.join(workDir, 'launchers');
     const driver = new ProcessDriver({ ...testDriverOptions(), workDir: dir, cgroupName: 'skyscale-test', launchers: 1 });

@@ -12,7 +12,7 @@ import { checkRoute } from '../../src/functions/route-pattern.ts';
 export type OpenStore = () => Promise<{ store: Store; dispose(): Promise<void> }>;
 
 const version = (codeHash = 'a'.repeat(64)): NewVersion => ({
-  id: newId(), runtime: 'node', handler: 'index.handler', memoryMb: 128, timeoutMs: 30_000, env: { A: '1' }, concurrency: 1, maxInstances: 10, maxAttempts: 3,
+  id: newId(), runtime: 'node', handler: 'index.handler', memoryMb: 128, cpuQuotaPercent: null, timeoutMs: 30_000, env: { A: '1' }, concurrency: 1, maxInstances: 10, maxAttempts: 3,
   secrets: [], stream: { minFree: 0, idleTimeoutMs: 900_000 }, eventShape: 'http', codeHash, codeSource: 'inline', codeSize: 10,
 });
 
@@ -118,6 +118,21 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       assert.equal(done?.status, 'succeeded');
       assert.equal(done?.result, 7);
       assert.equal(done?.logs, 'ok');
+    });
+
+    withStore('executions: the owners with queued work are listed, and a lease can take one owner\'s oldest', async (store) => {
+      const { alice, bob, fn } = await twoUsers(store);
+      const bobs = (await store.functions.create({ id: newId(), ownerId: bob.id, name: 'g', at: nowIso(), version: version() }))!;
+      const now = Date.now();
+      for (let n = 0; n < 3; n++) await store.executions.insertQueued(queued(alice.id, fn.id, { availableAt: now - 3000 + n }));
+      const later = await store.executions.insertQueued(queued(bob.id, bobs.id, { availableAt: now - 1000 }));
+      assert.deepEqual((await store.executions.queuedOwners()).sort(), [alice.id, bob.id].sort());
+      const [bobsFirst] = await store.executions.lease('w', now, 2, 30_000, bob.id);
+      assert.equal(bobsFirst?.id, later.execution.id, "bob's execution, though alice's are older");
+      assert.deepEqual(await store.executions.queuedOwners(), [alice.id], 'bob has nothing queued any more');
+      const alices = await store.executions.lease('w', now, 2, 30_000, alice.id);
+      assert.equal(alices.length, 2);
+      assert.ok(alices.every((e) => e.ownerId === alice.id));
     });
 
     withStore('executions: a claim by id is fenced: of many concurrent claimers exactly one wins', async (store) => {

@@ -15,6 +15,8 @@ test('defaults follow the documented values', () => {
   assert.equal(c.maxTimeoutMs, 900_000);
   assert.equal(c.credentialMaxFailures, 20);
   assert.equal(c.credentialWindowSeconds, 60);
+  assert.equal(c.maxQueued, 10_000);
+  assert.equal(c.ownerShare, 0.5, 'an owner at its share leaves as much to the others');
   assert.ok(Object.isFrozen(c));
 });
 
@@ -40,6 +42,9 @@ test('a bad value names the variable', () => {
     [{ MAX_TIMEOUT_SECONDS: '901' }, 'MAX_TIMEOUT_SECONDS'],
     [{ CREDENTIAL_MAX_FAILURES: '0' }, 'CREDENTIAL_MAX_FAILURES'],
     [{ CREDENTIAL_WINDOW_SECONDS: 'a minute' }, 'CREDENTIAL_WINDOW_SECONDS'],
+    [{ MAX_OWNER_SHARE: '0' }, 'MAX_OWNER_SHARE'],
+    [{ MAX_OWNER_SHARE: '1.5' }, 'MAX_OWNER_SHARE'],
+    [{ MAX_QUEUED: 'lots' }, 'MAX_QUEUED'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));

@@ -36,6 +36,7 @@ const metadataFields = {
   runtime: Type.Optional(Runtime),
   handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'e.g. "index.handler" (node, php), "main.handler" (python); the module file for wasm ("main.wasm"), the file to run for command ("main.py"). See docs/runtimes.md' })),
   memoryMb: Type.Optional(Type.Integer({ minimum: 16, maximum: 8192 })),
+  cpuQuotaPercent: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: "CPU of each instance in percent of one core (100 = a core), within the server's MIN_CPU_QUOTA_PERCENT..MAX_CPU_QUOTA_PERCENT; null or left out on create: derived from memoryMb (docs/sandbox.md#cpu)" }))),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000, description: "Default 30000, 300000 for command functions; at most the server's MAX_TIMEOUT_SECONDS × 1000" })),
   env: Type.Optional(Env),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Invocations one instance serves at once (default 1)' })),
@@ -78,7 +79,7 @@ export const SeedDelete = Type.Object({ name: Type.String({ minLength: 1, maxLen
 /** A deploy as `multipart/form-data`. Read from the stream, so not validated as an object (no `type`). */
 export const BundleUpload = Type.Unsafe({
   properties: {
-    metadata: { type: 'string', description: 'FunctionMetadata as JSON: name, runtime, handler, memoryMb, timeoutMs, env, concurrency, maxInstances, maxAttempts, secrets, stream, routes, public' },
+    metadata: { type: 'string', description: 'FunctionMetadata as JSON: name, runtime, handler, memoryMb, cpuQuotaPercent, timeoutMs, env, concurrency, maxInstances, maxAttempts, secrets, stream, routes, public' },
     bundle: { type: 'string', format: 'binary', description: 'A .tar.gz or .zip of the code' },
   },
 });
@@ -96,6 +97,7 @@ export const FunctionResponse = Type.Object({
   runtime: Runtime,
   handler: Type.String(),
   memoryMb: Type.Integer(),
+  cpuQuotaPercent: Nullable(Type.Integer({ description: "The function's own CPU quota in percent of one core; null: derived from memoryMb (docs/sandbox.md#cpu)" })),
   timeoutMs: Type.Integer(),
   env: Env,
   concurrency: Type.Integer(),

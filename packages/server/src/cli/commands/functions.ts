@@ -52,6 +52,7 @@ export function functionCommands(): Command {
     .addOption(new Option('-r, --runtime <runtime>', 'runtime').choices(RUNTIMES))
     .option('--handler <handler>', 'entry point, e.g. index.handler or main.handler')
     .option('--memory <mb>', 'memory limit in MB', int)
+    .option('--cpu-quota <percent>', 'CPU of each instance in percent of one core (default: derived from the memory)', int)
     .option('--timeout <ms>', 'timeout in milliseconds', int)
     .option('--concurrency <n>', 'invocations one instance serves at once', int)
     .option('--max-instances <n>', 'most instances at once', int)
@@ -71,6 +72,7 @@ export function functionCommands(): Command {
         runtime: opts.runtime as Runtime | undefined,
         handler: opts.handler,
         memoryMb: opts.memory,
+        cpuQuotaPercent: opts.cpuQuota,
         timeoutMs: opts.timeout,
         concurrency: opts.concurrency,
         maxInstances: opts.maxInstances,

@@ -145,8 +145,10 @@ export interface ExecutionStore {
    * Null while a transaction is open on the connection; `atExit` rolls that transaction back first.
    */
   insertFinishedNow?(batch: readonly FinishedExecution[], atExit?: boolean): InsertReport | null;
-  /** Takes up to `max` of the oldest available queued executions for this worker, each leased for `leaseMs`. */
-  lease(workerId: string, now: number, max: number, leaseMs: number): Promise<StoredExecution[]>;
+  /** Takes up to `max` of the oldest available queued executions (of one owner, when given) for this worker, each leased for `leaseMs`. */
+  lease(workerId: string, now: number, max: number, leaseMs: number, ownerId?: string): Promise<StoredExecution[]>;
+  /** The owners that have queued executions (some may become available only later, after a retry delay). */
+  queuedOwners(): Promise<string[]>;
   /** Takes this one queued execution (delivered by a bus), fenced: of concurrent claimers exactly one wins. */
   claim(id: string, workerId: string, now: number, leaseMs: number): Promise<StoredExecution | undefined>;
   /** Extends a lease this worker holds; false once it does not. */

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { CgroupCapabilities } from '../driver.ts';
 import { createInstanceCgroup, type InstanceCgroup } from '../cgroup/instance-cgroup.ts';
-import { resolveLimits } from '../limits.ts';
+import { BOOT_CPU_QUOTA_PERCENT, resolveLimits } from '../limits.ts';
 import { PROTOCOL_FD_IN } from '../protocol.ts';
 import { createInstanceDirs, removeInstanceDirs, type InstanceDirs } from './instance-dirs.ts';
 import { spawnRuntime } from './launch.ts';
@@ -131,8 +131,8 @@ export class LauncherPool {
     let child: ChildProcess | null = null;
     try {
       dirs = createInstanceDirs(workDir, name, uid);
-      // Provisional limits: the start sets the instance's own (a launcher needs a few MB).
-      cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128 }));
+      // Provisional limits: the start sets the instance's own (a launcher needs a few MB and no more CPU than a boot).
+      cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128, cpuQuotaPercent: BOOT_CPU_QUOTA_PERCENT }));
       if (cgroup === null) throw new Error('no memory cgroup');
       child = spawnRuntime({ command: [python, '-I', '-S', '-c', LAUNCHER_SCRIPT], env: {}, uid, bwrap: true, seccompFilter });
       for (const stream of child.stdio) stream?.on('error', () => {});
