@@ -87,7 +87,7 @@ export async function buildWorker(deps: { config: Config; logger: Logger; driver
     code: deps.code,
     objects: deps.objects,
     log: logger,
-    options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances, load: config.load },
+    options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxTotalInstances: config.maxInstances, load: config.load, hostApi: config.hostApi },
   });
   const invoker = new LocalInvoker({ pool, secrets: deps.secrets, log: logger });
   if (capabilities.usable) stems.fill();

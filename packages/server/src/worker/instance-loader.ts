@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { LoadSettings } from '../config/options.ts';
+import type { HostApiLimits, LoadSettings } from '../config/options.ts';
 import { newId } from '../core/ids.ts';
 import { failure, type InvocationResult, type InvocationTarget } from '../core/invocation.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
 import { RuntimeUnavailableError, type SandboxDriver } from '../sandbox/driver.ts';
-import { sandboxHostApi } from './host-api.ts';
+import { OwnerConnectionBudgets, sandboxHostApi } from './host-api.ts';
 import { ManagedInstance, type LeaseKind } from './managed-instance.ts';
 import { toInvocationResult } from './outcome.ts';
 import type { StemPool } from './stem-pool.ts';
@@ -32,14 +32,18 @@ export class InstanceLoader {
   readonly #code: CodeSource;
   readonly #objects: ObjectReader | undefined;
   readonly #load: LoadSettings;
+  readonly #hostApi: HostApiLimits;
+  readonly #budgets: OwnerConnectionBudgets;
   readonly #onExit: (instance: ManagedInstance) => void;
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; load: LoadSettings; onExit: (instance: ManagedInstance) => void }) {
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; load: LoadSettings; hostApi: HostApiLimits; log: Logger; onExit: (instance: ManagedInstance) => void }) {
     this.#driver = deps.driver;
     this.#stems = deps.stems;
     this.#code = deps.code;
     this.#objects = deps.objects;
     this.#load = deps.load;
+    this.#hostApi = deps.hostApi;
+    this.#budgets = new OwnerConnectionBudgets(deps.hostApi.maxConnectionsPerOwner, deps.log);
     this.#onExit = deps.onExit;
   }
 
@@ -65,7 +69,8 @@ export class InstanceLoader {
       return { failure: failure('platform_error', "The function's code is not available on this worker", { ...cold, instanceId: sandbox.id }) };
     }
     const grants = new Map<string, readonly string[]>();
-    const hostApi = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
+    const listener = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
+    const hostApi = listener && { listener, maxConnections: this.#hostApi.maxConnectionsPerInstance, budget: this.#budgets.of(target.ownerId) };
     const loaded = await sandbox.load({
       runtime: target.runtime,
       codeDir,
