@@ -16,6 +16,19 @@ const skip = sandboxSkipReason() || (findExecutable('prlimit') === undefined ? '
 
 const HEALTH = { api: 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n', gateway: 'GET /_skyscale/healthz HTTP/1.1\r\nhost: x\r\n\r\n' };
 
+async function signUp(url: string): Promise<string> {
+  const user = { username: 'flooder', password: 'correct horse battery' };
+  const post = (path: string) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+  assert.equal((await post('/auth/register')).status, 201);
+  return `Bearer ${((await (await post('/auth/login')).json()) as { token: string }).token}`;
+}
+
+async function deploy(url: string, auth: string, name: string): Promise<string> {
+  const res = await fetch(`${url}/api/functions`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ name, runtime: 'node', code: 'export const handler = () => 42;' }) });
+  assert.equal(res.status, 201);
+  return ((await res.json()) as { id: string }).id;
+}
+
 test('out of file descriptors, the platform refuses new connections, keeps serving open ones and recovers', { skip }, async (t) => {
   const server = await startSkyscale(
     // Stem cells keep the load sampler ticking (every 100 ms) through the flood.
@@ -25,8 +38,13 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
   const ports = { api: server.port, gateway: Number(new URL(server.gatewayUrl).port) };
   const flood: RawConnection[] = [];
   try {
+    const auth = await signUp(server.url);
+    const warm = await deploy(server.url, auth, 'warm');
+    const cold = await deploy(server.url, auth, 'cold');
+    const invokeRequest = (id: string): string => `POST /api/functions/${id}/invoke HTTP/1.1\r\nhost: x\r\nauthorization: ${auth}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}`;
     const existing = { api: await openRaw(ports.api), gateway: await openRaw(ports.gateway) };
     for (const plane of ['api', 'gateway'] as const) assert.equal((await rawRequest(existing[plane], HEALTH[plane])).status, 200);
+    assert.match((await rawRequest(existing.api, invokeRequest(warm))).body, /"status":"succeeded"/);
 
     flood.push(...(await Promise.all(Array.from({ length: 2 * NOFILE }, (_, i) => openRaw(i % 2 === 0 ? ports.gateway : ports.api)))));
     const fds = readdirSync(`/proc/${server.child.pid}/fd`).length;
@@ -35,6 +53,7 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
     await sleep(1500);
     assert.equal(server.child.exitCode, null, 'the platform is still running');
     for (const plane of ['api', 'gateway'] as const) assert.equal((await rawRequest(existing[plane], HEALTH[plane])).status, 200, `${plane}: an open connection is still served`);
+    assert.match((await rawRequest(existing.api, invokeRequest(warm))).body, /"status":"succeeded"/, 'a warm function still runs');
 
     for (const c of flood) c.socket.destroy();
     await sleep(500);
@@ -43,6 +62,8 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
       assert.equal((await rawRequest(fresh, HEALTH[plane])).status, 200, `${plane}: a new connection is served after the flood`);
       fresh.socket.destroy();
     }
+    const started = await fetch(`${server.url}/api/functions/${cold}/invoke`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal((await started.json()).status, 'succeeded', 'a new instance starts after the flood');
     assert.equal(server.child.exitCode, null);
     const warnings = server.output().split('\n').filter((line) => /EMFILE|too many open files|descriptor/i.test(line));
     t.diagnostic(`${fds} descriptors open during the flood; ${warnings.length} warning lines: ${warnings.map((w) => (JSON.parse(w) as { msg: string }).msg).join(' | ')}`);
