@@ -4,7 +4,7 @@ import { newId } from '../core/ids.ts';
 import { failure, type InvocationResult, type InvocationTarget } from '../core/invocation.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
-import { RuntimeUnavailableError, type SandboxDriver } from '../sandbox/driver.ts';
+import { RuntimeUnavailableError, type LoadOutcome, type SandboxDriver } from '../sandbox/driver.ts';
 import { OwnerConnectionBudgets, sandboxHostApi } from './host-api.ts';
 import { ManagedInstance, type LeaseKind } from './managed-instance.ts';
 import { toInvocationResult } from './outcome.ts';
@@ -71,18 +71,26 @@ export class InstanceLoader {
     const grants = new Map<string, readonly string[]>();
     const listener = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
     const hostApi = listener && { listener, maxConnections: this.#hostApi.maxConnectionsPerInstance, budget: this.#budgets.of(target.ownerId) };
-    const loaded = await sandbox.load({
-      runtime: target.runtime,
-      codeDir,
-      handler: target.handler,
-      env: spec.env,
-      functionId: target.functionId,
-      functionName: target.functionName,
-      functionVersion: String(target.version),
-      deadlineMs: deadline,
-      limits: { memoryMb },
-      hostApi,
-    });
+    let loaded: LoadOutcome;
+    try {
+      loaded = await sandbox.load({
+        runtime: target.runtime,
+        codeDir,
+        handler: target.handler,
+        env: spec.env,
+        functionId: target.functionId,
+        functionName: target.functionName,
+        functionVersion: String(target.version),
+        deadlineMs: deadline,
+        limits: { memoryMb },
+        hostApi,
+      });
+    } catch (err) {
+      // Specialising touches the host (cgroup limits, the code's files, the host API's socket): out of descriptors, say, it fails.
+      log.error({ err, functionId: target.functionId }, 'specialising an instance failed');
+      void sandbox.kill('specialising failed');
+      return { failure: failure('platform_error', 'The instance could not be prepared for the function; retry shortly', { ...cold, instanceId: sandbox.id }) };
+    }
     if (loaded.kind !== 'loaded') {
       void sandbox.kill('load failed');
       return { failure: toInvocationResult(loaded, { ...cold, instanceId: sandbox.id }) };

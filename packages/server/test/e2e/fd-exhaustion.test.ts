@@ -12,7 +12,7 @@ import { destroyAllRaw, openRaw, rawRequest, type RawConnection } from '../helpe
 // it, so a flood of idle connections really exhausts them: it must refuse new connections, keep
 // serving the open ones, and serve new ones once the flood ends.
 const NOFILE = 256;
-const skip = sandboxSkipReason() || (findExecutable('prlimit') === undefined ? 'SKIPPED: prlimit (util-linux) is not installed' : false);
+const skip = sandboxSkipReason() || (findExecutable('prlimit') === undefined || findExecutable('setsid') === undefined ? 'SKIPPED: prlimit and setsid (util-linux) are not installed' : false);
 
 const HEALTH = { api: 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n', gateway: 'GET /_skyscale/healthz HTTP/1.1\r\nhost: x\r\n\r\n' };
 
@@ -33,7 +33,8 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
   const server = await startSkyscale(
     // Stem cells keep the load sampler ticking (every 100 ms) through the flood.
     { WARM_POOL_SIZE: '1', LOAD_SAMPLE_INTERVAL_MS: '100', HTTP_MAX_CONNECTIONS: '100000', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '100000', HTTP_KEEPALIVE_TIMEOUT_MS: '60000' },
-    { wrap: ['prlimit', `--nofile=${NOFILE}`, '--'], captureOutput: true },
+    // Its own session: a platform that signalled its process group (kill(0)) would not take this test runner with it.
+    { wrap: ['setsid', 'prlimit', `--nofile=${NOFILE}`, '--'], captureOutput: true },
   );
   const ports = { api: server.port, gateway: Number(new URL(server.gatewayUrl).port) };
   const flood: RawConnection[] = [];
@@ -41,6 +42,7 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
     const auth = await signUp(server.url);
     const warm = await deploy(server.url, auth, 'warm');
     const cold = await deploy(server.url, auth, 'cold');
+    const duringFlood = await deploy(server.url, auth, 'during-flood');
     const invokeRequest = (id: string): string => `POST /api/functions/${id}/invoke HTTP/1.1\r\nhost: x\r\nauthorization: ${auth}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}`;
     const existing = { api: await openRaw(ports.api), gateway: await openRaw(ports.gateway) };
     for (const plane of ['api', 'gateway'] as const) assert.equal((await rawRequest(existing[plane], HEALTH[plane])).status, 200);
@@ -54,6 +56,14 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
     assert.equal(server.child.exitCode, null, 'the platform is still running');
     for (const plane of ['api', 'gateway'] as const) assert.equal((await rawRequest(existing[plane], HEALTH[plane])).status, 200, `${plane}: an open connection is still served`);
     assert.match((await rawRequest(existing.api, invokeRequest(warm))).body, /"status":"succeeded"/, 'a warm function still runs');
+    // A cold start takes the stem cell and a launcher, whose refills then fail for want of descriptors.
+    const coldDuringFlood = await rawRequest(existing.api, invokeRequest(duringFlood), 15_000);
+    t.diagnostic(`a cold start during the flood: ${coldDuringFlood.status} ${/"status":"[a-z_]+"/.exec(coldDuringFlood.body)?.[0]}`);
+    // It may find a stem cell and run, or fail as the platform's fault: an execution either way, not an error of the API.
+    assert.equal(coldDuringFlood.status, 200, coldDuringFlood.body);
+    assert.match(coldDuringFlood.body, /"status":"(succeeded|system_error)"/);
+    await sleep(1000);
+    assert.equal(server.child.exitCode, null, 'the platform is still running after refills failed');
 
     for (const c of flood) c.socket.destroy();
     await sleep(500);
@@ -67,7 +77,9 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
     assert.equal(server.child.exitCode, null);
     const warnings = server.output().split('\n').filter((line) => /EMFILE|too many open files|descriptor/i.test(line));
     t.diagnostic(`${fds} descriptors open during the flood; ${warnings.length} warning lines: ${warnings.map((w) => (JSON.parse(w) as { msg: string }).msg).join(' | ')}`);
-    assert.ok(warnings.length >= 1 && warnings.length <= 6, `said so once per place, not per event:\n${warnings.join('\n')}`);
+    // The sampler ticked ~25 times at the limit: it says so once per spell (a descriptor freed by the flood's churn may end one).
+    const sampler = warnings.filter((line) => line.includes("reading the platform's own memory failed")).length;
+    assert.ok(sampler >= 1 && sampler <= 3, `the sampler said so ${sampler} times:\n${warnings.join('\n')}`);
     for (const c of Object.values(existing)) c.socket.destroy();
   } finally {
     destroyAllRaw();
