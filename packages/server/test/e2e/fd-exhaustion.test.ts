@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findExecutable } from '../../src/config/prerequisites.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
@@ -15,6 +15,18 @@ const NOFILE = 256;
 const skip = sandboxSkipReason() || (findExecutable('prlimit') === undefined || findExecutable('setsid') === undefined ? 'SKIPPED: prlimit and setsid (util-linux) are not installed' : false);
 
 const HEALTH = { api: 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n', gateway: 'GET /_skyscale/healthz HTTP/1.1\r\nhost: x\r\n\r\n' };
+
+/** Launchers waiting for a sandbox to exec: the platform's python children still running the launcher script. */
+function waitingLaunchers(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  return children.filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('os.execv');
+    } catch {
+      return false;
+    }
+  }).length;
+}
 
 async function signUp(url: string): Promise<string> {
   const user = { username: 'flooder', password: 'correct horse battery' };
@@ -74,6 +86,10 @@ test('out of file descriptors, the platform refuses new connections, keeps servi
     }
     const started = await fetch(`${server.url}/api/functions/${cold}/invoke`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: '{}' });
     assert.equal((await started.json()).status, 'succeeded', 'a new instance starts after the flood');
+    // The launchers whose refills failed during the flood come back (SANDBOX_LAUNCHERS, default 2).
+    let launchers = 0;
+    for (let i = 0; i < 50 && (launchers = waitingLaunchers(server.child.pid!)) < 2; i++) await sleep(100);
+    assert.equal(launchers, 2, 'pre-admitted launchers are ready again');
     assert.equal(server.child.exitCode, null);
     const warnings = server.output().split('\n').filter((line) => /EMFILE|too many open files|descriptor/i.test(line));
     t.diagnostic(`${fds} descriptors open during the flood; ${warnings.length} warning lines: ${warnings.map((w) => (JSON.parse(w) as { msg: string }).msg).join(' | ')}`);

@@ -93,13 +93,15 @@ export class LauncherPool {
   #preparing = 0;
   #closed = false;
   #failures = 0;
+  /** Once one launcher has worked, failures are passing (out of descriptors, say): keep trying at each take. */
+  #worked = false;
 
   constructor(options: Options) {
     this.#options = options;
   }
 
   fill(): void {
-    if (this.#closed || this.#failures >= 3) return;
+    if (this.#closed || (this.#failures >= 3 && !this.#worked)) return;
     for (let i = this.#ready.length + this.#preparing; i < this.#options.size; i++) void this.#prepareOne();
   }
 
@@ -146,6 +148,7 @@ export class LauncherPool {
         return;
       }
       this.#failures = 0;
+      this.#worked = true;
       this.#ready.push(launcher);
     } catch {
       this.#failures++;
