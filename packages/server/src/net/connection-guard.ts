@@ -55,8 +55,9 @@ const clientAddress = (socket: Socket): string | undefined => socket.remoteAddre
  * What one listening HTTP server does about abusive connections (docs/limits.md): at most
  * `maxConnections` at once (node closes the rest as they arrive) and `maxConnectionsPerAddress` from
  * one client address (answered 429 TOO_MANY_CONNECTIONS and closed); a response the client has not
- * taken for `sendTimeoutMs` ends its connection; running out of file descriptors is logged, never
- * fatal: new connections are refused (libuv accepts and closes them) while the open ones are served.
+ * taken for `sendTimeoutMs` ends its connection. Out of file descriptors, libuv refuses new
+ * connections itself (it accepts and closes them) while the open ones are served; an accept error it
+ * does report is logged, never fatal.
  */
 export class ConnectionGuard {
   readonly #limits: ConnectionLimits;
