@@ -25,6 +25,8 @@ import { healthRoutes } from './routes/health.ts';
 import { loadRoutes, prometheusRoutes, type MetricsAccess } from './routes/metrics.ts';
 import { streamRoutes } from './routes/streams.ts';
 import type { StreamService } from '../streams/stream-service.ts';
+import type { ConnectionLimits } from '../config/options.ts';
+import { ConnectionGuard, httpTimeouts } from '../net/connection-guard.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -38,6 +40,8 @@ export interface ApiDeps {
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
   maxBundleBytes: number;
+  /** Timeouts and connection caps of the port (docs/limits.md). */
+  connections: ConnectionLimits;
   /** GET /metrics: the exposition and who may read it. */
   prometheus: { exposition: () => Promise<{ contentType: string; body: string }>; access: MetricsAccess };
 }
@@ -59,7 +63,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // A graceful stop lets requests in flight finish (their invocations answer); idle keep-alive connections close at once.
     forceCloseConnections: 'idle',
+    // Not connectionTimeout: it closes a connection idle for that long, so a sync invocation longer than it too.
+    // Slow readers are the guard's (HTTP_SEND_TIMEOUT_MS).
+    keepAliveTimeout: deps.connections.keepAliveTimeoutMs,
+    requestTimeout: deps.connections.requestTimeoutMs,
+    http: httpTimeouts(deps.connections),
   });
+  new ConnectionGuard(app.server, deps.connections, deps.logger, 'control');
 
   app.decorateRequest('principal', null);
   // A callback hook, not an async one: it runs on every request and needs no promise.

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseMasterKey } from './keys.ts';
-import { DEFAULT_CPU_QUOTA, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type CpuQuotaPolicy, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -62,6 +62,10 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** WebSocket stream sessions (docs/streams.md). */
   readonly stream: StreamLimits;
+  /** Timeouts and connection caps of each public port (docs/limits.md). */
+  readonly connections: ConnectionLimits;
+  /** Connections functions may hold to their host API (docs/limits.md). */
+  readonly hostApi: HostApiLimits;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +122,28 @@ function cpuQuota(env: Env): CpuQuotaPolicy {
   const maxPercent = integer(env, 'MAX_CPU_QUOTA_PERCENT', 100 * os.availableParallelism(), 1, 100_000);
   if (maxPercent < minPercent) throw new ConfigError('MAX_CPU_QUOTA_PERCENT', `must be at least MIN_CPU_QUOTA_PERCENT (${minPercent}), got ${maxPercent}`);
   return Object.freeze({ mbPerCore: integer(env, 'CPU_MB_PER_CORE', DEFAULT_CPU_QUOTA.mbPerCore, 16, 1_000_000), minPercent, maxPercent });
+}
+
+function connectionLimits(env: Env): ConnectionLimits {
+  const d = DEFAULT_CONNECTION_LIMITS;
+  const limits = {
+    headersTimeoutMs: integer(env, 'HTTP_HEADERS_TIMEOUT_MS', d.headersTimeoutMs, 100, 600_000),
+    requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, 100, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs, 100, 600_000),
+    sendTimeoutMs: integer(env, 'HTTP_SEND_TIMEOUT_MS', d.sendTimeoutMs, 100, 3_600_000),
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    maxConnectionsPerAddress: integer(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', d.maxConnectionsPerAddress, 1, 1_000_000),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}), got ${limits.headersTimeoutMs}`);
+  return Object.freeze(limits);
+}
+
+function hostApiLimits(env: Env): HostApiLimits {
+  const d = DEFAULT_HOST_API_LIMITS;
+  return Object.freeze({
+    maxConnectionsPerInstance: integer(env, 'HOST_API_MAX_CONNECTIONS_PER_INSTANCE', d.maxConnectionsPerInstance, 1, 1024),
+    maxConnectionsPerOwner: integer(env, 'HOST_API_MAX_CONNECTIONS_PER_OWNER', d.maxConnectionsPerOwner, 1, 1_000_000),
+  });
 }
 
 function metricsToken(env: Env): string | undefined {
@@ -195,6 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
       endGraceMs: integer(env, 'STREAM_END_GRACE_MS', 5000, 0, 600_000),
       maxMessageBytes: integer(env, 'STREAM_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 4 * 1024 * 1024),
     }),
+    connections: connectionLimits(env),
+    hostApi: hostApiLimits(env),
   };
   return Object.freeze(config);
 }

@@ -44,6 +44,40 @@ export interface CpuQuotaPolicy {
 
 /** Without MAX_CPU_QUOTA_PERCENT the most is all of the host's cores (config.ts). */
 export const DEFAULT_CPU_QUOTA: Omit<CpuQuotaPolicy, 'maxPercent'> = Object.freeze({ mbPerCore: 1769, minPercent: 25 });
+/** How each public port (control API, gateway) treats its connections; docs/limits.md explains each value. */
+export interface ConnectionLimits {
+  /** From a connection's first byte (or a request's, on a kept-alive connection) to the end of the headers. */
+  readonly headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (answering it may take longer). */
+  readonly requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** Response bytes the client has not taken for this long end the connection (slow readers). */
+  readonly sendTimeoutMs: number;
+  /** Connections open at once on the port; more are closed as they arrive. */
+  readonly maxConnections: number;
+  /** Connections open at once from one client address; more are answered 429 TOO_MANY_CONNECTIONS. */
+  readonly maxConnectionsPerAddress: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 10_000,
+  sendTimeoutMs: 30_000,
+  maxConnections: 4096,
+  maxConnectionsPerAddress: 256,
+});
+
+/** Connections functions may hold open to their host API ($API_BASE_URL) on this node. */
+export interface HostApiLimits {
+  /** The bootstrap forwards this many at once; further ones wait inside the sandbox. */
+  readonly maxConnectionsPerInstance: number;
+  /** Across all instances of one owner; past it a connection is answered 429 TOO_MANY_CONNECTIONS. */
+  readonly maxConnectionsPerOwner: number;
+}
+
+export const DEFAULT_HOST_API_LIMITS: HostApiLimits = Object.freeze({ maxConnectionsPerInstance: 16, maxConnectionsPerOwner: 256 });
 
 /** The per-node instance pool (worker/instance-pool.ts). */
 export interface PoolOptions {
@@ -59,6 +93,7 @@ export interface PoolOptions {
   ownerShare: number;
   cpu: CpuQuotaPolicy;
   load: LoadSettings;
+  hostApi: HostApiLimits;
 }
 
 /** The default MAX_OWNER_SHARE: an owner holding all it may still leaves as much to the others. */

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   RUNTIME_UNAVAILABLE: { status: 422, message: 'This server cannot run functions of this runtime' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many connections are open' },
   EXECUTION_FAILED: { status: 502, message: 'The function did not succeed' },
   INVALID_FUNCTION_RESPONSE: { status: 502, message: 'The function returned an HTTP response that is not valid' },
   FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish in time' },

@@ -9,6 +9,8 @@ import { clientAddressOf, platformKey } from './credentials.ts';
 import { asAppError, errorBody, requestIdOf } from '../core/request-context.ts';
 import { bodyOf, decodeParams, eventHeaders, parseQuery, readBody, type HttpEvent } from './http-event.ts';
 import { toHttpResponse, type HttpResponse } from './http-response.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/options.ts';
+import { ConnectionGuard, httpTimeouts } from '../net/connection-guard.ts';
 
 /**
  * A function the gateway will call: its owner and id, and whatever the backend resolved while finding
@@ -85,14 +87,17 @@ export class GatewayServer {
   readonly #log: Pick<Logger, 'warn' | 'error' | 'debug' | 'isLevelEnabled'>;
   readonly #upgrades: UpgradeHandler[] = [];
   readonly #metrics: PlatformMetrics;
+  readonly #guard: ConnectionGuard;
 
-  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error' | 'debug' | 'isLevelEnabled'>; metrics?: PlatformMetrics }) {
+  constructor(deps: { routes: LiveRoutes; backend: GatewayBackend; maxBodyBytes: number; log: Pick<Logger, 'warn' | 'error' | 'debug' | 'isLevelEnabled'>; metrics?: PlatformMetrics; connections?: ConnectionLimits }) {
     this.#routes = deps.routes;
     this.#metrics = deps.metrics ?? NO_METRICS;
     this.#backend = deps.backend;
     this.#maxBodyBytes = deps.maxBodyBytes;
     this.#log = deps.log;
-    this.server = createServer((req, res) => void this.handleRequest(req, res));
+    const connections = deps.connections ?? DEFAULT_CONNECTION_LIMITS;
+    this.server = createServer(httpTimeouts(connections), (req, res) => void this.handleRequest(req, res));
+    this.#guard = new ConnectionGuard(this.server, connections, deps.log, 'gateway');
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
   }
 
@@ -224,6 +229,7 @@ export class GatewayServer {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#guard.upgraded(socket);
     for (const handler of this.#upgrades) if (handler(req, socket, head)) return;
     const body = JSON.stringify(errorBody(new AppError('ROUTE_NOT_FOUND'), requestIdOf(req.headers['x-request-id'])));
     socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

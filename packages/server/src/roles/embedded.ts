@@ -86,7 +86,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
 
     const routes = new LiveRoutes(store.routes, logger);
     subscribe(bus, 'routes.changed', () => routes.refresh());
-    const gateway = new GatewayServer({ routes, maxBodyBytes: config.maxBodyBytes, log: logger, metrics, backend: gatewayBackend({ auth, functions, executions }) });
+    const gateway = new GatewayServer({ routes, maxBodyBytes: config.maxBodyBytes, log: logger, metrics, connections: config.connections, backend: gatewayBackend({ auth, functions, executions }) });
     closers.push({ name: 'routing table', close: async () => routes.stop() }, { name: 'gateway', close: () => gateway.close() });
     await routes.start(ROUTE_POLL_MS);
 
@@ -96,7 +96,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     gateway.onUpgrade(streamEndpoint.handleUpgrade);
     closers.push({ name: 'stream sessions', close: () => streamEndpoint.close(), pending: () => streams.open });
 
-    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
     // The API stops taking requests, then the invocations already running get a moment to answer.
     closers.push({ name: 'invocations', close: async () => { await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
     return { api, gateway, close: () => shutdown(closers, logger) };

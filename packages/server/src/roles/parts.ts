@@ -90,7 +90,7 @@ export async function buildWorker(deps: { config: Config; logger: Logger; driver
     code: deps.code,
     objects: deps.objects,
     log: logger,
-    options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxQueued: config.maxQueued, maxTotalInstances: config.maxInstances, ownerShare: config.ownerShare, cpu: config.cpuQuota, load: config.load },
+    options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxQueued: config.maxQueued, maxTotalInstances: config.maxInstances, ownerShare: config.ownerShare, cpu: config.cpuQuota, load: config.load, hostApi: config.hostApi },
   });
   const invoker = new LocalInvoker({ pool, secrets: deps.secrets, log: logger });
   if (capabilities.usable) stems.fill();

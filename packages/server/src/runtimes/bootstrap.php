@@ -167,7 +167,7 @@ final class Runtime
         self::$version = (string) ($message['functionVersion'] ?? '');
         $execution = self::$current = new Execution((string) $message['id'], 'load');
         try {
-            $api = isset($message['api']['socket']) ? HostApiForwarder::start($message['api']['socket'], $message['api']['host'] ?? '127.0.0.1', function () {
+            $api = isset($message['api']['socket']) ? HostApiForwarder::start($message['api']['socket'], $message['api']['host'] ?? '127.0.0.1', (int) ($message['api']['maxConnections'] ?? 16), function () {
                 self::$forwarder = true;
             }) : null;
             if ($api !== null) self::setEnv('API_BASE_URL', $api);

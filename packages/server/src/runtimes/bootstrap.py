@@ -261,12 +261,32 @@ def handle_stream_open(message):
     stream_sessions["run"](message, sys.modules[__name__])
 
 
-def forward_host_api(socket_path):
+def forward_host_api(socket_path, max_connections):
     """The host API is a Unix socket; code reaches it as http://127.0.0.1:<port>, the only address it has.
 
+    At most max_connections are forwarded at once (each costs the platform a descriptor): the accept
+    loop waits for a free slot, so further connections wait in the listen queue.
     Built on _socket and _thread: `import socket, threading` costs ~13 ms, most of a cold start."""
     import _socket
     import _thread
+
+    # A counting semaphore from two locks: `room` is held while every slot is taken.
+    room = _thread.allocate_lock()
+    count_lock = _thread.allocate_lock()
+    active = [0]
+
+    def take_slot():
+        room.acquire()
+        with count_lock:
+            active[0] += 1
+            if active[0] < max_connections:
+                room.release()
+
+    def give_slot():
+        with count_lock:
+            active[0] -= 1
+            if active[0] == max_connections - 1:
+                room.release()
 
     def pump(src, dst, done):
         try:
@@ -293,16 +313,29 @@ def forward_host_api(socket_path):
             _thread.start_new_thread(pump, (upstream, client, done))
             pump(client, upstream, None)
             done.acquire()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: no thread to spare (the pids limit)
             pass
         finally:
             client.close()
             upstream.close()
+            give_slot()
 
     def accept_loop():
         while True:
-            fd, _ = listener._accept()
-            _thread.start_new_thread(serve, (_socket.socket(fileno=fd),))
+            take_slot()
+            try:
+                fd, _ = listener._accept()
+            except OSError:  # out of descriptors in the sandbox, or a connection reset before it was taken
+                give_slot()
+                import time
+                time.sleep(0.05)
+                continue
+            client = _socket.socket(fileno=fd)
+            try:
+                _thread.start_new_thread(serve, (client,))
+            except RuntimeError:
+                client.close()
+                give_slot()
 
     listener = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
@@ -330,7 +363,8 @@ def handle_load(message):
     current = execution = Execution(message["id"])
     try:
         if message.get("api"):
-            os.environ["API_BASE_URL"] = forward_host_api(message["api"]["socket"])
+            api = message["api"]
+            os.environ["API_BASE_URL"] = forward_host_api(api["socket"], api.get("maxConnections") or 16)
         if message.get("runtime") == "command":
             function["handler"] = load_command(message["handler"])
         else:

@@ -10,8 +10,12 @@ namespace Skyscale\Runtime;
 
 final class HostApiForwarder
 {
-    /** Listens on a loopback port, forks the forwarding process and returns the base URL. */
-    public static function start(string $socketPath, string $host, callable $inChild): ?string
+    /**
+     * Listens on a loopback port, forks the forwarding process and returns the base URL. At most
+     * $maxConnections are forwarded at once (each costs the platform a descriptor); further ones wait
+     * in the listen queue.
+     */
+    public static function start(string $socketPath, string $host, int $maxConnections, callable $inChild): ?string
     {
         if (!function_exists('pcntl_fork')) return null; // a php-cli built without pcntl: no API_BASE_URL
         $server = stream_socket_server("tcp://{$host}:0", $errno, $error);
@@ -21,20 +25,21 @@ final class HostApiForwarder
         if ($pid === -1) throw new \RuntimeException('host API forwarder: fork failed');
         if ($pid === 0) {
             $inChild();
-            self::serve($server, $socketPath);
+            self::serve($server, $socketPath, max(1, $maxConnections));
         }
         fclose($server);
         return "http://127.0.0.1:{$port}";
     }
 
     /** @param resource $server */
-    private static function serve($server, string $socketPath): never
+    private static function serve($server, string $socketPath, int $maxConnections): never
     {
         $streams = []; // id => open stream
         $peers = [];   // id => id of the other end
         $reading = []; // id => true until that end has sent EOF
         for (;;) {
-            $read = [$server];
+            // Two ends per connection; with every slot taken, new connections wait until one closes.
+            $read = count($peers) < 2 * $maxConnections ? [$server] : [];
             foreach ($reading as $id => $_) $read[] = $streams[$id];
             $write = $except = null;
             if (@stream_select($read, $write, $except, null) === false) continue;
@@ -44,6 +49,7 @@ final class HostApiForwarder
                     $upstream = $client === false ? false : @stream_socket_client("unix://{$socketPath}", $errno, $error, 5);
                     if ($upstream === false) {
                         if ($client !== false) fclose($client);
+                        else usleep(50_000); // out of descriptors in the sandbox: don't spin on the ready listener
                         continue;
                     }
                     [$a, $b] = [(int) $client, (int) $upstream];

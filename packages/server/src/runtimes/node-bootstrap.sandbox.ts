@@ -259,6 +259,26 @@ async function loadWasmHandler(entry: string): Promise<Handler> {
 
 let hostApiSocket = '';
 let hostApiForwarder: Promise<string> | null = null;
+/** Connections forwarded at once (each costs the platform a descriptor); further ones wait here, in order. */
+let hostApiMaxConnections = 16;
+let hostApiForwarding = 0;
+const hostApiWaiting: Socket[] = [];
+
+function forwardToHost(client: Socket): void {
+  hostApiForwarding++;
+  const upstream = connect(hostApiSocket);
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => {
+    client.destroy();
+    hostApiForwarding--;
+    let next: Socket | undefined;
+    while ((next = hostApiWaiting.shift()) !== undefined && next.destroyed);
+    if (next !== undefined) forwardToHost(next);
+  });
+  client.pipe(upstream).pipe(client);
+}
 
 /**
  * The host API is a Unix socket; code reaches it as http://127.0.0.1:<port>. Sandboxed (we are pid 1
@@ -269,10 +289,9 @@ let hostApiForwarder: Promise<string> | null = null;
 async function startHostApiForwarder(host?: string): Promise<string> {
   const server = createServer((client) => {
     if (!hostApiSocket) return client.destroy();
-    const upstream = connect(hostApiSocket);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
+    if (hostApiForwarding < hostApiMaxConnections) return forwardToHost(client);
+    client.on('error', () => {});
+    hostApiWaiting.push(client);
   });
   server.unref();
   await new Promise((resolve, reject) => {
@@ -283,13 +302,14 @@ async function startHostApiForwarder(host?: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-function forwardHostApi(api: { socket: string; host?: string }): Promise<string> {
+function forwardHostApi(api: { socket: string; host?: string; maxConnections?: number }): Promise<string> {
   hostApiSocket = api.socket;
+  if (api.maxConnections) hostApiMaxConnections = api.maxConnections;
   hostApiForwarder ??= startHostApiForwarder(api.host);
   return hostApiForwarder;
 }
 
-async function load(message: { id: string; runtime?: string; handler: string; env?: Record<string, string>; functionId?: string; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string } }): Promise<void> {
+async function load(message: { id: string; runtime?: string; handler: string; env?: Record<string, string>; functionId?: string; functionName?: string; functionVersion?: string; limits?: typeof limits; api?: { socket: string; host?: string; maxConnections?: number } }): Promise<void> {
   if (message.limits) limits = message.limits;
   for (const [name, value] of Object.entries(message.env ?? {})) process.env[name] = String(value);
   const execution = newExecution(message.id);

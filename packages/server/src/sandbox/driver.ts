@@ -78,7 +78,26 @@ export interface LoadRequest {
    * other network), and only while a load or an invocation is in flight: outside one, requests are
    * refused. Served until the instance exits.
    */
-  hostApi?: RequestListener;
+  hostApi?: HostApi;
+}
+
+/** The host API of an instance, and how many connections it may hold to it. */
+export interface HostApi {
+  listener: RequestListener;
+  /**
+   * Connections open at once: the bootstrap forwards this many and lets further ones wait inside the
+   * sandbox. Code that reaches the host's end directly is answered 429 TOO_MANY_CONNECTIONS past twice this.
+   */
+  maxConnections: number;
+  /** Shared with other instances (those of one owner): a connection it has no room for is answered 429 TOO_MANY_CONNECTIONS. */
+  budget?: ConnectionBudget;
+}
+
+export interface ConnectionBudget {
+  /** Takes room for one connection; false when there is none. */
+  tryTake(): boolean;
+  /** Gives back what tryTake took, when its connection closes. */
+  giveBack(): void;
 }
 
 export interface InvokeRequest {

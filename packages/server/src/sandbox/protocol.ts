@@ -23,8 +23,11 @@ export interface LoadMessage {
   functionVersion: string;
   /** memoryMb: the function's limit, for runtimes that set their own cap below it (PHP's memory_limit). */
   limits: { logBytes: number; outputBytes: number; memoryMb: number };
-  /** Present when the function may call the host API: the bootstrap forwards a loopback port to this socket. */
-  api?: { socket: string; host?: string };
+  /**
+   * Present when the function may call the host API: the bootstrap forwards a loopback port to this
+   * socket, at most `maxConnections` connections at once (further ones wait their turn).
+   */
+  api?: { socket: string; host?: string; maxConnections: number };
 }
 
 export interface InvokeMessage {

@@ -1,7 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
 import { AppError } from '../core/errors.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
+import type { ConnectionBudget } from '../sandbox/driver.ts';
 
 export interface SandboxObjectScope {
   ownerId: string;
@@ -64,4 +66,42 @@ async function serve(objects: ObjectReader, owner: string, allowed: (functionId:
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+}
+
+/**
+ * Host-API connections per owner on this node, shared by all of the owner's instances
+ * (HOST_API_MAX_CONNECTIONS_PER_OWNER): one tenant's functions cannot take every descriptor.
+ */
+export class OwnerConnectionBudgets {
+  readonly #limit: number;
+  readonly #log: Pick<Logger, 'warn'>;
+  readonly #open = new Map<string, number>();
+  /** Owners refused since their count was last zero: one warning per spell, not per connection. */
+  readonly #warned = new Set<string>();
+
+  constructor(limit: number, log: Pick<Logger, 'warn'>) {
+    this.#limit = limit;
+    this.#log = log;
+  }
+
+  of(ownerId: string): ConnectionBudget {
+    return {
+      tryTake: () => {
+        const open = this.#open.get(ownerId) ?? 0;
+        if (open < this.#limit) {
+          this.#open.set(ownerId, open + 1);
+          return true;
+        }
+        if (!this.#warned.has(ownerId)) this.#log.warn({ ownerId, limit: this.#limit }, "an owner's functions hold as many host API connections as they may; further ones are refused (HOST_API_MAX_CONNECTIONS_PER_OWNER)");
+        this.#warned.add(ownerId);
+        return false;
+      },
+      giveBack: () => {
+        const left = (this.#open.get(ownerId) ?? 1) - 1;
+        if (left > 0) return void this.#open.set(ownerId, left);
+        this.#open.delete(ownerId);
+        this.#warned.delete(ownerId);
+      },
+    };
+  }
 }

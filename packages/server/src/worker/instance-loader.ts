@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { CpuQuotaPolicy, LoadSettings } from '../config/options.ts';
+import type { CpuQuotaPolicy, HostApiLimits, LoadSettings } from '../config/options.ts';
 import { newId } from '../core/ids.ts';
 import { failure, type InvocationResult, type InvocationTarget } from '../core/invocation.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
-import { RuntimeUnavailableError, type SandboxDriver } from '../sandbox/driver.ts';
+import { RuntimeUnavailableError, type LoadOutcome, type SandboxDriver } from '../sandbox/driver.ts';
 import { BOOT_CPU_QUOTA_PERCENT } from '../sandbox/limits.ts';
-import { sandboxHostApi } from './host-api.ts';
+import { OwnerConnectionBudgets, sandboxHostApi } from './host-api.ts';
 import { ManagedInstance, type LeaseKind } from './managed-instance.ts';
 import { toInvocationResult } from './outcome.ts';
 import type { StemPool } from './stem-pool.ts';
@@ -40,15 +40,19 @@ export class InstanceLoader {
   readonly #objects: ObjectReader | undefined;
   readonly #load: LoadSettings;
   readonly #cpu: CpuQuotaPolicy;
+  readonly #hostApi: HostApiLimits;
+  readonly #budgets: OwnerConnectionBudgets;
   readonly #onExit: (instance: ManagedInstance) => void;
 
-  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; load: LoadSettings; cpu: CpuQuotaPolicy; onExit: (instance: ManagedInstance) => void }) {
+  constructor(deps: { driver: SandboxDriver; stems: StemPool; code: CodeSource; objects?: ObjectReader; load: LoadSettings; cpu: CpuQuotaPolicy; hostApi: HostApiLimits; log: Logger; onExit: (instance: ManagedInstance) => void }) {
     this.#driver = deps.driver;
     this.#stems = deps.stems;
     this.#code = deps.code;
     this.#objects = deps.objects;
     this.#load = deps.load;
     this.#cpu = deps.cpu;
+    this.#hostApi = deps.hostApi;
+    this.#budgets = new OwnerConnectionBudgets(deps.hostApi.maxConnectionsPerOwner, deps.log);
     this.#onExit = deps.onExit;
   }
 
@@ -75,19 +79,28 @@ export class InstanceLoader {
       return { failure: failure('platform_error', "The function's code is not available on this worker", { ...cold, instanceId: sandbox.id }) };
     }
     const grants = new Map<string, readonly string[]>();
-    const hostApi = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
-    const loaded = await sandbox.load({
-      runtime: target.runtime,
-      codeDir,
-      handler: target.handler,
-      env: spec.env,
-      functionId: target.functionId,
-      functionName: target.functionName,
-      functionVersion: String(target.version),
-      deadlineMs: deadline,
-      limits: { memoryMb, cpuQuotaPercent: cpuQuotaFor(target.limits, this.#cpu) },
-      hostApi,
-    });
+    const listener = this.#objects && sandboxHostApi(this.#objects, { ownerId: target.ownerId, functionId: target.functionId, granted: () => [...grants.values()].flat() });
+    const hostApi = listener && { listener, maxConnections: this.#hostApi.maxConnectionsPerInstance, budget: this.#budgets.of(target.ownerId) };
+    let loaded: LoadOutcome;
+    try {
+      loaded = await sandbox.load({
+        runtime: target.runtime,
+        codeDir,
+        handler: target.handler,
+        env: spec.env,
+        functionId: target.functionId,
+        functionName: target.functionName,
+        functionVersion: String(target.version),
+        deadlineMs: deadline,
+        limits: { memoryMb, cpuQuotaPercent: cpuQuotaFor(target.limits, this.#cpu) },
+        hostApi,
+      });
+    } catch (err) {
+      // Specialising touches the host (cgroup limits, the code's files, the host API's socket): out of descriptors, say, it fails.
+      log.error({ err, functionId: target.functionId }, 'specialising an instance failed');
+      void sandbox.kill('specialising failed');
+      return { failure: failure('platform_error', 'The instance could not be prepared for the function; retry shortly', { ...cold, instanceId: sandbox.id }) };
+    }
     if (loaded.kind !== 'loaded') {
       void sandbox.kill('load failed');
       return { failure: toInvocationResult(loaded, { ...cold, instanceId: sandbox.id }) };

@@ -55,9 +55,9 @@ export class InstancePool {
     this.#log = deps.log;
     this.#options = deps.options;
     this.#shares = new OwnerShares(deps.options);
-    this.#loader = new InstanceLoader({ ...deps, load: deps.options.load, cpu: deps.options.cpu, onExit: (instance) => this.#remove(instance) });
+    this.#loader = new InstanceLoader({ ...deps, load: deps.options.load, cpu: deps.options.cpu, hostApi: deps.options.hostApi, onExit: (instance) => this.#remove(instance) });
     this.#reaper = setInterval(() => this.reap(), Math.min(500, this.#options.idleTtlMs)).unref();
-    this.sampler = new LoadSampler(this.#options.load, () => this.instances());
+    this.sampler = new LoadSampler(this.#options.load, () => this.instances(), deps.log);
     this.sampler.start();
   }
 

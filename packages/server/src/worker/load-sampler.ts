@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import type { Logger } from 'pino';
 import type { InstanceStats, SandboxInstance } from '../sandbox/driver.ts';
 import { LoadTracker, type LoadReading, type LoadSettings } from './load.ts';
 import type { ManagedInstance } from './managed-instance.ts';
@@ -50,10 +51,15 @@ export class LoadSampler {
   #lastProcess = { cpuMs: 0, ioBytes: 0 };
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  readonly #log: Pick<Logger, 'warn' | 'info'>;
+  /** The platform's own RSS (read from /proc, so it fails without a spare descriptor); the last one stands in meanwhile. */
+  #rss = 0;
+  #rssFailing = false;
 
-  constructor(settings: LoadSettings, source: () => { managed: ManagedInstance[]; stems: SandboxInstance[] }) {
+  constructor(settings: LoadSettings, source: () => { managed: ManagedInstance[]; stems: SandboxInstance[] }, log: Pick<Logger, 'warn' | 'info'>) {
     this.#settings = settings;
     this.#source = source;
+    this.#log = log;
     const constrained = process.constrainedMemory();
     this.worker = {
       id: `${os.hostname()}:${process.pid}`,
@@ -122,10 +128,23 @@ export class LoadSampler {
       at,
       cpuMs: this.#totals.cpuMs,
       cpuCores: this.worker.cores,
-      memoryBytes: instanceMemoryBytes + process.memoryUsage.rss(),
+      memoryBytes: instanceMemoryBytes + this.#ownRss(),
       memoryLimitBytes: this.worker.memoryLimitBytes,
       ioBytes: this.#totals.ioBytes,
     };
     this.worker.tracker.update(reading);
+  }
+
+  /** Logged once per spell of failures (EMFILE when the process is out of descriptors), not per tick. */
+  #ownRss(): number {
+    try {
+      this.#rss = process.memoryUsage.rss();
+      if (this.#rssFailing) this.#log.info("reading the platform's own memory works again");
+      this.#rssFailing = false;
+    } catch (err) {
+      if (!this.#rssFailing) this.#log.warn({ err }, "reading the platform's own memory failed; load sampling goes on with the last reading");
+      this.#rssFailing = true;
+    }
+    return this.#rss;
   }
 }

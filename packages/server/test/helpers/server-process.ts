@@ -75,6 +75,8 @@ export interface StartOptions {
   checkout?: string;
   /** Collect what the server writes to stdout (its log lines) for `output()`. */
   captureOutput?: boolean;
+  /** A command the server runs under, e.g. `['prlimit', '--nofile=256', '--']`. */
+  wrap?: string[];
 }
 
 export async function startSkyscale(env: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningServer & { dataDir: string; port: number; gatewayUrl: string; output(): string }> {
@@ -83,7 +85,8 @@ export async function startSkyscale(env: Record<string, string> = {}, options: S
   const gatewayPort = await freePort();
   const node = options.checkout ? path.join(options.checkout, 'node_modules/node/bin/node') : process.execPath;
   const bin = options.checkout ? path.join(options.checkout, 'packages/server/bin/skyscale.js') : skyscaleBin;
-  const child = spawn(node, [bin, 'serve'], {
+  const command = [...(options.wrap ?? []), node, bin, 'serve'];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, PORT: String(port), GATEWAY_PORT: String(gatewayPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     cwd: options.checkout,
     stdio: ['ignore', options.captureOutput ? 'pipe' : 'ignore', 'inherit'],

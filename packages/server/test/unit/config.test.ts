@@ -45,10 +45,21 @@ test('a bad value names the variable', () => {
     [{ MAX_OWNER_SHARE: '0' }, 'MAX_OWNER_SHARE'],
     [{ MAX_OWNER_SHARE: '1.5' }, 'MAX_OWNER_SHARE'],
     [{ MAX_QUEUED: 'lots' }, 'MAX_QUEUED'],
+    [{ HTTP_MAX_CONNECTIONS: '0' }, 'HTTP_MAX_CONNECTIONS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HOST_API_MAX_CONNECTIONS_PER_INSTANCE: '2000' }, 'HOST_API_MAX_CONNECTIONS_PER_INSTANCE'],
   ];
   for (const [env, variable] of bad) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.includes(variable));
   }
+});
+
+test('connection limits: documented defaults, each one set by its variable', () => {
+  assert.deepEqual(loadConfig({}).connections, { headersTimeoutMs: 15_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 10_000, sendTimeoutMs: 30_000, maxConnections: 4096, maxConnectionsPerAddress: 256 });
+  assert.deepEqual(loadConfig({}).hostApi, { maxConnectionsPerInstance: 16, maxConnectionsPerOwner: 256 });
+  const c = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEPALIVE_TIMEOUT_MS: '3000', HTTP_SEND_TIMEOUT_MS: '4000', HTTP_MAX_CONNECTIONS: '5', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '6', HOST_API_MAX_CONNECTIONS_PER_INSTANCE: '7', HOST_API_MAX_CONNECTIONS_PER_OWNER: '8' });
+  assert.deepEqual(c.connections, { headersTimeoutMs: 1000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 3000, sendTimeoutMs: 4000, maxConnections: 5, maxConnectionsPerAddress: 6 });
+  assert.deepEqual(c.hostApi, { maxConnectionsPerInstance: 7, maxConnectionsPerOwner: 8 });
 });
 
 test('BWRAP_PATH names bubblewrap; unset, it is looked up on PATH', () => {

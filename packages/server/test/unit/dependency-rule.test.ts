@@ -16,10 +16,11 @@ const ALLOWED: Record<string, string[]> = {
   worker: ['core', 'worker', 'sandbox'],
   metrics: ['core', 'metrics'],
   logging: ['logging'],
+  net: ['core', 'net'],
   runtimes: [],
   ...Object.fromEntries(SERVICES.map((s) => [s, ['core', ...SERVICES]])),
-  api: ['core', 'api', ...SERVICES],
-  gateway: ['core', 'gateway', ...SERVICES],
+  api: ['core', 'api', 'net', ...SERVICES],
+  gateway: ['core', 'gateway', 'net', ...SERVICES],
   cli: ['cli', 'core', 'config'],
 };
 

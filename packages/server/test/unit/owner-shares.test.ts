@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LOAD_SETTINGS, ownerCap, type PoolOptions } from '../../src/config/options.ts';
+import { DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, ownerCap, type PoolOptions } from '../../src/config/options.ts';
 import type { InvocationTarget } from '../../src/core/invocation.ts';
 import type { SandboxInstance } from '../../src/sandbox/driver.ts';
 import { shareSlots } from '../../src/executions/owner-slots.ts';
@@ -8,7 +8,7 @@ import { ManagedInstance } from '../../src/worker/managed-instance.ts';
 import { OwnerShares } from '../../src/worker/owner-shares.ts';
 import { newVersionPool, type VersionPool } from '../../src/worker/version-pool.ts';
 
-const options = (over: Partial<PoolOptions> = {}): PoolOptions => ({ idleTtlMs: 60_000, maxQueuedPerFunction: 100, maxQueued: 8, maxTotalInstances: 6, ownerShare: 0.5, cpu: { mbPerCore: 1769, minPercent: 25, maxPercent: 200 }, load: DEFAULT_LOAD_SETTINGS, ...over });
+const options = (over: Partial<PoolOptions> = {}): PoolOptions => ({ idleTtlMs: 60_000, maxQueuedPerFunction: 100, maxQueued: 8, maxTotalInstances: 6, ownerShare: 0.5, cpu: { mbPerCore: 1769, minPercent: 25, maxPercent: 200 }, load: DEFAULT_LOAD_SETTINGS, hostApi: DEFAULT_HOST_API_LIMITS, ...over });
 
 let n = 0;
 /** A version pool of `owner` with `busy` instances in use and `idle` ones free (oldest first), and `waiting` invocations queued. */

@@ -93,13 +93,15 @@ export class LauncherPool {
   #preparing = 0;
   #closed = false;
   #failures = 0;
+  /** Once one launcher has worked, failures are passing (out of descriptors, say): keep trying at each take. */
+  #worked = false;
 
   constructor(options: Options) {
     this.#options = options;
   }
 
   fill(): void {
-    if (this.#closed || this.#failures >= 3) return;
+    if (this.#closed || (this.#failures >= 3 && !this.#worked)) return;
     for (let i = this.#ready.length + this.#preparing; i < this.#options.size; i++) void this.#prepareOne();
   }
 
@@ -135,8 +137,10 @@ export class LauncherPool {
       cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128, cpuQuotaPercent: BOOT_CPU_QUOTA_PERCENT }));
       if (cgroup === null) throw new Error('no memory cgroup');
       child = spawnRuntime({ command: [python, '-I', '-S', '-c', LAUNCHER_SCRIPT], env: {}, uid, bwrap: true, seccompFilter });
-      for (const stream of child.stdio) stream?.on('error', () => {});
+      // A spawn that failed for want of descriptors or processes (no pid, no stdio) says so in an 'error' event, fatal if unheard.
+      child.on('error', () => {});
       if (child.pid === undefined) throw new Error('the launcher could not be spawned');
+      for (const stream of child.stdio) stream?.on('error', () => {});
       await cgroup.addProcessAsync(child.pid);
       const launcher = new PreparedLauncher(child, uid, dirs, cgroup, uidPool);
       if (this.#closed || !launcher.alive) {
@@ -144,6 +148,7 @@ export class LauncherPool {
         return;
       }
       this.#failures = 0;
+      this.#worked = true;
       this.#ready.push(launcher);
     } catch {
       this.#failures++;
@@ -168,7 +173,8 @@ function setRef(child: ChildProcess, ref: boolean): void {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  // Never spawned (EMFILE, EAGAIN): its handle has no pid, and killing it would signal pid 0, the platform's own process group.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.ref();
   child.kill('SIGKILL');

@@ -1,5 +1,5 @@
-import type { RequestListener } from 'node:http';
 import path from 'node:path';
+import type { HostApi } from '../driver.ts';
 import type { LoadMessage } from '../protocol.ts';
 import { SANDBOX_PATHS } from './bwrap-args.ts';
 import { openHostApi, type HostApiServer } from './host-api.ts';
@@ -19,17 +19,17 @@ export class InstancePorts {
     this.#bwrap = bwrap;
   }
 
-  /** Serves `listener` to the sandbox; `active()` false refuses every request (no execution in flight). */
-  async openHostApi(listener: RequestListener, active: () => boolean): Promise<void> {
-    const server = await openHostApi(path.join(this.#servicesDir, 'api.sock'), listener, active);
+  /** Serves the host API to the sandbox; `active()` false refuses every request (no execution in flight). */
+  async openHostApi(api: HostApi, active: () => boolean): Promise<void> {
+    const server = await openHostApi(path.join(this.#servicesDir, 'api.sock'), api, active);
     this.#hostApi = server;
     if (this.#closed) server.close();
   }
 
-  /** Where the bootstrap finds the host API (the load message's `api`). */
-  hostApiAddress(): NonNullable<LoadMessage['api']> {
+  /** Where the bootstrap finds the host API, and how many connections it forwards at once (the load message's `api`). */
+  hostApiAddress(maxConnections: number): NonNullable<LoadMessage['api']> {
     // Unsandboxed there is no private network namespace: the forwarder must stay on the host's loopback.
-    return this.#bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock` } : { socket: path.join(this.#servicesDir, 'api.sock'), host: '127.0.0.1' };
+    return this.#bwrap ? { socket: `${SANDBOX_PATHS.services}/api.sock`, maxConnections } : { socket: path.join(this.#servicesDir, 'api.sock'), host: '127.0.0.1', maxConnections };
   }
 
   close(): void {

@@ -123,7 +123,7 @@ export class ProcessInstance implements SandboxInstance {
       await this.kill(`specialising failed: ${(err as Error).message}`);
       throw err;
     }
-    return this.#channel.load(request, runtime, request.hostApi ? this.#ports.hostApiAddress() : undefined);
+    return this.#channel.load(request, runtime, request.hostApi ? this.#ports.hostApiAddress(request.hostApi.maxConnections) : undefined);
   }
 
   invoke(request: InvokeRequest): Promise<InvokeOutcome> {

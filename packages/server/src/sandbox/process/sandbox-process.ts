@@ -79,6 +79,11 @@ export class SandboxProcess {
     this.#options = options;
     this.#events = events;
     const child = options.launcher ? options.launcher.exec(options.plan.command) : spawnRuntime(options.plan);
+    // A spawn that failed at run time (EMFILE, EAGAIN) has no pid and no stdio, and reports in an 'error' event, fatal if unheard.
+    if (child.pid === undefined) {
+      child.on('error', () => {});
+      throw new Error('the runtime could not be spawned (out of file descriptors or processes)');
+    }
     this.#child = child;
     this.#pid = child.pid ?? null;
     for (const stream of child.stdio) stream?.on('error', () => {});
@@ -88,9 +93,8 @@ export class SandboxProcess {
     child.stderr!.on('data', (chunk: Buffer) => this.#onRawOutput(chunk));
     this.#closed = new Promise((resolve) => child.once('close', resolve));
     child.once('exit', (code, signal) => void this.#onExit(code, signal));
-    child.once('error', (err) => {
-      if (child.pid === undefined) void this.#onExit(null, null, `could not spawn: ${err.message}`);
-    });
+    // After a spawn, only kill() reports here (EPERM); the exit says what became of the process.
+    child.on('error', () => {});
   }
 
   /** Host pid of the outermost process, null once it is gone. */
@@ -169,7 +173,7 @@ export class SandboxProcess {
     this.#events.output(chunk, text);
   }
 
-  async #onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): Promise<void> {
+  async #onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (this.#exiting) return;
     this.#exiting = true;
     this.#stopWatchdog();
@@ -184,6 +188,6 @@ export class SandboxProcess {
     const oom = cgroupOom || V8_HEAP_OOM.test(this.#outputTail);
     this.#gone = true;
     this.#pid = null;
-    this.#events.exited({ status, oom, reason: spawnError ?? `the runtime exited (${describeExit(status)})` });
+    this.#events.exited({ status, oom, reason: `the runtime exited (${describeExit(status)})` });
   }
 }
