@@ -52,7 +52,8 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     closers.push({ name: 'exit hook', close: async () => void process.off('exit', writeOnExit) }, { name: 'execution records', close: () => writer.flush() });
     const driver = buildDriver(config, logger);
     closers.push({ name: 'sandbox driver', close: () => driver.close() });
-    const { auth, codeStore, functions, secrets, objects } = await buildDataServices({ config, store, bus, driver });
+    // The DATA_DIR lock makes this process its only user: every temp file left there is a dead process's.
+    const { auth, codeStore, functions, secrets, objects } = await buildDataServices({ config, store, bus, driver, staleTempAgeMs: 0 });
     const worker = await buildWorker({ config, logger, driver, code: { dir: (code) => codeStore.local(code) }, secrets, objects: objectReader(objects) });
     const { pool } = worker;
     closers.push({ name: 'instance pool', close: () => worker.close() });

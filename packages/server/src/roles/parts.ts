@@ -40,13 +40,17 @@ export interface DataServices {
   objects: ObjectService;
 }
 
-export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver }): Promise<DataServices> {
-  const { config, store, bus, driver } = deps;
+/**
+ * `staleTempAgeMs`: how old a temp file (of a deploy or an upload) must be before start-up removes it as
+ * a dead process's leftover; 0 when this process holds DATA_DIR exclusively (the embedded mode's lock).
+ */
+export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver; staleTempAgeMs: number }): Promise<DataServices> {
+  const { config, store, bus, driver, staleTempAgeMs } = deps;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const auth = new AuthService(store, { ...config, jwtSecret });
   const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
   // Temp dirs a crashed earlier run may have left behind.
-  await codeStore.removeStaleTemp();
+  await codeStore.removeStaleTemp(staleTempAgeMs);
   const functions = new FunctionService({
     repo: store.functions,
     code: codeStore,
@@ -61,6 +65,7 @@ export async function buildDataServices(deps: { config: Config; store: Store; bu
   });
   const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? loadOrCreateSecretsKey(config.dataDir)));
   const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
+  await objects.removeStaleUploads(staleTempAgeMs);
   return { auth, codeStore, functions, secrets, objects };
 }
 
