@@ -13,7 +13,7 @@ import type { Bus } from '../core/ports/bus.ts';
 import { publish } from '../core/events.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkEnv, checkHandler, checkMemory, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type { CodeInput, JsonFiles } from './code-intake.ts';
 
@@ -96,7 +96,7 @@ export class FunctionService {
     const config = {
       runtime,
       handler: checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code)),
-      memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
+      memoryMb: checkMemory(runtime, fields.memoryMb ?? LIMITS.memoryMb.default),
       timeoutMs: fields.timeoutMs === undefined ? Math.min(defaultTimeoutMs(runtime), this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: checkEnv(fields.env ?? {}),
       concurrency: fields.concurrency ?? LIMITS.concurrency.default,
@@ -142,7 +142,7 @@ export class FunctionService {
     const config = {
       runtime,
       handler,
-      memoryMb: fields.memoryMb ?? current.memoryMb,
+      memoryMb: checkMemory(runtime, fields.memoryMb ?? current.memoryMb),
       // A version deployed under a higher server maximum is brought down to today's.
       timeoutMs: fields.timeoutMs === undefined ? Math.min(current.timeoutMs, this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: fields.env === undefined ? current.env : checkEnv(fields.env),

@@ -54,12 +54,16 @@ test('logs never cut a character in half and account for bytes the runtime dropp
 });
 
 test('limits get defaults, reject nonsense, and load can only narrow them', () => {
-  const limits = resolveLimits({ memoryMb: 256 });
+  const limits = resolveLimits({ memoryMb: 256 }, 'node');
   assert.deepEqual(limits, { memoryMb: 256, pids: 64, cpuQuotaPercent: null, tmpSizeMb: 64, outputBytes: 6 * 1024 * 1024, logBytes: 256 * 1024 });
-  assert.throws(() => resolveLimits({ memoryMb: 0 }), RangeError);
-  assert.throws(() => resolveLimits({ memoryMb: 128, pids: 4 }), /Node runtime/);
-  assert.throws(() => resolveLimits({ memoryMb: 12.5 }), RangeError);
-  assert.equal(narrowLimits(limits, { memoryMb: 128 }).memoryMb, 128);
-  assert.throws(() => narrowLimits(limits, { memoryMb: 512 }), /exceeds/);
-  assert.throws(() => narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }), { memoryMb: 128 }), /cpuQuotaPercent/);
+  assert.throws(() => resolveLimits({ memoryMb: 0 }, 'node'), RangeError);
+  assert.throws(() => resolveLimits({ memoryMb: 128, pids: 4 }, 'node'), /Node runtime/);
+  assert.throws(() => resolveLimits({ memoryMb: 12.5 }, 'node'), RangeError);
+  assert.equal(narrowLimits(limits, { memoryMb: 128 }, 'node').memoryMb, 128);
+  assert.throws(() => narrowLimits(limits, { memoryMb: 512 }, 'node'), /exceeds/);
+  assert.throws(() => narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }, 'node'), { memoryMb: 128 }, 'node'), /cpuQuotaPercent/);
+  // Each runtime's floor (core/memory-floors.ts), at start and when a stem cell is narrowed.
+  assert.throws(() => resolveLimits({ memoryMb: 31 }, 'wasm'), /at least 32 for wasm/);
+  assert.equal(resolveLimits({ memoryMb: 16 }, 'python').memoryMb, 16);
+  assert.throws(() => narrowLimits(limits, { memoryMb: 15 }, 'command'), /at least 16 for command/);
 });

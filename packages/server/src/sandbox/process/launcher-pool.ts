@@ -132,7 +132,7 @@ export class LauncherPool {
     try {
       dirs = createInstanceDirs(workDir, name, uid);
       // Provisional limits: the start sets the instance's own (a launcher needs a few MB).
-      cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128 }));
+      cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128 }, null));
       if (cgroup === null) throw new Error('no memory cgroup');
       child = spawnRuntime({ command: [python, '-I', '-S', '-c', LAUNCHER_SCRIPT], env: {}, uid, bwrap: true, seccompFilter });
       for (const stream of child.stdio) stream?.on('error', () => {});
