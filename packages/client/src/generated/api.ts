@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'VALIDATION_FAILED'
   | 'INVALID_JSON'
+  | 'JSON_TOO_DEEP'
   | 'INVALID_ID'
   | 'INVALID_NAME'
   | 'INVALID_BUNDLE'

@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, message: 'The request is malformed' },
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
   INVALID_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, message: 'The JSON is nested too deeply' },
   INVALID_ID: { status: 400, message: 'The id is not valid' },
   INVALID_NAME: { status: 400, message: 'The name is not valid' },
   INVALID_BUNDLE: { status: 400, message: 'The code bundle is not valid' },
