@@ -75,7 +75,8 @@ export type ErrorCode =
   | 'INVALID_FUNCTION_RESPONSE'
   | 'FUNCTION_TIMEOUT'
   | 'INTERNAL'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'INSUFFICIENT_STORAGE';
 
 /** Every error answers with this shape and a stable code (docs/errors.md). */
 export interface ErrorResponse {

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish in time' },
   INTERNAL: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is not ready' },
+  INSUFFICIENT_STORAGE: { status: 507, message: 'The server has no space left to store this' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -63,3 +64,13 @@ export const notFound = (what = 'Resource'): AppError => new AppError('NOT_FOUND
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
+
+/** A write that failed because the file system is full (or the user's quota spent). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+export const DISK_FULL_MESSAGE = 'The server\'s disk is full: nothing was stored. Try again once space is freed.';
+
+export const insufficientStorage = (cause?: unknown): AppError => new AppError('INSUFFICIENT_STORAGE', DISK_FULL_MESSAGE, { cause });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs, type ReadStream } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { AppError, notFound } from '../core/errors.ts';
+import { AppError, insufficientStorage, isDiskFull, notFound } from '../core/errors.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import type { Principal } from '../core/types.ts';
 import type { FunctionService } from '../functions/service.ts';
@@ -61,6 +61,7 @@ export class ObjectService {
     } catch (err) {
       await fs.rm(temp, { force: true });
       if (err instanceof AppError) throw err;
+      if (isDiskFull(err)) throw insufficientStorage(err);
       throw new AppError('BAD_REQUEST', 'the upload was interrupted', { cause: err });
     }
     try {
