@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'VALIDATION_FAILED'
   | 'INVALID_JSON'
+  | 'JSON_TOO_DEEP'
   | 'INVALID_ID'
   | 'INVALID_NAME'
   | 'INVALID_BUNDLE'
@@ -75,7 +76,8 @@ export type ErrorCode =
   | 'INVALID_FUNCTION_RESPONSE'
   | 'FUNCTION_TIMEOUT'
   | 'INTERNAL'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'INSUFFICIENT_STORAGE';
 
 /** Every error answers with this shape and a stable code (docs/errors.md). */
 export interface ErrorResponse {

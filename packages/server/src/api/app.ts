@@ -17,6 +17,7 @@ import { objectRoutes } from './routes/objects.ts';
 import type { ObjectService } from '../objects/service.ts';
 import type { SecretService } from '../secrets/service.ts';
 import { sendError } from './errors.ts';
+import { registerJsonBodyParser } from './json-body.ts';
 import { ErrorResponse } from './schemas/index.ts';
 import { accountRoutes, publicAuthRoutes } from './routes/auth.ts';
 import { functionRoutes } from './routes/functions.ts';
@@ -71,6 +72,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   new ConnectionGuard(app.server, deps.connections, deps.logger, 'control');
 
+  registerJsonBodyParser(app);
   app.decorateRequest('principal', null);
   // A callback hook, not an async one: it runs on every request and needs no promise.
   app.addHook('onRequest', (request, reply, done) => {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.ts';
+import { asAppError } from '../core/request-context.ts';
 
 /** Fastify's and its plugins' own error codes, mapped onto ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -46,7 +47,7 @@ export function toAppError(err: FastifyError | Error, contentType?: string): App
   if (fe.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE');
   if (fe.statusCode === 415) return unsupportedMediaType(contentType);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new AppError('BAD_REQUEST', fe.message);
-  return new AppError('INTERNAL', undefined, { cause: err });
+  return asAppError(err);
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: FastifyError | Error): FastifyReply {

@@ -93,7 +93,8 @@ export class AuthService {
     const now = Date.now();
     if ((this.#touched.get(found.keyId) ?? 0) < now - 60_000) {
       this.#touched.set(found.keyId, now);
-      await this.#store.apiKeys.touch(found.keyId, new Date(now).toISOString());
+      // Bookkeeping (the key's last use): a database that cannot take it now must not fail the request.
+      void this.#store.apiKeys.touch(found.keyId, new Date(now).toISOString()).catch(() => this.#touched.delete(found.keyId));
     }
     const principal: Principal = { userId: found.userId, role: found.role, via: 'api_key' };
     this.#keys.set(hash, { keyId: found.keyId, principal });

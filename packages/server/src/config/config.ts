@@ -50,6 +50,8 @@ export interface Config {
   /** Each instance's CPU quota: derived from its memory, bounded, or the function's own within the bounds (docs/sandbox.md#cpu). */
   readonly cpuQuota: CpuQuotaPolicy;
   readonly asyncRetryBaseMs: number;
+  /** Memory for finished sync records the database does not take yet; past it sync invocations answer 503. */
+  readonly syncRecordsBufferBytes: number;
   /** AES-256-GCM master key for secrets at rest; generated into DATA_DIR when not given. */
   readonly secretsKey: Buffer | undefined;
   readonly maxObjectBytes: number;
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 8, 1, 1000),
     cpuQuota: cpuQuota(env),
     asyncRetryBaseMs: integer(env, 'ASYNC_RETRY_BASE_MS', 1000, 1, 3_600_000),
+    syncRecordsBufferBytes: integer(env, 'SYNC_RECORDS_BUFFER_MB', 64, 1, 64 * 1024) * 1024 * 1024,
     secretsKey: secretsKey(env),
     maxObjectBytes: integer(env, 'MAX_OBJECT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
     maxTimeoutMs: integer(env, 'MAX_TIMEOUT_SECONDS', 900, 1, 900) * 1000,

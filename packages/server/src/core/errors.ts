@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, message: 'The request is malformed' },
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
   INVALID_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, message: 'The JSON is nested too deeply' },
   INVALID_ID: { status: 400, message: 'The id is not valid' },
   INVALID_NAME: { status: 400, message: 'The name is not valid' },
   INVALID_BUNDLE: { status: 400, message: 'The code bundle is not valid' },
@@ -34,6 +35,7 @@ export const ERROR_CODES = {
   FUNCTION_TIMEOUT: { status: 504, message: 'The function did not finish in time' },
   INTERNAL: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is not ready' },
+  INSUFFICIENT_STORAGE: { status: 507, message: 'The server has no space left to store this' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -74,3 +76,13 @@ export const notFound = (what = 'Resource'): AppError => new AppError('NOT_FOUND
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
+
+/** A write that failed because the file system is full (or the user's quota spent). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+export const DISK_FULL_MESSAGE = 'The server\'s disk is full: nothing was stored. Try again once space is freed.';
+
+export const insufficientStorage = (cause?: unknown): AppError => new AppError('INSUFFICIENT_STORAGE', DISK_FULL_MESSAGE, { cause });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from './errors.ts';
+import { AppError, insufficientStorage, isDiskFull } from './errors.ts';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -19,7 +19,11 @@ export function errorBody(error: AppError, requestId: string): ErrorBody {
   return body;
 }
 
-/** Anything thrown, as the AppError an answer is built from (unknown errors are INTERNAL, their text never shown). */
+/**
+ * Anything thrown, as the AppError an answer is built from: a write the file system had no room for is
+ * INSUFFICIENT_STORAGE; other unknown errors are INTERNAL, their text never shown.
+ */
 export function asAppError(err: unknown): AppError {
-  return err instanceof AppError ? err : new AppError('INTERNAL', undefined, { cause: err });
+  if (err instanceof AppError) return err;
+  return isDiskFull(err) ? insufficientStorage(err) : new AppError('INTERNAL', undefined, { cause: err });
 }

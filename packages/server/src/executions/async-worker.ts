@@ -4,7 +4,7 @@ import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
 import { failure, isRejection, type InvocationResult, type Rejection } from '../core/invocation.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import { ownerCap, type AsyncWorkerOptions } from '../config/options.ts';
-import type { ExecutionStore, StoredExecution } from '../core/ports/store.ts';
+import { StoreUnavailableError, type ExecutionStore, type StoredExecution } from '../core/ports/store.ts';
 import { shareSlots } from './owner-slots.ts';
 
 type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult | Rejection>;
@@ -83,6 +83,7 @@ export class AsyncWorker {
   async #work(): Promise<void> {
     await this.#repo.reclaimExpired(Date.now(), this.#options.reclaimAllAtStart).catch((err: unknown) => this.#log.error({ err }, 'reclaiming leases failed'));
     let lastReclaim = Date.now();
+    let storeDown = false;
     while (!this.#stopped) {
       let leased: StoredExecution[] = [];
       if (this.#running < this.#options.concurrency) {
@@ -92,8 +93,12 @@ export class AsyncWorker {
             await this.#repo.reclaimExpired(lastReclaim);
           }
           leased = await this.#leaseFairly();
+          storeDown = false;
         } catch (err) {
-          this.#log.error({ err }, 'leasing failed');
+          // A database that cannot take writes (locked by another process, disk full) is said once, not at every poll.
+          if (!(err instanceof StoreUnavailableError)) this.#log.error({ err }, 'leasing failed');
+          else if (!storeDown) this.#log.warn({ reason: err.message }, 'leasing paused until the database takes writes again');
+          storeDown ||= err instanceof StoreUnavailableError;
         }
       }
       if (leased.length > 0) {

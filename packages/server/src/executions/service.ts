@@ -12,6 +12,7 @@ import type { FunctionService } from '../functions/service.ts';
 import type { SyncRecordWriter } from './sync-writer.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { finishedExecution } from './finished-execution.ts';
+import { withWaiting } from './waiting-records.ts';
 
 export interface FunctionRef {
   id?: string;
@@ -42,6 +43,14 @@ export interface RunContext {
 export function refusal(r: Rejection): AppError {
   const headers = { 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) };
   return new AppError(r.rejected === 'stopping' ? 'SERVICE_UNAVAILABLE' : 'RATE_LIMITED', r.message, { headers });
+}
+
+/**
+ * Sync invocations are refused while too many of their records wait for a database that does not take
+ * them (locked by another process, disk full): each answered one must be kept until it is written.
+ */
+export function recordsBacklog(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'Execution records cannot be written right now (the database is locked or its disk is full) and too many are waiting: try again shortly', { headers: { 'retry-after': '1' } });
 }
 
 /** A finished sync invocation, with its result already serialised (the record and the response share it). */
@@ -142,6 +151,7 @@ export class ExecutionService {
    * as JSON text: neither is serialised again on the way.
    */
   async invokeSyncJson(owner: Principal, ref: FunctionRef | FunctionRecord, event: unknown, eventJson?: string, via: 'sync' | 'http' = 'sync', context: { requestId?: string } = {}): Promise<SyncInvocation> {
+    if (this.#writer.overloaded) throw recordsBacklog();
     const fn = 'ownerId' in ref ? ref : await this.#resolve(owner, ref);
     await checkSeedInput(owner, event, this.#objectExists);
     const createdMs = Date.now();
@@ -213,10 +223,12 @@ export class ExecutionService {
 
   async list(owner: Principal, query: { functionId?: string; status?: ExecutionStatus; limit?: number; cursor?: string }): Promise<Page<Execution>> {
     if (query.functionId !== undefined) await this.#functions.get(owner, query.functionId);
+    // What the database takes now is written first; what it does not (locked, disk full) is merged in.
     await this.#writer.flush();
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const rows = await this.#repo.list({ ownerId: owner.userId, functionId: query.functionId, status: query.status, limit: limit + 1, after });
+    const q = { ownerId: owner.userId, functionId: query.functionId, status: query.status, limit: limit + 1, after };
+    const rows = withWaiting(await this.#repo.list(q), this.#writer.waiting(), q);
     const items = rows.slice(0, limit).map(toExecution);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };

@@ -13,7 +13,7 @@ import type { Bus } from '../core/ports/bus.ts';
 import { publish } from '../core/events.ts';
 
 const checkSecretNames = (names: string[]): string[] => [...new Set(names.map(checkSecretName))];
-import { LIMITS, checkCpuQuota, checkEnv, checkHandler, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
+import { LIMITS, checkCpuQuota, checkEnv, checkHandler, checkMemory, checkRoutes, checkRuntime, checkTimeout, defaultTimeoutMs, inferRuntime, normaliseFunctionName, streamPolicy } from './validation.ts';
 
 export type { CodeInput, JsonFiles } from './code-intake.ts';
 
@@ -106,7 +106,7 @@ export class FunctionService {
     const config = {
       runtime,
       handler: checkHandler(runtime, fields.handler ?? defaultHandler(runtime, code)),
-      memoryMb: fields.memoryMb ?? LIMITS.memoryMb.default,
+      memoryMb: checkMemory(runtime, fields.memoryMb ?? LIMITS.memoryMb.default),
       cpuQuotaPercent: this.#cpuQuota(fields.cpuQuotaPercent, null),
       timeoutMs: fields.timeoutMs === undefined ? Math.min(defaultTimeoutMs(runtime), this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),
       env: checkEnv(fields.env ?? {}),
@@ -153,7 +153,7 @@ export class FunctionService {
     const config = {
       runtime,
       handler,
-      memoryMb: fields.memoryMb ?? current.memoryMb,
+      memoryMb: checkMemory(runtime, fields.memoryMb ?? current.memoryMb),
       cpuQuotaPercent: this.#cpuQuota(fields.cpuQuotaPercent, current.cpuQuotaPercent),
       // A version deployed under a higher server maximum is brought down to today's.
       timeoutMs: fields.timeoutMs === undefined ? Math.min(current.timeoutMs, this.#maxTimeoutMs) : checkTimeout(fields.timeoutMs, this.#maxTimeoutMs),

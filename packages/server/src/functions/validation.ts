@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.ts';
+import { memoryFloorProblem } from '../core/memory-floors.ts';
 import { RUNTIMES, type FunctionRoute, type Runtime, type StreamPolicy } from '../core/types.ts';
 import { checkRoute, methodsOverlap, MAX_ROUTES_PER_FUNCTION } from './route-pattern.ts';
 
@@ -50,6 +51,13 @@ export function checkHandler(runtime: Runtime, handler: string): string {
     throw new AppError('VALIDATION_FAILED', 'a wasm handler is the path of the module file in the code, e.g. "main.wasm"');
   }
   return handler;
+}
+
+/** At least the runtime's floor (the sandbox refuses less); the schema bounds the range. */
+export function checkMemory(runtime: Runtime, memoryMb: number): number {
+  const problem = memoryFloorProblem(runtime, memoryMb);
+  if (problem !== null) throw new AppError('VALIDATION_FAILED', problem);
+  return memoryMb;
 }
 
 export function checkTimeout(timeoutMs: number, maxTimeoutMs: number): number {

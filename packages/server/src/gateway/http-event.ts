@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../core/errors.ts';
+import { jsonTooDeep, nestedDeeperThan } from '../core/json-depth.ts';
 import type { EventShape } from '../core/types.ts';
 
 /** What a function behind a route receives (docs/gateway.md). */
@@ -79,18 +80,22 @@ export function bodyOf(bytes: Buffer, contentType: string | undefined): { body: 
 
 /**
  * What the function receives, by its event shape (docs/gateway.md). `http`: the request as an HttpEvent.
- * `body`: what the request carries — its body parsed as JSON, else its text (a binary body as its base64
- * text); without a body, the query and path parameters as one object, parameters winning over the query.
+ * `body`: what the request carries — its body parsed as JSON (400 JSON_TOO_DEEP past MAX_JSON_DEPTH), else
+ * its text (a binary body as its base64 text); without a body, the query and path parameters as one object,
+ * parameters winning over the query.
  */
 export function eventFor(shape: EventShape, request: HttpEvent): unknown {
   if (shape === 'http') return request;
   if (request.body === null) return { ...request.query, ...request.params };
   if (request.isBase64Encoded) return request.body;
+  let parsed: unknown;
   try {
-    return JSON.parse(request.body);
+    parsed = JSON.parse(request.body);
   } catch {
     return request.body;
   }
+  if (nestedDeeperThan(request.body)) throw jsonTooDeep();
+  return parsed;
 }
 
 /** Percent-decodes route parameters; a malformed escape is the client's error. */

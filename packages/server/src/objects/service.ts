@@ -2,13 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs, type ReadStream } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { AppError, notFound } from '../core/errors.ts';
+import { AppError, insufficientStorage, isDiskFull, notFound } from '../core/errors.ts';
 import { newId, nowIso } from '../core/ids.ts';
 import type { Principal } from '../core/types.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { ObjectInfo } from '../core/types.ts';
 import type { ObjectStore } from '../core/ports/store.ts';
 import { checkObjectName } from './names.ts';
+
+const UPLOAD_PREFIX = '.upload-';
 
 /**
  * Per-function object storage: files under `<root>/<functionId>/<objectId>`, written to a temp file,
@@ -40,7 +42,7 @@ export class ObjectService {
     const name = checkObjectName(rawName);
     const dir = path.join(this.#root, fn.id);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = path.join(dir, `.upload-${randomBytes(8).toString('hex')}`);
+    const temp = path.join(dir, `${UPLOAD_PREFIX}${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
     const limit = this.#maxBytes;
@@ -59,6 +61,7 @@ export class ObjectService {
     } catch (err) {
       await fs.rm(temp, { force: true });
       if (err instanceof AppError) throw err;
+      if (isDiskFull(err)) throw insufficientStorage(err);
       throw new AppError('BAD_REQUEST', 'the upload was interrupted', { cause: err });
     }
     try {
@@ -96,6 +99,30 @@ export class ObjectService {
     const id = await this.#repo.delete(owner.userId, fn.id, checkObjectName(rawName));
     if (id === undefined) throw notFound('Object');
     await fs.rm(this.#file(fn.id, id), { force: true });
+  }
+
+  /**
+   * Removes the temp files of uploads that a dead process left behind (a crash mid-upload), older than
+   * `minAgeMs`: 0 when this process alone uses the directory (the embedded mode's DATA_DIR lock), else
+   * old enough that no live upload can own them.
+   */
+  async removeStaleUploads(minAgeMs: number): Promise<number> {
+    let removed = 0;
+    for (const dir of await fs.readdir(this.#root).catch(() => [] as string[])) {
+      const names = await fs.readdir(path.join(this.#root, dir)).catch(() => [] as string[]);
+      for (const name of names) {
+        if (!name.startsWith(UPLOAD_PREFIX)) continue;
+        const file = path.join(this.#root, dir, name);
+        try {
+          if (minAgeMs > 0 && Date.now() - (await fs.lstat(file)).mtimeMs < minAgeMs) continue;
+          await fs.rm(file, { force: true });
+          removed++;
+        } catch {
+          // gone already
+        }
+      }
+    }
+    return removed;
   }
 
   /** The function is gone (its rows went with it): remove its files. */

@@ -45,14 +45,15 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     closers.push({ name: 'store', close: () => store.close() });
     const bus = new MemoryBus(logger);
     closers.push({ name: 'bus', close: () => bus.close() });
-    const writer = new SyncRecordWriter(store.executions, logger);
+    const writer = new SyncRecordWriter(store.executions, logger, { maxPendingBytes: config.syncRecordsBufferBytes });
     // A process dying of an uncaught error still writes the sync records it already answered.
     const writeOnExit = (): void => void writer.flushSync(true);
     process.on('exit', writeOnExit);
-    closers.push({ name: 'exit hook', close: async () => void process.off('exit', writeOnExit) }, { name: 'execution records', close: () => writer.flush() });
+    closers.push({ name: 'exit hook', close: async () => void process.off('exit', writeOnExit) }, { name: 'execution records', close: () => writer.close() });
     const driver = buildDriver(config, logger);
     closers.push({ name: 'sandbox driver', close: () => driver.close() });
-    const { auth, codeStore, functions, secrets, objects } = await buildDataServices({ config, store, bus, driver });
+    // The DATA_DIR lock makes this process its only user: every temp file left there is a dead process's.
+    const { auth, codeStore, functions, secrets, objects } = await buildDataServices({ config, store, bus, driver, staleTempAgeMs: 0 });
     const worker = await buildWorker({ config, logger, driver, code: { dir: (code) => codeStore.local(code) }, secrets, objects: objectReader(objects) });
     const { pool } = worker;
     closers.push({ name: 'instance pool', close: () => worker.close() });

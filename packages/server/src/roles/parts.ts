@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AuthService } from '../auth/service.ts';
 import { sandboxNotice } from '../config/prerequisites.ts';
 import type { Config } from '../config/config.ts';
-import { loadOrCreateKey } from '../config/keys.ts';
+import { loadOrCreateJwtSecret, loadOrCreateSecretsKey } from '../config/keys.ts';
 import { AppError } from '../core/errors.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
@@ -41,13 +41,17 @@ export interface DataServices {
   objects: ObjectService;
 }
 
-export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver }): Promise<DataServices> {
-  const { config, store, bus, driver } = deps;
-  const jwtSecret = config.jwtSecret ?? loadOrCreateKey(config.dataDir, 'jwt-secret');
+/**
+ * `staleTempAgeMs`: how old a temp file (of a deploy or an upload) must be before start-up removes it as
+ * a dead process's leftover; 0 when this process holds DATA_DIR exclusively (the embedded mode's lock).
+ */
+export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver; staleTempAgeMs: number }): Promise<DataServices> {
+  const { config, store, bus, driver, staleTempAgeMs } = deps;
+  const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const auth = new AuthService(store, { ...config, jwtSecret });
   const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
   // Temp dirs a crashed earlier run may have left behind.
-  await codeStore.removeStaleTemp();
+  await codeStore.removeStaleTemp(staleTempAgeMs);
   const functions = new FunctionService({
     repo: store.functions,
     code: codeStore,
@@ -60,8 +64,9 @@ export async function buildDataServices(deps: { config: Config; store: Store; bu
     },
     syntax: new SyntaxChecker({ phpPath: config.phpPath }),
   });
-  const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? Buffer.from(loadOrCreateKey(config.dataDir, 'secrets-key'), 'base64url')));
+  const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? loadOrCreateSecretsKey(config.dataDir)));
   const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
+  await objects.removeStaleUploads(staleTempAgeMs);
   return { auth, codeStore, functions, secrets, objects };
 }
 

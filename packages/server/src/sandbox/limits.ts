@@ -1,4 +1,5 @@
-import type { ResourceLimits } from './driver.ts';
+import { memoryFloorProblem } from '../core/memory-floors.ts';
+import type { ResourceLimits, SandboxRuntime } from './driver.ts';
 
 export type ResolvedLimits = Required<Omit<ResourceLimits, 'cpuQuotaPercent'>> & { cpuQuotaPercent: number | null };
 
@@ -18,11 +19,12 @@ export const BOOT_CPU_QUOTA_PERCENT = 100;
 
 /** Below this a Node runtime cannot even start (measured: pids.max=4 hangs it, 8 is enough). */
 const MIN_PIDS = 12;
-const MIN_MEMORY_MB = 32;
 
-export function resolveLimits(limits: ResourceLimits): ResolvedLimits {
+/** `runtime`: what the instance runs, whose memory floor applies (core/memory-floors.ts); null before it is known. */
+export function resolveLimits(limits: ResourceLimits, runtime: SandboxRuntime | null): ResolvedLimits {
   const memoryMb = positiveInt(limits.memoryMb, 'memoryMb');
-  if (memoryMb < MIN_MEMORY_MB) throw new RangeError(`memoryMb must be at least ${MIN_MEMORY_MB}`);
+  const belowFloor = runtime === null ? null : memoryFloorProblem(runtime, memoryMb);
+  if (belowFloor !== null) throw new RangeError(belowFloor);
   const pids = positiveInt(limits.pids ?? DEFAULT_LIMITS.pids, 'pids');
   if (pids < MIN_PIDS) throw new RangeError(`pids must be at least ${MIN_PIDS}: a Node runtime alone uses ~10`);
   const logBytes = positiveInt(limits.logBytes ?? DEFAULT_LIMITS.logBytes, 'logBytes');
@@ -55,8 +57,8 @@ function positiveInt(value: number, name: string): number {
  * except the CPU quota, which is simply set (a stem cell boots under BOOT_CPU_QUOTA_PERCENT, whatever the
  * function it becomes); left out, the instance's stays.
  */
-export function narrowLimits(current: ResolvedLimits, requested: Omit<ResourceLimits, 'tmpSizeMb'>): ResolvedLimits {
-  const next = resolveLimits({ ...requested, tmpSizeMb: current.tmpSizeMb, cpuQuotaPercent: requested.cpuQuotaPercent ?? current.cpuQuotaPercent ?? undefined });
+export function narrowLimits(current: ResolvedLimits, requested: Omit<ResourceLimits, 'tmpSizeMb'>, runtime: SandboxRuntime): ResolvedLimits {
+  const next = resolveLimits({ ...requested, tmpSizeMb: current.tmpSizeMb, cpuQuotaPercent: requested.cpuQuotaPercent ?? current.cpuQuotaPercent ?? undefined }, runtime);
   for (const key of ['memoryMb', 'pids', 'outputBytes', 'logBytes'] as const) {
     if (next[key] > current[key]) throw new RangeError(`${key} ${next[key]} exceeds the instance's ${current[key]}: start the instance with the larger limit`);
   }

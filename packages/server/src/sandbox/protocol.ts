@@ -4,6 +4,7 @@
  * this file, so the shapes are repeated there. Everything read here is untrusted input.
  */
 
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeepMessage } from '../core/json-depth.ts';
 import type { StreamRequestInfo } from '../core/stream.ts';
 
 export type { StreamRequestInfo };
@@ -115,6 +116,9 @@ export function encodeInvoke(message: InvokeMessage, eventJson: string | undefin
   return `{"type":"invoke","id":${JSON.stringify(message.id)},"context":${JSON.stringify(message.context)},"event":${event}}\n`;
 }
 
+/** A result the platform could not store or answer with (JSON.stringify recurses): the function's error. */
+const RESULT_TOO_DEEP: ErrorPayload = Object.freeze({ name: 'RangeError', message: tooDeepMessage('The handler\'s result'), stack: '' });
+
 /** Returns null for anything that is not a well-formed message: the caller treats that as a protocol violation. */
 export function parseSandboxMessage(line: string): SandboxMessage | null {
   let value: unknown;
@@ -136,7 +140,10 @@ export function parseSandboxMessage(line: string): SandboxMessage | null {
       if (!isId(m.id) || typeof m.ok !== 'boolean') return null;
       const dropped = typeof m.dropped === 'number' ? m.dropped : 0;
       if (m.ok) {
-        return m.type === 'loaded' ? { type: 'loaded', id: m.id, ok: true, dropped } : { type: 'result', id: m.id, ok: true, result: m.result ?? null, dropped };
+        if (m.type === 'loaded') return { type: 'loaded', id: m.id, ok: true, dropped };
+        // The line is the result inside one object: one level more than the result's own.
+        if (nestedDeeperThan(line, MAX_JSON_DEPTH + 1)) return { type: 'result', id: m.id, ok: false, error: RESULT_TOO_DEEP, dropped, outOfMemory: false, sigkilled: false, exiting: false };
+        return { type: 'result', id: m.id, ok: true, result: m.result ?? null, dropped };
       }
       const error = parseError(m.error);
       return m.type === 'loaded'

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import type { BusyGate } from './sqlite/busy-gate.ts';
 import { openSqlite } from './sqlite/dialect.ts';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_users_keys_functions.ts';
@@ -40,10 +41,13 @@ class StaticMigrations implements MigrationProvider {
 
 export type Db = Kysely<Database>;
 
-/** The Kysely handle and, for the few statements that bypass query building, its node:sqlite connection. */
-export async function openDatabase(file: string): Promise<{ db: Db; raw: DatabaseSync }> {
+/**
+ * The Kysely handle and, for the few statements that bypass query building, its node:sqlite connection
+ * and the gate its writes wait at while another process holds the lock.
+ */
+export async function openDatabase(file: string): Promise<{ db: Db; raw: DatabaseSync; gate: BusyGate }> {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const { dialect, raw } = openSqlite(file);
+  const { dialect, raw, gate } = openSqlite(file);
   const db = new Kysely<Database>({ dialect });
   const migrator = new Migrator({ db, provider: new StaticMigrations() });
   const { error, results } = await migrator.migrateToLatest();
@@ -52,5 +56,5 @@ export async function openDatabase(file: string): Promise<{ db: Db; raw: Databas
     await db.destroy();
     throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`, { cause: error });
   }
-  return { db, raw };
+  return { db, raw, gate };
 }

@@ -1,21 +1,39 @@
 import { faultOf, isExecutionReason, type ExecutionReason } from '../core/execution-reasons.ts';
+import { nestedDeeperThan, tooDeepMessage } from '../core/json-depth.ts';
 import type { FinishedExecution, NewQueuedExecution, Outcome, StoredExecution } from '../core/ports/store.ts';
 import type { ExecutionError, ExecutionStatus } from '../core/types.ts';
 import type { ExecutionsTable } from './schema.ts';
 
 /** Execution records between their domain shape and their row: JSON columns hold text, booleans 0/1. */
 
-const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+/**
+ * A JSON column as a value. What cannot be shown — not JSON (damaged, truncated), or nested past
+ * MAX_JSON_DEPTH (written before the limit existed; answering with it would throw) — reads as a marker,
+ * so one bad row never breaks a listing.
+ */
+function parse(text: string | null, column: string): unknown {
+  if (text === null) return null;
+  if (nestedDeeperThan(text)) return unreadable(column, tooDeepMessage(`the stored ${column}`));
+  try {
+    return JSON.parse(text);
+  } catch {
+    return unreadable(column, `the stored ${column} is not valid JSON`);
+  }
+}
+
+const unreadable = (column: string, why: string) => ({ $unreadable: why, column });
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 
 /** A stored error as the registry says it: errors written before faults existed get theirs from the reason. */
 function errorOf(text: string | null): ExecutionError | null {
-  const raw = parse(text) as { reason?: string; message?: string; stack?: string } | null;
-  if (raw === null) return null;
-  const first = /^[a-z_]+/.exec(raw.reason ?? '')?.[0] ?? '';
+  const parsed = parse(text, 'error');
+  if (parsed === null) return null;
+  const raw: { reason?: unknown; message?: unknown; stack?: unknown } = typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { message: String(parsed) };
+  if ('$unreadable' in raw) return { reason: 'platform_error', fault: faultOf('platform_error'), message: String(raw.$unreadable) };
+  const first = /^[a-z_]+/.exec(typeof raw.reason === 'string' ? raw.reason : '')?.[0] ?? '';
   const reason: ExecutionReason = isExecutionReason(first) ? first : 'platform_error';
-  const error: ExecutionError = { reason, fault: faultOf(reason), message: raw.message ?? '' };
-  if (raw.stack !== undefined) error.stack = raw.stack;
+  const error: ExecutionError = { reason, fault: faultOf(reason), message: typeof raw.message === 'string' ? raw.message : '' };
+  if (typeof raw.stack === 'string') error.stack = raw.stack;
   return error;
 }
 
@@ -28,8 +46,8 @@ export function toStored(r: ExecutionsTable): StoredExecution {
     version: r.version,
     mode: r.mode,
     status: r.status as ExecutionStatus,
-    input: parse(r.input),
-    result: parse(r.result),
+    input: parse(r.input, 'input'),
+    result: parse(r.result, 'result'),
     error: errorOf(r.error),
     logs: r.logs,
     logsTruncated: r.logs_truncated === 1,

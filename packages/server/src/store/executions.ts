@@ -4,6 +4,7 @@ import type { ExecutionStore, FinishedExecution, InsertReport, ListQuery, NewQue
 import type { ExecutionError } from '../core/types.ts';
 import type { Db } from './db.ts';
 import { finishedRow, outcomeColumns, queuedRow, toStored } from './execution-rows.ts';
+import { describe, isConstraint } from './sqlite/errors.ts';
 import { GroupCommitter } from './sqlite/group-commit.ts';
 import type { SyncRecordInserter } from './sqlite/sync-record-inserter.ts';
 
@@ -23,7 +24,7 @@ export class ExecutionRepository implements ExecutionStore {
   constructor(db: Db, records?: SyncRecordInserter) {
     this.#db = db;
     this.#group = new GroupCommitter(db);
-    this.insertFinishedNow = records && ((batch, atExit = false) => (batch.length === 0 ? { written: 0, failed: 0, error: null } : records.insert(batch.map(finishedRow), atExit)));
+    this.insertFinishedNow = records && ((batch, atExit = false) => (batch.length === 0 ? { written: 0, rejected: [], deferred: null } : records.insert(batch.map(finishedRow), atExit)));
   }
 
   async insertQueued(e: NewQueuedExecution, options: { outbox?: { subject: string; payload: string } } = {}): Promise<{ execution: StoredExecution; existing: boolean; requestHash: string | null }> {
@@ -39,11 +40,25 @@ export class ExecutionRepository implements ExecutionStore {
     });
   }
 
-  /** One transaction for the batch, each record in its own savepoint (group commit), so a bad one fails alone. */
+  /**
+   * One transaction for the batch, each record in its own savepoint (group commit): a record that breaks
+   * a constraint is rejected alone; any other failure (a lock, a full disk) defers the record.
+   */
   async insertFinished(batch: readonly FinishedExecution[]): Promise<InsertReport> {
     const results = await Promise.allSettled(batch.map((e) => this.#group.run((trx) => trx.insertInto('executions').values(finishedRow(e)).execute())));
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    return { written: batch.length - failures.length, failed: failures.length, error: failures.length === 0 ? null : String((failures[0].reason as Error)?.message ?? failures[0].reason) };
+    const report: InsertReport = { written: 0, rejected: [], deferred: null };
+    const deferred: string[] = [];
+    let reason = '';
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') report.written++;
+      else if (isConstraint(r.reason)) report.rejected.push({ id: batch[i].id, error: describe(r.reason) });
+      else {
+        deferred.push(batch[i].id);
+        reason ||= describe(r.reason);
+      }
+    });
+    if (deferred.length > 0) report.deferred = { ids: deferred, reason };
+    return report;
   }
 
   async lease(workerId: string, now: number, max: number, leaseMs: number, ownerId?: string): Promise<StoredExecution[]> {

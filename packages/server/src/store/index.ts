@@ -20,12 +20,12 @@ export async function openStore(config: StoreConfig): Promise<Store> {
 
 /** The SQLite store and, for the store's own tests only, its Kysely handle. */
 export async function openSqliteStore(file: string): Promise<{ store: Store; db: Db }> {
-  const { db, raw } = await openDatabase(file);
+  const { db, raw, gate } = await openDatabase(file);
   const store: Store = {
     users: new UserRepository(db),
     apiKeys: new ApiKeyRepository(db),
     functions: new FunctionRepository(db),
-    executions: new ExecutionRepository(db, new SyncRecordInserter(raw)),
+    executions: new ExecutionRepository(db, new SyncRecordInserter(raw, gate)),
     secrets: new SecretRepository(db),
     objects: new FunctionObjectRepository(db),
     routes: new RouteRepository(db),

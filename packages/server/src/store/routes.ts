@@ -108,7 +108,8 @@ export class RouteRepository implements RouteStore {
 
   /** Every route and public name, with the generation they belong to (one consistent read). */
   async snapshot(): Promise<GatewaySnapshot> {
-    return this.#db.transaction().execute(async (trx) => {
+    // Read-only: it never waits for the write lock another process may hold.
+    return this.#db.transaction().setAccessMode('read only').execute(async (trx) => {
       const { generation } = await trx.selectFrom('gateway_state').select('generation').where('id', '=', 1).executeTakeFirstOrThrow();
       const routes = await trx
         .selectFrom('function_routes as r')

@@ -6,7 +6,7 @@ import { isRejection, type InvocationResult } from '../core/invocation.ts';
 import type { Invoker, Session } from '../core/ports/invoker.ts';
 import type { StreamMessage, StreamRequestInfo } from '../core/stream.ts';
 import { ownerPrincipal, type FunctionRecord, type Principal } from '../core/types.ts';
-import { refusal, type ExecutionService } from '../executions/service.ts';
+import { recordsBacklog, refusal, type ExecutionService } from '../executions/service.ts';
 import type { SyncRecordWriter } from '../executions/sync-writer.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { ClusterView, SessionPoolView } from '../core/ports/cluster.ts';
@@ -86,6 +86,8 @@ export class StreamService {
 
   /** Resolves the owner's function and reserves an instance; throws an AppError the endpoint answers with. */
   async prepare(ownerId: string, functionId: string, request: StreamRequestInfo, requestId?: string): Promise<PreparedStream> {
+    // A session ends in a record like a sync invocation's: refused alike while too many wait.
+    if (this.#writer.overloaded) throw recordsBacklog();
     const fn = await this.#functions.get(ownerPrincipal(ownerId), functionId);
     if (!STREAM_RUNTIMES.has(fn.runtime)) throw new AppError('BAD_REQUEST', `${fn.runtime} functions cannot serve streams; node and python functions can`);
     const executionId = newTimeOrderedId();

@@ -54,13 +54,17 @@ test('logs never cut a character in half and account for bytes the runtime dropp
 });
 
 test('limits get defaults, reject nonsense, and load can only narrow them (but sets the CPU quota)', () => {
-  const limits = resolveLimits({ memoryMb: 256 });
+  const limits = resolveLimits({ memoryMb: 256 }, 'node');
   assert.deepEqual(limits, { memoryMb: 256, pids: 64, cpuQuotaPercent: null, tmpSizeMb: 64, outputBytes: 6 * 1024 * 1024, logBytes: 256 * 1024 });
-  assert.throws(() => resolveLimits({ memoryMb: 0 }), RangeError);
-  assert.throws(() => resolveLimits({ memoryMb: 128, pids: 4 }), /Node runtime/);
-  assert.throws(() => resolveLimits({ memoryMb: 12.5 }), RangeError);
-  assert.equal(narrowLimits(limits, { memoryMb: 128 }).memoryMb, 128);
-  assert.throws(() => narrowLimits(limits, { memoryMb: 512 }), /exceeds/);
-  assert.equal(narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }), { memoryMb: 128 }).cpuQuotaPercent, 50, 'left out, the quota stays');
-  assert.equal(narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }), { memoryMb: 128, cpuQuotaPercent: 80 }).cpuQuotaPercent, 80);
+  assert.throws(() => resolveLimits({ memoryMb: 0 }, 'node'), RangeError);
+  assert.throws(() => resolveLimits({ memoryMb: 128, pids: 4 }, 'node'), /Node runtime/);
+  assert.throws(() => resolveLimits({ memoryMb: 12.5 }, 'node'), RangeError);
+  assert.equal(narrowLimits(limits, { memoryMb: 128 }, 'node').memoryMb, 128);
+  assert.throws(() => narrowLimits(limits, { memoryMb: 512 }, 'node'), /exceeds/);
+  assert.equal(narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }, 'node'), { memoryMb: 128 }, 'node').cpuQuotaPercent, 50, 'left out, the quota stays');
+  assert.equal(narrowLimits(resolveLimits({ memoryMb: 128, cpuQuotaPercent: 50 }, 'node'), { memoryMb: 128, cpuQuotaPercent: 80 }, 'node').cpuQuotaPercent, 80);
+  // Each runtime's floor (core/memory-floors.ts), at start and when a stem cell is narrowed.
+  assert.throws(() => resolveLimits({ memoryMb: 31 }, 'wasm'), /at least 32 for wasm/);
+  assert.equal(resolveLimits({ memoryMb: 16 }, 'python').memoryMb, 16);
+  assert.throws(() => narrowLimits(limits, { memoryMb: 15 }, 'command'), /at least 16 for command/);
 });

@@ -187,7 +187,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       const batch = Array.from({ length: 5 }, (_, n) => finished(alice.id, fn.id, n));
       const orphan = finished(newId(), fn.id, 9);
       const report = await store.executions.insertFinished([...batch, orphan]);
-      assert.deepEqual({ written: report.written, failed: report.failed }, { written: 5, failed: 1 });
+      assert.deepEqual({ written: report.written, rejected: report.rejected.map((r) => r.id), deferred: report.deferred }, { written: 5, rejected: [orphan.id], deferred: null });
       assert.deepEqual(await store.executions.get(alice.id, batch[2].id), batch[2]);
       assert.equal(await store.executions.get(bob.id, batch[2].id), undefined);
       const page = await store.executions.list({ ownerId: alice.id, limit: 2 });

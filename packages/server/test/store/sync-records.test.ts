@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { openSqliteStore, openStore } from '../../src/store/index.ts';
-import type { FinishedExecution } from '../../src/core/ports/store.ts';
+import type { ExecutionStore, FinishedExecution } from '../../src/core/ports/store.ts';
 import { SyncRecordWriter } from '../../src/executions/sync-writer.ts';
 import { newId, newTimeOrderedId, nowIso } from '../../src/core/ids.ts';
 import { sandboxSkipReason } from '../helpers/sandbox.ts';
@@ -48,15 +48,50 @@ test('sync records are read back as written; a row that breaks a constraint fail
     writer.add(orphan);
     assert.equal(writer.pending(rows[7].id), rows[7]);
     await writer.flush();
-    for (const r of [rows[0], rows[123], rows[249]]) assert.deepEqual({ ...(await store.executions.get(user.id, r.id)) }, r);
+    // The writer keeps the JSON texts it serialised on the record; the stored record is the rest.
+    for (const { inputJson: _i, resultJson: _r, ...r } of [rows[0], rows[123], rows[249]]) assert.deepEqual({ ...(await store.executions.get(user.id, r.id)) }, r);
     assert.equal(writer.pending(rows[7].id), undefined);
     assert.equal(await store.executions.get(orphan.ownerId, orphan.id), undefined);
     assert.equal((await store.executions.list({ ownerId: user.id, limit: 1000 })).length, rows.length);
     assert.equal(errors.length, 1);
     assert.match(JSON.stringify(errors[0]), /FOREIGN KEY/);
+    assert.deepEqual((errors[0] as { ids: string[] }).ids, [orphan.id], 'the record given up is named');
   } finally {
     await store.close();
   }
+});
+
+test('records the store defers are kept, readable and retried with backoff until written; past the bound the writer is overloaded', async () => {
+  const written: string[] = [];
+  let deferring = true;
+  const attempts: number[] = [];
+  const store = {
+    insertFinished: async () => ({ written: 0, rejected: [], deferred: null }),
+    insertFinishedNow: (batch: readonly FinishedExecution[]) => {
+      attempts.push(Date.now());
+      if (deferring) return { written: 0, rejected: [], deferred: { ids: batch.map((e) => e.id), reason: 'the database is locked by another process' } };
+      written.push(...batch.map((e) => e.id));
+      return { written: batch.length, rejected: [], deferred: null };
+    },
+  } as unknown as ExecutionStore;
+  const warnings: unknown[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+  const writer = new SyncRecordWriter(store, log, { intervalMs: 10, maxRetryMs: 80, maxPendingBytes: 8 * 1024 });
+  const rows = Array.from({ length: 5 }, (_, i) => row(newId(), i));
+  for (const r of rows) writer.add(r);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(written.length, 0);
+  for (const r of rows) assert.equal(writer.pending(r.id), r, 'kept and readable');
+  assert.ok(attempts.length >= 4 && attempts.length <= 12, `${attempts.length} attempts in 400 ms: backoff, not a busy loop`);
+  assert.equal(warnings.length, 1, 'the outage is said once');
+  assert.equal(writer.overloaded, false);
+  for (let i = 0; i < 5; i++) writer.add(row(newId(), 10 + i));
+  assert.equal(writer.overloaded, true, '10 records of ~1 KiB each are past 8 KiB');
+  deferring = false;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(written.length, 10, 'all written once the store takes them');
+  assert.equal(writer.overloaded, false);
+  assert.equal(writer.pending(rows[0].id), undefined);
 });
 
 test('a flush that meets an open transaction waits for it, keeps serving the rows, then writes them', async (t) => {

@@ -28,9 +28,9 @@ test('the defaults: the floor is 25 %, the ceiling every core of the host', () =
 });
 
 test('load sets the CPU quota, higher or lower than the boot quota; left out, the boot quota stays', () => {
-  const booted = resolveLimits({ memoryMb: 512, cpuQuotaPercent: 100 });
-  assert.equal(narrowLimits(booted, { memoryMb: 128, cpuQuotaPercent: 25 }).cpuQuotaPercent, 25);
-  assert.equal(narrowLimits(booted, { memoryMb: 128, cpuQuotaPercent: 300 }).cpuQuotaPercent, 300);
-  assert.equal(narrowLimits(booted, { memoryMb: 128 }).cpuQuotaPercent, 100);
-  assert.throws(() => narrowLimits(booted, { memoryMb: 1024 }), /memoryMb 1024 exceeds/);
+  const booted = resolveLimits({ memoryMb: 512, cpuQuotaPercent: 100 }, 'node');
+  assert.equal(narrowLimits(booted, { memoryMb: 128, cpuQuotaPercent: 25 }, 'node').cpuQuotaPercent, 25);
+  assert.equal(narrowLimits(booted, { memoryMb: 128, cpuQuotaPercent: 300 }, 'node').cpuQuotaPercent, 300);
+  assert.equal(narrowLimits(booted, { memoryMb: 128 }, 'node').cpuQuotaPercent, 100);
+  assert.throws(() => narrowLimits(booted, { memoryMb: 1024 }, 'node'), /memoryMb 1024 exceeds/);
 });

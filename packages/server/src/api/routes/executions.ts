@@ -13,13 +13,6 @@ import type { TypedInstance } from '../typed.ts';
 
 const toResponse = ({ ownerId: _owner, ...e }: Execution) => e;
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The JSON request body as received, kept so an invocation's event is not serialised again. */
-    jsonText: string | undefined;
-  }
-}
-
 const invokeResponses = { 200: ExecutionResponse, 202: QueuedResponse, ...errorResponses(400, 401, 404, 409, 429, 502) };
 const invokeDescription = 'Answers 200 with the execution record, or with ?result=true with the function\'s result alone (any JSON, as the function returned it); 202 when queued.';
 
@@ -27,15 +20,6 @@ export function executionRoutes(auth: AuthService, executions: ExecutionService)
   return async (app0) => {
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
-    // Fastify's own JSON parser (same poisoning rules as the app's), keeping the text it parsed.
-    const parseJson = app.getDefaultJsonParser('error', 'error');
-    app.decorateRequest('jsonText', undefined);
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      const text = body as string;
-      // A byte-order mark is skipped by the parser; the text sent on must not start with one either.
-      request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-      parseJson(request, text, done);
-    });
 
     async function invoke(request: FastifyRequest, reply: FastifyReply, ref: FunctionRef, query: { async?: string; result?: string }) {
       const owner = principalOf(request);

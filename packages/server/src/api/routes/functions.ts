@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { AppError } from '../../core/errors.ts';
+import { jsonTooDeep, nestedDeeperThan } from '../../core/json-depth.ts';
 import type { AuthService } from '../../auth/service.ts';
 import type { CodeInput, FunctionFields, FunctionService } from '../../functions/service.ts';
 import { detectBundleFormat } from '../../functions/bundle.ts';
@@ -24,6 +25,7 @@ export const functionResponse = async (functions: FunctionService, request: Fast
 
 /** The `metadata` form field of a multipart deploy: JSON with the deploy's fields. */
 export function parseMetadataField(text: string): FunctionFields {
+  if (nestedDeeperThan(text)) throw jsonTooDeep('The metadata field');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -3,6 +3,7 @@
  * inside store/. One implementation per database (SQLite now, PostgreSQL with distributed mode), all
  * passing test/store/store.case.ts.
  */
+import { AppError, DISK_FULL_MESSAGE } from '../errors.ts';
 import type {
   ApiKeyInfo, CodeSource, Execution, ExecutionError, ExecutionStatus, Exposure, FunctionConfig, FunctionRecord, FunctionRoute,
   FunctionVersion, ObjectInfo, Role, SecretMeta, User,
@@ -122,7 +123,27 @@ export interface ListQuery {
   after?: { createdAt: string; id: string };
 }
 
-export type InsertReport = { written: number; failed: number; error: string | null };
+/** What became of a batch of finished records. */
+export interface InsertReport {
+  written: number;
+  /** Rows that can never be written (they break a constraint: their owner was deleted): given up. */
+  rejected: Array<{ id: string; error: string }>;
+  /** Rows not written for now (the database is locked, its disk is full), to be tried again, and why. */
+  deferred: { ids: readonly string[]; reason: string } | null;
+}
+
+/**
+ * Nothing was written: the database is locked by another process for longer than a write waits
+ * (`busy`: 503 with Retry-After), or its disk is full (`full`: 507). What was committed before stays.
+ */
+export class StoreUnavailableError extends AppError {
+  readonly kind: 'busy' | 'full';
+  constructor(kind: 'busy' | 'full', options: { cause?: unknown } = {}) {
+    if (kind === 'busy') super('SERVICE_UNAVAILABLE', 'The database is locked by another process: nothing was stored. Try again shortly.', { headers: { 'retry-after': '1' }, cause: options.cause });
+    else super('INSUFFICIENT_STORAGE', DISK_FULL_MESSAGE, { cause: options.cause });
+    this.kind = kind;
+  }
+}
 
 /** A message to publish, written in the same transaction as the change it announces (the outbox). */
 export interface OutboxMessage {
@@ -138,11 +159,15 @@ export interface ExecutionStore {
    * With an idempotency key already used by the owner, the earlier execution comes back (`existing`).
    */
   insertQueued(e: NewQueuedExecution, options?: { outbox?: { subject: string; payload: string } }): Promise<{ execution: StoredExecution; existing: boolean; requestHash: string | null }>;
-  /** Writes finished runs in one transaction; a record that breaks a constraint fails alone. */
+  /**
+   * Writes finished runs in one transaction. A record that breaks a constraint is rejected alone; when
+   * the database cannot take writes now, the records are deferred (never dropped): the caller retries.
+   */
   insertFinished(batch: readonly FinishedExecution[]): Promise<InsertReport>;
   /**
    * The same, synchronously on the store's own connection (SQLite only: what a process runs at exit).
-   * Null while a transaction is open on the connection; `atExit` rolls that transaction back first.
+   * Null while a transaction is open on the connection; `atExit` rolls that transaction back first and
+   * waits (blocking) a moment for a lock another process holds.
    */
   insertFinishedNow?(batch: readonly FinishedExecution[], atExit?: boolean): InsertReport | null;
   /** Takes up to `max` of the oldest available queued executions (of one owner, when given) for this worker, each leased for `leaseMs`. */

@@ -134,7 +134,7 @@ export class LauncherPool {
     try {
       dirs = createInstanceDirs(workDir, name, uid);
       // Provisional limits: the start sets the instance's own (a launcher needs a few MB and no more CPU than a boot).
-      cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128, cpuQuotaPercent: BOOT_CPU_QUOTA_PERCENT }));
+      cgroup = createInstanceCgroup(this.#options.cgroup, name, resolveLimits({ memoryMb: 128, cpuQuotaPercent: BOOT_CPU_QUOTA_PERCENT }, null));
       if (cgroup === null) throw new Error('no memory cgroup');
       child = spawnRuntime({ command: [python, '-I', '-S', '-c', LAUNCHER_SCRIPT], env: {}, uid, bwrap: true, seccompFilter });
       // A spawn that failed for want of descriptors or processes (no pid, no stdio) says so in an 'error' event, fatal if unheard.

@@ -96,7 +96,7 @@ export class ProcessDriver implements SandboxDriver {
   async start(spec: InstanceSpec): Promise<SandboxInstance> {
     const host = await this.#host();
     if (!ID_PATTERN.test(spec.id)) throw new RangeError(`instance id must match ${ID_PATTERN}, got ${JSON.stringify(spec.id)}`);
-    const limits = resolveLimits(spec.limits);
+    const limits = resolveLimits(spec.limits, spec.runtime);
     const binary = host.binaries[STEM_RUNTIME[spec.runtime] as InterpreterRuntime];
     if (!binary) throw new RuntimeUnavailableError(`the ${spec.runtime} runtime is not available on this host: ${host.caps.warnings.find((w) => w.startsWith(`${STEM_RUNTIME[spec.runtime]} runtime`)) ?? 'its interpreter is missing'}`);
     if (host.problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot run on this host: ${host.problems.join('; ')}`);

@@ -109,7 +109,7 @@ export class ProcessInstance implements SandboxInstance {
     assertDeadline(request.deadlineMs);
     const runtime = request.runtime ?? this.#runtime;
     if (STEM_RUNTIME[runtime] !== STEM_RUNTIME[this.#runtime]) throw new RangeError(`a ${this.#runtime} instance cannot be loaded as ${runtime}`);
-    const limits = request.limits ? narrowLimits(this.#limits, request.limits) : this.#limits;
+    const limits = request.limits ? narrowLimits(this.#limits, request.limits, runtime) : this.#limits;
     this.#transition('loading');
     this.#runtime = runtime;
     this.#limits = limits;

@@ -1,50 +1,37 @@
-import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
-import { SqliteDialect } from 'kysely';
-
-/**
- * Kysely's SqliteDialect speaks the better-sqlite3 shape (positional parameter arrays, a `reader` flag);
- * this adapts node:sqlite's DatabaseSync to it so the embedded store needs no native addon.
- */
-class StatementAdapter {
-  readonly reader: boolean;
-  readonly #stmt: StatementSync;
-  constructor(stmt: StatementSync) {
-    this.#stmt = stmt;
-    this.reader = stmt.columns().length > 0;
-  }
-  all(parameters: ReadonlyArray<unknown>): unknown[] {
-    return this.#stmt.all(...(parameters as SQLInputValue[]));
-  }
-  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
-    return this.#stmt.run(...(parameters as SQLInputValue[]));
-  }
-  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
-    return this.#stmt.iterate(...(parameters as SQLInputValue[])) as IterableIterator<unknown>;
-  }
-}
+import { DatabaseSync } from 'node:sqlite';
+import type { Dialect } from 'kysely';
+import { BUSY_TIMEOUT_MS, BusyGate } from './busy-gate.ts';
+import { NodeSqliteDialect, NodeSqliteDriver, type Prepared } from './driver.ts';
 
 /**
  * Commits on this connection are durable (WAL, synchronous=FULL: a committed write survives a power
- * cut). The one exception is a batch of finished sync records (see SyncRecordInserter).
+ * cut). The one exception is a batch of finished sync records (see SyncRecordInserter). SQLite's own
+ * busy wait blocks the event loop (node:sqlite is synchronous), so it is kept to a few milliseconds; a
+ * lock another process holds longer is waited for at the gate (BusyGate), asynchronously.
  */
-export function openSqlite(file: string): { dialect: SqliteDialect; raw: DatabaseSync } {
-  const raw = new DatabaseSync(file, { timeout: 5000 });
+export function openSqlite(file: string): { dialect: Dialect; raw: DatabaseSync; gate: BusyGate } {
+  const raw = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
-  raw.exec('PRAGMA busy_timeout = 5000');
-  const cache = new Map<string, StatementAdapter>();
-  const database = {
-    close: () => raw.close(),
-    prepare: (sql: string) => {
-      let stmt = cache.get(sql);
-      if (stmt === undefined) {
-        stmt = new StatementAdapter(raw.prepare(sql));
-        if (cache.size > 500) cache.clear();
-        cache.set(sql, stmt);
-      }
-      return stmt;
-    },
+  raw.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const gate = new BusyGate(() => {
+    // Inside a transaction of ours the answer is unknown: ask again at the next probe.
+    if (raw.isTransaction) return false;
+    raw.exec('BEGIN IMMEDIATE');
+    raw.exec('ROLLBACK');
+    return true;
+  });
+  const cache = new Map<string, Prepared>();
+  const prepare = (sql: string): Prepared => {
+    let prepared = cache.get(sql);
+    if (prepared === undefined) {
+      const stmt = raw.prepare(sql);
+      prepared = { stmt, reader: stmt.columns().length > 0 };
+      if (cache.size > 500) cache.clear();
+      cache.set(sql, prepared);
+    }
+    return prepared;
   };
-  return { dialect: new SqliteDialect({ database }), raw };
+  return { dialect: new NodeSqliteDialect(() => new NodeSqliteDriver(raw, gate, prepare)), raw, gate };
 }

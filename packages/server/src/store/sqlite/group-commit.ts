@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { StoreUnavailableError } from '../../core/ports/store.ts';
 import type { Db } from '../db.ts';
 import type { Database } from '../schema.ts';
 
@@ -45,6 +46,8 @@ export class GroupCommitter {
             await sp.releaseSavepoint(name).execute();
             outcomes.push({ ok: true, value });
           } catch (error) {
+            // A full disk may have ended the whole transaction (SQLite rolls it back): the batch fails with it.
+            if (error instanceof StoreUnavailableError) throw error;
             await sp.rollbackToSavepoint(name).execute();
             outcomes.push({ ok: false, error });
           }

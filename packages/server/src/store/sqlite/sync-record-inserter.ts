@@ -1,10 +1,14 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { ExecutionsTable } from '../schema.ts';
 import { EXECUTION_COLUMNS } from '../execution-columns.ts';
-
 import type { InsertReport } from '../../core/ports/store.ts';
+import { BUSY_TIMEOUT_MS, type BusyGate } from './busy-gate.ts';
+import { describe, isBusy, isConstraint, isFull } from './errors.ts';
 
 export type { InsertReport };
+
+/** How long a process that is ending waits (blocking: nothing else will run) for a lock another process holds. */
+const EXIT_BUSY_TIMEOUT_MS = 2_000;
 
 /**
  * Writes batches of finished sync execution records synchronously, on the main connection, with one
@@ -16,18 +20,21 @@ export type { InsertReport };
  */
 export class SyncRecordInserter {
   readonly #raw: DatabaseSync;
+  readonly #gate: BusyGate;
   #insert: StatementSync | null = null;
 
-  constructor(raw: DatabaseSync) {
+  constructor(raw: DatabaseSync, gate: BusyGate) {
     this.#raw = raw;
+    this.#gate = gate;
   }
 
   /**
    * Null while a transaction is open on the connection (a Kysely transaction between two awaits):
    * the caller retries on a later turn. `atExit`: the process is ending, so that transaction can never
    * commit (nothing was answered for it); it is rolled back, as closing would, and the rows written.
-   * A row that breaks a constraint (its owner was deleted meanwhile) fails alone: SQLite aborts that
-   * statement, not the transaction.
+   * A row that breaks a constraint (its owner was deleted meanwhile) is rejected alone: SQLite aborts
+   * that statement, not the transaction. Any other failure (the lock held by another process, a full
+   * disk) rolls the batch back and defers all of it.
    */
   insert(rows: ReadonlyArray<ExecutionsTable>, atExit = false): InsertReport | null {
     const raw = this.#raw;
@@ -35,11 +42,14 @@ export class SyncRecordInserter {
       if (!atExit) return null;
       raw.exec('ROLLBACK');
     }
+    const deferred = (reason: string): InsertReport => ({ written: 0, rejected: [], deferred: { ids: rows.map((r) => r.id), reason } });
+    // Writes are waiting for another process's lock: the gate's probe finds out when it is free.
+    if (this.#gate.locked && !atExit) return deferred('the database is locked by another process');
     this.#insert ??= raw.prepare(`INSERT INTO executions (${EXECUTION_COLUMNS.join(', ')}) VALUES (${EXECUTION_COLUMNS.map(() => '?').join(', ')})`);
     const insert = this.#insert;
-    let failed = 0;
-    let error: string | null = null;
+    const rejected: InsertReport['rejected'] = [];
     const values: SQLInputValue[] = new Array(EXECUTION_COLUMNS.length);
+    if (atExit) raw.exec(`PRAGMA busy_timeout = ${EXIT_BUSY_TIMEOUT_MS}`);
     raw.exec('PRAGMA synchronous = NORMAL');
     try {
       raw.exec('BEGIN IMMEDIATE');
@@ -49,22 +59,22 @@ export class SyncRecordInserter {
           try {
             insert.run(...values);
           } catch (err) {
-            failed++;
-            error = describe(err);
+            if (!isConstraint(err)) throw err;
+            rejected.push({ id: row.id, error: describe(err) });
           }
         }
         raw.exec('COMMIT');
       } catch (err) {
         if (raw.isTransaction) raw.exec('ROLLBACK');
-        return { written: 0, failed: rows.length, error: describe(err) };
+        throw err;
       }
+    } catch (err) {
+      if (isBusy(err)) this.#gate.sawBusy();
+      return deferred(isBusy(err) ? 'the database is locked by another process' : isFull(err) ? 'the disk is full' : describe(err));
     } finally {
       raw.exec('PRAGMA synchronous = FULL');
+      if (atExit) raw.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
-    return { written: rows.length - failed, failed, error };
+    return { written: rows.length - rejected.length, rejected, deferred: null };
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
