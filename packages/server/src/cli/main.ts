@@ -20,17 +20,19 @@ export function buildProgram(): Command {
 
   program.command('serve')
     .description('Run the platform in this process (configured by environment variables; see README)')
-    .action(async () => {
+    .option('--role <roles>', 'run only these roles: control, gateway, worker (comma-separated or repeated; default $SKYSCALE_ROLES, else all of them embedded)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .action(async (options) => {
       const { loadConfig, ConfigError } = await import('../config/config.ts');
-      const { startPlatform } = await import('../main.ts');
-      const { serveUntilStopped } = await import('./serve.ts');
       let config;
       try {
-        config = loadConfig();
+        config = loadConfig(process.env, { roles: options.role });
       } catch (err) {
         if (err instanceof ConfigError) throw new SkyscaleError(0, 'CONFIG', err.message);
         throw err;
       }
+      if (config.roles.length > 0) throw new SkyscaleError(0, 'ROLES_UNAVAILABLE', `--role ${config.roles.join(',')}: distributed mode is not available yet (its roles are being built, issue 12); run \`skyscale serve\` without --role and SKYSCALE_ROLES for every role in one process`);
+      const { startPlatform } = await import('../main.ts');
+      const { serveUntilStopped } = await import('./serve.ts');
       await serveUntilStopped(() => startPlatform(config));
     });
 

@@ -1,7 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseMasterKey } from './keys.ts';
-import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type StoreConfig, type StreamLimits } from './options.ts';
+import { autoscalerSettings, roles, workerSettings, type ServeFlags } from './distributed.ts';
+import { ConfigError, decimal, integer, oneOf, text, type Env } from './parse.ts';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type Role, type StoreConfig, type StreamLimits, type WorkerSettings, type AutoscalerSettings } from './options.ts';
+
+export { ConfigError };
 
 /**
  * Configuration comes from the environment, is validated once at start and then frozen.
@@ -68,35 +72,12 @@ export interface Config {
   readonly connections: ConnectionLimits;
   /** Connections functions may hold to their host API (docs/limits.md). */
   readonly hostApi: HostApiLimits;
-}
-
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, problem: string) {
-    super(`Invalid configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  const value = Number(raw.trim());
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a decimal number, got "${raw}"`);
-  const value = Number(raw.trim());
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
+  /** The roles this process runs (`--role`, SKYSCALE_ROLES); empty = every role in one process, embedded. */
+  readonly roles: readonly Role[];
+  /** This process as a worker node in distributed mode (docs/deploy.md). */
+  readonly worker: WorkerSettings;
+  /** The queue-depth autoscaler of distributed mode (docs/deploy.md). */
+  readonly autoscaler: AutoscalerSettings;
 }
 
 function loadSettings(env: Env): LoadSettings {
@@ -154,19 +135,6 @@ function metricsToken(env: Env): string | undefined {
   return token;
 }
 
-function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = raw.trim().toLowerCase() as T;
-  if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
-  return value;
-}
-
-function text(env: Env, name: string, fallback: string): string {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-}
-
 function secretsKey(env: Env): Buffer | undefined {
   const raw = env.SECRETS_KEY;
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -175,7 +143,7 @@ function secretsKey(env: Env): Buffer | undefined {
   return key;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, flags: ServeFlags = {}): Config {
   const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
   const jwtSecret = env.JWT_SECRET?.trim() || undefined;
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters long');
@@ -226,6 +194,9 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     connections: connectionLimits(env),
     hostApi: hostApiLimits(env),
+    roles: roles(env, flags),
+    worker: workerSettings(env),
+    autoscaler: autoscalerSettings(env),
   };
   return Object.freeze(config);
 }

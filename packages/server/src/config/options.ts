@@ -132,3 +132,53 @@ export interface StreamLimits {
 
 /** Which store to open (store/index.ts openStore). */
 export type StoreConfig = { readonly kind: 'sqlite'; readonly path: string };
+
+/** The parts of the platform one process can run (`skyscale serve --role`); none given = all of them, embedded. */
+export const ROLES = ['control', 'gateway', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A worker node in distributed mode (`--role worker`). */
+export interface WorkerSettings {
+  /** Its name on the bus and in the registry (WORKER_ID): one NATS subject token, so no dots or spaces. */
+  readonly id: string;
+  /** Executions it runs at once, its slots (seed 001's MAX_CONCURRENT_EXECUTIONS). */
+  readonly maxConcurrentExecutions: number;
+  /** How often it announces itself and its load. */
+  readonly heartbeatIntervalMs: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: Omit<WorkerSettings, 'id'> = Object.freeze({ maxConcurrentExecutions: 10, heartbeatIntervalMs: 2000 });
+
+/** What changes the number of workers when the autoscaler decides (AUTOSCALER_ACTUATOR). */
+export type ActuatorSettings =
+  /** It decides and logs, changes nothing: the operator or the orchestrator sizes the workers. */
+  | { readonly kind: 'none' }
+  /** Starts and stops `skyscale serve --role worker` processes on this host. */
+  | { readonly kind: 'local' }
+  /** Patches the scale of a Deployment (deploy/kubernetes grants exactly that). */
+  | { readonly kind: 'kubernetes'; readonly namespace: string; readonly deployment: string }
+  /** Runs an operator's shell command with the wanted count (docs/deploy.md). */
+  | { readonly kind: 'command'; readonly command: string };
+
+/** The queue-depth autoscaler (seed 001's settings and defaults; docs/deploy.md). */
+export interface AutoscalerSettings {
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
+  /** Queued executions per worker at or above which a worker is added. */
+  readonly scaleUpThreshold: number;
+  /** Queued executions per worker at or below which one is removed; below scaleUpThreshold, so it cannot flap. */
+  readonly scaleDownThreshold: number;
+  readonly checkIntervalMs: number;
+  /** The least time between two changes of the worker count. */
+  readonly cooldownMs: number;
+  readonly actuator: ActuatorSettings;
+}
+
+export const DEFAULT_AUTOSCALER_SETTINGS: Omit<AutoscalerSettings, 'actuator'> = Object.freeze({
+  minWorkers: 2,
+  maxWorkers: 10,
+  scaleUpThreshold: 3,
+  scaleDownThreshold: 2,
+  checkIntervalMs: 30_000,
+  cooldownMs: 30_000,
+});
