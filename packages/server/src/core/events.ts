@@ -6,8 +6,11 @@ export interface PlatformEvents {
   'functions.deleted': { functionId: string; ownerId: string };
   /** Routes or public names changed in the store: gateways reload their routing table. */
   'routes.changed': Record<string, never>;
-  /** Async work was committed: a consumer may look now instead of at its next poll. */
-  'executions.queued': { executionId: string };
+  /**
+   * Async work was committed: a consumer may look now instead of at its next poll. In distributed mode
+   * the same payload is the outbox row that announces the execution on the work queue.
+   */
+  'executions.queued': { executionId: string; ownerId: string };
 }
 
 export type EventSubject = keyof PlatformEvents;

@@ -20,6 +20,7 @@ export const EXECUTION_REASONS = {
   sandbox_unavailable: { status: 'system_error', fault: 'platform', summary: 'No sandbox could be started on this host' },
   runtime_unavailable: { status: 'system_error', fault: 'platform', summary: "This host lacks the runtime's interpreter" },
   instance_stopped: { status: 'system_error', fault: 'platform', summary: 'The platform stopped the instance under the execution (shutdown, a deleted function)' },
+  worker_lost: { status: 'system_error', fault: 'platform', summary: 'The worker running the invocation stopped answering (it died or was cut off)' },
   lease_expired: { status: 'system_error', fault: 'platform', summary: 'The worker running the execution stopped before it finished' },
   platform_error: { status: 'system_error', fault: 'platform', summary: 'The platform failed while running the execution' },
 } as const satisfies Record<string, { status: TerminalStatus; fault: Fault; summary: string }>;

@@ -1,19 +1,11 @@
 import type { Logger } from 'pino';
-import { newId, nowIso } from '../core/ids.ts';
-import type { ExecutionStatus, FunctionRecord } from '../core/types.ts';
-import { failure, isRejection, type InvocationResult, type Rejection } from '../core/invocation.ts';
+import { newId } from '../core/ids.ts';
 import { NO_METRICS, type PlatformMetrics } from '../core/metrics.ts';
 import { ownerCap, type AsyncWorkerOptions } from '../config/options.ts';
 import { StoreUnavailableError, type ExecutionStore, type StoredExecution } from '../core/ports/store.ts';
 import { shareSlots } from './owner-slots.ts';
+import { runLeased, type LoadFunction, type RunFunction } from './leased-run.ts';
 
-type RunFunction = (fn: FunctionRecord, event: unknown, context: { executionId: string; deadline: number }) => Promise<InvocationResult | Rejection>;
-
-/** The function version an execution was queued for; undefined once the function is gone. */
-type LoadFunction = (execution: StoredExecution) => Promise<FunctionRecord | undefined>;
-
-/** Statuses after which an async execution is tried again (until maxAttempts). */
-const RETRYABLE: ReadonlySet<ExecutionStatus> = new Set(['failed', 'timed_out', 'oom_killed', 'system_error']);
 
 export type { AsyncWorkerOptions };
 
@@ -146,72 +138,12 @@ export class AsyncWorker {
     }
   }
 
-  /** Keeps the lease of a running execution alive; stops once the execution ends or the lease was lost. */
-  #renewWhileRunning(execution: StoredExecution, log: Logger): () => void {
-    const every = Math.max(50, Math.floor(this.#options.leaseMs / 3));
-    const timer = setInterval(() => {
-      void this.#repo.renew(execution.id, this.id, Date.now() + this.#options.leaseMs).then(
-        (held) => {
-          if (!held) {
-            clearInterval(timer);
-            log.warn('the lease of a running execution was lost');
-          }
-        },
-        (err: unknown) => log.warn({ err }, 'renewing a lease failed; trying again'),
-      );
-    }, every);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-
   async #execute(execution: StoredExecution): Promise<void> {
-    const { id, attempts, maxAttempts } = execution;
-    const log = this.#log.child({ executionId: id, attempt: attempts });
-    let outcome: InvocationResult;
-    const startedAt = nowIso();
-    const stopRenewing = this.#renewWhileRunning(execution, log);
+    const log = this.#log.child({ executionId: execution.id, attempt: execution.attempts });
     try {
-      const fn = await this.#loadFunction(execution);
-      if (fn === undefined) {
-        outcome = failure('function_deleted', 'The function was deleted before the execution ran');
-      } else {
-        const ran = await this.#run(fn, execution.input, { executionId: id, deadline: Date.now() + fn.timeoutMs });
-        // Refused for capacity: back to the queue for a moment; the attempt does not count against it.
-        if (isRejection(ran)) return await this.#postpone(id, ran, log);
-        outcome = ran;
-      }
-    } catch (err) {
-      log.error({ err }, 'async invocation failed inside the platform');
-      outcome = failure('platform_error', 'The platform failed to run the execution');
-    } finally {
-      stopRenewing();
-    }
-    const retry = RETRYABLE.has(outcome.status) && attempts < maxAttempts;
-    try {
-      if (retry) {
-        const delay = Math.min(this.#options.retryMaxMs, this.#options.retryBaseMs * 2 ** (attempts - 1));
-        const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
-        await this.#repo.requeue(id, this.id, Date.now() + jittered, { error: outcome.error, logs: outcome.logs });
-        log.info({ status: outcome.status, retryInMs: jittered }, 'async execution will be retried');
-        return;
-      }
-      const exhausted = RETRYABLE.has(outcome.status) && maxAttempts > 1;
-      const status: ExecutionStatus = exhausted ? 'dead_lettered' : outcome.status;
-      const error = exhausted && outcome.error !== null ? { ...outcome.error, message: `${outcome.error.message} (dead-lettered after ${attempts} attempts; the last ended ${outcome.status})` } : outcome.error;
-      const ok = await this.#repo.finish(id, this.id, { ...outcome, status, error, startedAt, finishedAt: nowIso() });
-      if (!ok) log.warn('lease was lost before the execution finished; result dropped');
-      else if (exhausted) this.#metrics.deadLettered({ functionId: execution.functionId, functionName: execution.functionName });
+      await runLeased(execution, this.id, { repo: this.#repo, run: this.#run, loadFunction: this.#loadFunction, metrics: this.#metrics, options: this.#options }, log);
     } catch (err) {
       log.error({ err }, 'recording the async result failed; the lease will expire and the execution will be retried');
-    }
-  }
-
-  async #postpone(id: string, refused: Rejection, log: Logger): Promise<void> {
-    try {
-      await this.#repo.requeue(id, this.id, Date.now() + refused.retryAfterMs, null);
-      log.info({ rejected: refused.rejected, retryInMs: refused.retryAfterMs }, 'async execution postponed: no capacity');
-    } catch (err) {
-      log.error({ err }, 'postponing the async execution failed; the lease will expire and it will be retried');
     }
   }
 }

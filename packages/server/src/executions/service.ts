@@ -5,7 +5,7 @@ import type { Execution, ExecutionStatus, FunctionRecord, Principal } from '../c
 import { failure, isRejection, type InvocationMode, type InvocationResult, type InvocationTarget, type Rejection } from '../core/invocation.ts';
 import type { Invoker } from '../core/ports/invoker.ts';
 import type { Bus } from '../core/ports/bus.ts';
-import { publish } from '../core/events.ts';
+import { publish, type PlatformEvents } from '../core/events.ts';
 import { checkSeedInput, objectRefs, requestedSecrets } from './seed-input.ts';
 import type { ExecutionStore, StoredExecution } from '../core/ports/store.ts';
 import type { FunctionService } from '../functions/service.ts';
@@ -66,6 +66,7 @@ export class ExecutionService {
   readonly #invoker: Invoker;
   readonly #writer: SyncRecordWriter;
   readonly #bus: Bus;
+  readonly #outbox: boolean;
 
   readonly #targets = new WeakMap<FunctionRecord, InvocationTarget>();
   #syncRunning = 0;
@@ -83,7 +84,10 @@ export class ExecutionService {
     writer: SyncRecordWriter;
     bus: Bus;
     objectExists: (owner: Principal, functionId: string, name: string) => Promise<boolean>;
+    /** Distributed mode: each accepted execution is announced through the outbox, in its own transaction (roles/distributed.ts relays it). */
+    outbox?: boolean;
   }) {
+    this.#outbox = deps.outbox ?? false;
     this.#repo = deps.repo;
     this.#objectExists = deps.objectExists;
     this.#functions = deps.functions;
@@ -185,8 +189,11 @@ export class ExecutionService {
     }
     const inputJson = JSON.stringify(event ?? null);
     const requestHash = createHash('sha256').update(fn.id).update('\0').update(inputJson).digest('hex');
+    const id = newTimeOrderedId();
+    const announcement: PlatformEvents['executions.queued'] = { executionId: id, ownerId: fn.ownerId };
+    const outbox = this.#outbox ? { outbox: { subject: 'executions.queued', payload: JSON.stringify(announcement) } } : {};
     const { execution, existing, requestHash: storedHash } = await this.#repo.insertQueued({
-      id: newTimeOrderedId(),
+      id,
       ownerId: fn.ownerId,
       functionId: fn.id,
       functionName: fn.name,
@@ -198,9 +205,9 @@ export class ExecutionService {
       requestHash,
       availableAt: Date.now(),
       createdAt: nowIso(),
-    });
+    }, outbox);
     if (existing && storedHash !== requestHash) throw new AppError('IDEMPOTENCY_KEY_REUSED');
-    if (!existing) void publish(this.#bus, 'executions.queued', { executionId: execution.id });
+    if (!existing) void publish(this.#bus, 'executions.queued', { executionId: execution.id, ownerId: execution.ownerId });
     return { execution: toExecution(execution), created: !existing };
   }
 

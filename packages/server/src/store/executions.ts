@@ -187,4 +187,9 @@ export class ExecutionRepository implements ExecutionStore {
   async deleteOutbox(ids: readonly number[]): Promise<void> {
     if (ids.length > 0) await this.#db.deleteFrom('outbox').where('id', 'in', [...ids]).execute();
   }
+
+  async overdue(before: number, limit: number): Promise<Array<{ id: string; ownerId: string; attempts: number }>> {
+    const rows = await this.#db.selectFrom('executions').select(['id', 'owner_id', 'attempts']).where('status', '=', 'queued').where('available_at', '<', before).orderBy('available_at').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, ownerId: r.owner_id, attempts: r.attempts }));
+  }
 }

@@ -193,6 +193,8 @@ export interface ExecutionStore {
   /** The oldest unpublished outbox messages; `deleteOutbox` once they are published. */
   takeOutbox(limit: number): Promise<OutboxMessage[]>;
   deleteOutbox(ids: readonly number[]): Promise<void>;
+  /** Queued executions available since before `before`: their announcement may be lost, so the reaper makes another. */
+  overdue(before: number, limit: number): Promise<Array<{ id: string; ownerId: string; attempts: number }>>;
 }
 
 export interface SecretStore {
