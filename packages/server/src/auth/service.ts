@@ -29,9 +29,12 @@ export class AuthService {
   /** last_used_at is written at most once a minute per key so key auth stays off the write path. */
   readonly #touched = new Map<string, number>();
   /** Key hash → owner; revocation in this process drops the entry, other processes see it within the TTL. */
+  readonly #onRevoked: ((keyId: string) => Promise<void>) | undefined;
   readonly #keys = new TtlCache<{ keyId: string; principal: Principal }>(5_000);
 
-  constructor(store: Store, options: AuthOptions) {
+  /** `onRevoked`: tells the other processes (apiKeys.revoked on the bus) before the revocation is answered. */
+  constructor(store: Store, options: AuthOptions, onRevoked?: (keyId: string) => Promise<void>) {
+    this.#onRevoked = onRevoked;
     this.#store = store;
     this.#options = options;
     this.#signer = new TokenSigner(options.jwtSecret, options.tokenTtlSeconds);
@@ -121,6 +124,12 @@ export class AuthService {
 
   async revokeApiKey(userId: string, keyId: string): Promise<void> {
     if (!(await this.#store.apiKeys.revoke(userId, keyId, nowIso()))) throw notFound('API key');
+    this.forgetKey(keyId);
+    await this.#onRevoked?.(keyId);
+  }
+
+  /** A key revoked (here or by another process) is not accepted from the cache any more. */
+  forgetKey(keyId: string): void {
     this.#keys.deleteWhere((entry) => entry.keyId === keyId);
   }
 

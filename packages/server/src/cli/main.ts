@@ -30,10 +30,11 @@ export function buildProgram(): Command {
         if (err instanceof ConfigError) throw new SkyscaleError(0, 'CONFIG', err.message);
         throw err;
       }
-      if (config.roles.length > 0) throw new SkyscaleError(0, 'ROLES_UNAVAILABLE', `--role ${config.roles.join(',')}: distributed mode is not available yet (its roles are being built, issue 12); run \`skyscale serve\` without --role and SKYSCALE_ROLES for every role in one process`);
       const { startPlatform } = await import('../main.ts');
       const { serveUntilStopped } = await import('./serve.ts');
-      await serveUntilStopped(() => startPlatform(config));
+      // A stop during start-up (waiting for PostgreSQL or NATS) aborts the waiting.
+      const starting = new AbortController();
+      await serveUntilStopped(() => startPlatform(config, undefined, starting.signal), { onStop: () => starting.abort() });
     });
 
   for (const command of accountCommands()) program.addCommand(command as never);

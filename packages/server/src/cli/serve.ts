@@ -14,7 +14,7 @@ export interface Stoppable {
  * Repeated signals change nothing: a process manager may signal the whole group (npm forwards its
  * own copy), and a second Ctrl-C must not cut the close short.
  */
-export async function serveUntilStopped(start: () => Promise<Stoppable>, options: { stopBoundMs?: number; log?: (line: string) => void } = {}): Promise<void> {
+export async function serveUntilStopped(start: () => Promise<Stoppable>, options: { stopBoundMs?: number; log?: (line: string) => void; onStop?: () => void } = {}): Promise<void> {
   const { stopBoundMs = STOP_BOUND_MS, log = (line: string) => process.stderr.write(`${line}\n`) } = options;
   let server: Stoppable | undefined;
   let stopReason: string | undefined;
@@ -36,6 +36,7 @@ export async function serveUntilStopped(start: () => Promise<Stoppable>, options
     if (stopReason !== undefined) return;
     stopReason = reason;
     log(`${reason}: shutting down`);
+    options.onStop?.();
     setTimeout(() => {
       log(`still stopping after ${stopBoundMs} ms: exiting now`);
       process.exit(1);
@@ -45,6 +46,13 @@ export async function serveUntilStopped(start: () => Promise<Stoppable>, options
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  server = await start();
+  try {
+    server = await start();
+  } catch (err) {
+    // Stopped while it waited for its database or bus: the stop was asked for, not a failure.
+    if (stopReason === undefined) throw err;
+    log('stopped before start-up finished');
+    process.exit(0);
+  }
   if (stopReason !== undefined) close(server);
 }

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseMasterKey } from './keys.ts';
-import { autoscalerSettings, roles, workerSettings, type ServeFlags } from './distributed.ts';
+import { autoscalerSettings, clusterSettings, roles, workerSettings, type ServeFlags } from './distributed.ts';
 import { ConfigError, decimal, integer, oneOf, text, type Env } from './parse.ts';
-import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type Role, type StoreConfig, type StreamLimits, type WorkerSettings, type AutoscalerSettings } from './options.ts';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type Role, type StoreConfig, type StreamLimits, type WorkerSettings, type AutoscalerSettings, type ClusterSettings } from './options.ts';
 
 export { ConfigError };
 
@@ -78,6 +78,8 @@ export interface Config {
   readonly worker: WorkerSettings;
   /** The queue-depth autoscaler of distributed mode (docs/deploy.md). */
   readonly autoscaler: AutoscalerSettings;
+  /** Leases and the reaper of distributed mode (docs/distributed.md). */
+  readonly distributed: ClusterSettings;
 }
 
 function loadSettings(env: Env): LoadSettings {
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env, flags: ServeFlags = {}): Conf
     roles: roles(env, flags),
     worker: workerSettings(env),
     autoscaler: autoscalerSettings(env),
+    distributed: clusterSettings(env),
   };
   return Object.freeze(config);
 }

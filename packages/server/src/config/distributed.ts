@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { ConfigError, duration, integer, oneOf, text, type Env } from './parse.ts';
-import { DEFAULT_AUTOSCALER_SETTINGS, DEFAULT_WORKER_SETTINGS, ROLES, type ActuatorSettings, type AutoscalerSettings, type Role, type WorkerSettings } from './options.ts';
+import { DEFAULT_AUTOSCALER_SETTINGS, DEFAULT_WORKER_SETTINGS, ROLES, type ActuatorSettings, type AutoscalerSettings, type ClusterSettings, type Role, type WorkerSettings } from './options.ts';
 
 /** What `skyscale serve` was given on its command line, over the environment. */
 export interface ServeFlags {
@@ -91,5 +91,13 @@ export function autoscalerSettings(env: Env): AutoscalerSettings {
     checkIntervalMs: duration(env, 'CHECK_INTERVAL', d.checkIntervalMs, 100, 3_600_000),
     cooldownMs: duration(env, 'COOLDOWN_PERIOD', d.cooldownMs, 0, 86_400_000),
     actuator: actuator(env),
+  });
+}
+
+/** How async executions are held and given back in distributed mode (docs/distributed.md). */
+export function clusterSettings(env: Env): ClusterSettings {
+  return Object.freeze({
+    leaseMs: duration(env, 'LEASE_TIMEOUT', 30_000, 1_000, 3_600_000),
+    reapEveryMs: duration(env, 'REAPER_INTERVAL', 5_000, 100, 600_000),
   });
 }

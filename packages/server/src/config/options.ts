@@ -149,6 +149,13 @@ export interface WorkerSettings {
 
 export const DEFAULT_WORKER_SETTINGS: Omit<WorkerSettings, 'id'> = Object.freeze({ maxConcurrentExecutions: 10, heartbeatIntervalMs: 2000 });
 
+/** Leases of async executions in distributed mode. */
+export interface ClusterSettings {
+  /** An async execution's lease, renewed at a third of it; also the work queue's ack wait. */
+  readonly leaseMs: number;
+  readonly reapEveryMs: number;
+}
+
 /** What changes the number of workers when the autoscaler decides (AUTOSCALER_ACTUATOR). */
 export type ActuatorSettings =
   /** It decides and logs, changes nothing: the operator or the orchestrator sizes the workers. */

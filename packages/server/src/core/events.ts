@@ -4,6 +4,10 @@ import type { Bus, Subscription } from './ports/bus.ts';
 export interface PlatformEvents {
   /** A function and its versions are gone: workers stop its instances, the object store removes its files. */
   'functions.deleted': { functionId: string; ownerId: string };
+  /** A new version of a function is current: every process drops its cached definition. */
+  'functions.changed': { functionId: string };
+  /** An API key was revoked: every process drops it from its cache of authenticated keys. */
+  'apiKeys.revoked': { keyId: string };
   /** Routes or public names changed in the store: gateways reload their routing table. */
   'routes.changed': Record<string, never>;
   /**

@@ -175,6 +175,7 @@ export class FunctionService {
     const updated = await this.#exposing(exposure, () => this.#repo.addVersion(owner.userId, current.id, { id: newId(), ...config, ...stored }, nowIso(), exposure));
     this.#forget(current.id);
     if (updated === undefined) throw functionNotFound({ id: current.id });
+    await publish(this.#bus, 'functions.changed', { functionId: current.id });
     return updated;
   }
 
@@ -207,6 +208,11 @@ export class FunctionService {
     const at = fn && (fn.version === version ? fn : await this.#repo.getVersion(ownerId, id, version));
     if (fn === undefined || at === undefined) return undefined;
     return { ...fn, ...at, id: fn.id, createdAt: fn.createdAt };
+  }
+
+  /** Another process changed or deleted this function: its cached definition goes (functions.changed). */
+  forget(id: string): void {
+    this.#forget(id);
   }
 
   #forget(id: string): void {

@@ -9,6 +9,7 @@ import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
 import type { SecretResolver } from '../core/ports/secrets.ts';
 import type { Bus } from '../core/ports/bus.ts';
+import { publish, subscribe } from '../core/events.ts';
 import type { Principal } from '../core/types.ts';
 import { CodeStore } from '../functions/code-store.ts';
 import { FunctionService } from '../functions/service.ts';
@@ -48,7 +49,8 @@ export interface DataServices {
 export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver; staleTempAgeMs: number }): Promise<DataServices> {
   const { config, store, bus, driver, staleTempAgeMs } = deps;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
-  const auth = new AuthService(store, { ...config, jwtSecret });
+  const auth = new AuthService(store, { ...config, jwtSecret }, (keyId) => publish(bus, 'apiKeys.revoked', { keyId }));
+  subscribe(bus, 'apiKeys.revoked', ({ keyId }) => auth.forgetKey(keyId));
   const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
   // Temp dirs a crashed earlier run may have left behind.
   await codeStore.removeStaleTemp(staleTempAgeMs);
@@ -64,6 +66,8 @@ export async function buildDataServices(deps: { config: Config; store: Store; bu
     },
     syntax: new SyntaxChecker({ phpPath: config.phpPath }),
   });
+  subscribe(bus, 'functions.changed', ({ functionId }) => functions.forget(functionId));
+  subscribe(bus, 'functions.deleted', ({ functionId }) => functions.forget(functionId));
   const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? loadOrCreateSecretsKey(config.dataDir)));
   const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
   await objects.removeStaleUploads(staleTempAgeMs);
