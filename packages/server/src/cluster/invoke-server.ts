@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { isRejection, rejection } from '../core/invocation.ts';
 import type { Bus, Subscription } from '../core/ports/bus.ts';
 import type { Invoker } from '../core/ports/invoker.ts';
-import { carry, uncarry, type PayloadStash } from './directory.ts';
+import { carry, uncarry, type PayloadStash } from './picker.ts';
 import type { WireInvocation, WireReply } from './remote-invoker.ts';
 import { invokeSubject } from './subjects.ts';
 

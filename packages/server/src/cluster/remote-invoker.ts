@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { failure, rejection, type InvocationRequest, type InvocationResult, type Rejection } from '../core/invocation.ts';
 import { BusRequestError, type Bus } from '../core/ports/bus.ts';
 import type { Invoker, Session, SessionRequest } from '../core/ports/invoker.ts';
-import { carry, uncarry, type PayloadStash, type WorkerDirectory } from './directory.ts';
+import { carry, uncarry, type PayloadStash, type WorkerPicker } from './picker.ts';
 import { invokeSubject } from './subjects.ts';
 import type { RemoteSessions } from './remote-session.ts';
 
@@ -22,21 +22,21 @@ export type WireReply = { rejection: Rejection } | { result: Omit<InvocationResu
 
 /**
  * The invoker of a control or gateway process in distributed mode: each invocation goes by NATS
- * request/reply to one worker the directory picks (warm first, then the lowest load). Nothing ran on a
+ * request/reply to one worker the picker chooses (warm first, then the lowest load). Nothing ran on a
  * worker that is gone (no responders) or full, so the next one is tried. A worker that stops answering
  * mid-call (it died, or missed its heartbeats) ends the call at once as `worker_lost`, not at the deadline.
  */
 export class RemoteInvoker implements Invoker {
   readonly #bus: Bus;
-  readonly #directory: WorkerDirectory;
+  readonly #picker: WorkerPicker;
   readonly #stash: PayloadStash;
   readonly #sessions: RemoteSessions;
   readonly #log: Logger;
   readonly #livenessCheckMs: number;
 
-  constructor(deps: { bus: Bus; directory: WorkerDirectory; stash: PayloadStash; sessions: RemoteSessions; log: Logger; livenessCheckMs: number }) {
+  constructor(deps: { bus: Bus; picker: WorkerPicker; stash: PayloadStash; sessions: RemoteSessions; log: Logger; livenessCheckMs: number }) {
     this.#bus = deps.bus;
-    this.#directory = deps.directory;
+    this.#picker = deps.picker;
     this.#stash = deps.stash;
     this.#sessions = deps.sessions;
     this.#log = deps.log;
@@ -50,7 +50,7 @@ export class RemoteInvoker implements Invoker {
     const tried = new Set<string>();
     let refused: Rejection | undefined;
     while (tried.size < MAX_TRIES) {
-      const workerId = await this.#directory.pick(request.target, tried);
+      const workerId = await this.#picker.pick(request.target, tried);
       if (workerId === undefined) break;
       tried.add(workerId);
       const reply = await this.#send(workerId, body, request);
@@ -76,7 +76,7 @@ export class RemoteInvoker implements Invoker {
     let watch: NodeJS.Timeout | undefined;
     const lost = new Promise<'lost'>((resolve) => {
       watch = setInterval(() => {
-        void this.#directory.alive(workerId).then((alive) => alive || resolve('lost'), () => undefined);
+        void this.#picker.alive(workerId).then((alive) => alive || resolve('lost'), () => undefined);
       }, this.#livenessCheckMs);
     });
     try {

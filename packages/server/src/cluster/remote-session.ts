@@ -4,7 +4,7 @@ import { failure, rejection, type InvocationResult, type Rejection } from '../co
 import { BusRequestError, type Bus, type Subscription } from '../core/ports/bus.ts';
 import type { Session, SessionHandlers, SessionRequest } from '../core/ports/invoker.ts';
 import type { StreamMessage } from '../core/stream.ts';
-import type { WorkerDirectory } from './directory.ts';
+import type { WorkerPicker } from './picker.ts';
 import type { OpenSessionReply, OpenSessionWire } from './session-server.ts';
 import { fromWire, toWire, type FromWorker, type ToWorker } from './session-wire.ts';
 import { sessionOpenSubject, sessionSubject } from './subjects.ts';
@@ -13,16 +13,16 @@ const OPEN_TIMEOUT_MS = 30_000;
 /** Messages in flight to the function when the request sets no window (the local default's order). */
 const DEFAULT_WINDOW = 64;
 
-/** Opens stream sessions on the workers the directory picks (control and gateway processes). */
+/** Opens stream sessions on the workers the picker chooses (control and gateway processes). */
 export class RemoteSessions {
   readonly #bus: Bus;
-  readonly #directory: WorkerDirectory;
+  readonly #picker: WorkerPicker;
   readonly #log: Logger;
   readonly #livenessCheckMs: number;
 
-  constructor(deps: { bus: Bus; directory: WorkerDirectory; log: Logger; livenessCheckMs: number }) {
+  constructor(deps: { bus: Bus; picker: WorkerPicker; log: Logger; livenessCheckMs: number }) {
     this.#bus = deps.bus;
-    this.#directory = deps.directory;
+    this.#picker = deps.picker;
     this.#log = deps.log;
     this.#livenessCheckMs = deps.livenessCheckMs;
   }
@@ -31,7 +31,7 @@ export class RemoteSessions {
     const tried = new Set<string>();
     let refused: Rejection | undefined;
     for (let i = 0; i < 3; i++) {
-      const workerId = await this.#directory.pick(request.target, tried);
+      const workerId = await this.#picker.pick(request.target, tried);
       if (workerId === undefined) break;
       tried.add(workerId);
       const sessionId = newId();
@@ -50,7 +50,7 @@ export class RemoteSessions {
         continue;
       }
       if ('failure' in reply) return reply;
-      return new RemoteSession({ bus: this.#bus, directory: this.#directory, log: this.#log, livenessCheckMs: this.#livenessCheckMs, workerId, sessionId, request, ...reply.opened });
+      return new RemoteSession({ bus: this.#bus, picker: this.#picker, log: this.#log, livenessCheckMs: this.#livenessCheckMs, workerId, sessionId, request, ...reply.opened });
     }
     return refused ?? rejection('no_capacity', 'No worker is ready to run the stream session', 1000);
   }
@@ -66,7 +66,7 @@ class RemoteSession implements Session {
   readonly coldStart: boolean;
   readonly outcome: Promise<InvocationResult>;
   readonly #bus: Bus;
-  readonly #directory: WorkerDirectory;
+  readonly #picker: WorkerPicker;
   readonly #log: Logger;
   readonly #workerId: string;
   readonly #in: string;
@@ -81,9 +81,9 @@ class RemoteSession implements Session {
   #watch: NodeJS.Timeout | undefined;
   #state: 'reserved' | 'running' | 'done' = 'reserved';
 
-  constructor(deps: { bus: Bus; directory: WorkerDirectory; log: Logger; livenessCheckMs: number; workerId: string; sessionId: string; request: SessionRequest; instanceId: string; coldStart: boolean }) {
+  constructor(deps: { bus: Bus; picker: WorkerPicker; log: Logger; livenessCheckMs: number; workerId: string; sessionId: string; request: SessionRequest; instanceId: string; coldStart: boolean }) {
     this.#bus = deps.bus;
-    this.#directory = deps.directory;
+    this.#picker = deps.picker;
     this.#log = deps.log;
     this.#livenessCheckMs = deps.livenessCheckMs;
     this.#workerId = deps.workerId;
@@ -104,7 +104,7 @@ class RemoteSession implements Session {
     this.#state = 'running';
     this.#subscription = this.#bus.subscribe(this.#out, (data) => this.#receive(JSON.parse(data) as FromWorker, handlers));
     this.#watch = setInterval(() => {
-      void this.#directory.alive(this.#workerId).then((alive) => {
+      void this.#picker.alive(this.#workerId).then((alive) => {
         if (alive || this.#state === 'done') return;
         this.#log.warn({ workerId: this.#workerId, instanceId: this.instanceId }, 'the worker of a stream session stopped answering');
         handlers.onClose(1011, 'the worker running the session stopped');

@@ -44,7 +44,7 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
   const closers: Closer[] = [];
   try {
     const cluster = await connectCluster(config, logger, signal, closers);
-    const { store, bus, stash, registry, leadership } = cluster;
+    const { store, bus, stash, leadership } = cluster;
     const workQueue = await bus.workQueue(EXECUTIONS_QUEUE, { ackWaitMs: config.distributed.ackWaitMs });
     const driver = buildDriver(config, logger);
     closers.push({ name: 'sandbox driver', close: () => driver.close() });
@@ -99,8 +99,8 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
     }
 
     if (has('control') || has('gateway')) {
-      const sessions = new RemoteSessions({ bus, directory: registry, log: logger, livenessCheckMs: config.worker.heartbeatIntervalMs });
-      const remote = new RemoteInvoker({ bus, directory: registry, stash, sessions, log: logger, livenessCheckMs: config.worker.heartbeatIntervalMs });
+      const sessions = new RemoteSessions({ bus, picker: cluster.picker, log: logger, livenessCheckMs: config.worker.heartbeatIntervalMs });
+      const remote = new RemoteInvoker({ bus, picker: cluster.picker, stash, sessions, log: logger, livenessCheckMs: config.worker.heartbeatIntervalMs });
       const metrics = new PrometheusMetrics({
         instances: () => [],
         stemCells: () => [],

@@ -4,7 +4,7 @@ import type { InvocationTarget } from '../core/invocation.ts';
  * Where sync invocations and stream sessions go: the workers that heartbeat (worker/registry), seen by
  * a control or gateway process.
  */
-export interface WorkerDirectory {
+export interface WorkerPicker {
   /** A ready worker for this version, not among `exclude`: one with a warm instance first, then the lowest load score. */
   pick(target: InvocationTarget, exclude: ReadonlySet<string>): Promise<string | undefined>;
   /** False once the worker missed 3 heartbeats, said it is draining, or left. */
