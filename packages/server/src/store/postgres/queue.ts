@@ -14,13 +14,15 @@ const ROWS_PER_INSERT = Math.floor(65_535 / EXECUTION_COLUMNS.length);
  */
 export async function leaseSkipLocked(db: Db, workerId: string, now: number, max: number, leaseMs: number, ownerId?: string): Promise<ExecutionsTable[]> {
   const owner = ownerId === undefined ? sql`` : sql`and owner_id = ${ownerId}`;
+  // MATERIALIZED: the candidates are chosen (and locked) once; as an IN (subquery) the planner may run it again per row and take more than `max`.
   const { rows } = await sql<ExecutionsTable>`
-    update executions set status = 'running', lease_owner = ${workerId}, lease_expires_at = ${now + leaseMs}, attempts = attempts + 1, started_at = ${new Date(now).toISOString()}
-    where id in (
+    with next as materialized (
       select id from executions where status = 'queued' ${owner} and available_at <= ${now}
       order by available_at, created_at limit ${max} for update skip locked
-    ) and status = 'queued'
-    returning *`.execute(db);
+    )
+    update executions e set status = 'running', lease_owner = ${workerId}, lease_expires_at = ${now + leaseMs}, attempts = e.attempts + 1, started_at = ${new Date(now).toISOString()}
+    from next where e.id = next.id
+    returning e.*`.execute(db);
   return rows.sort((a, b) => a.available_at - b.available_at || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
 }
 
