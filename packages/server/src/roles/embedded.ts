@@ -14,7 +14,7 @@ import { instrumentedInvoker } from '../metrics/instrumented-invoker.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { objectReader } from '../objects/reader.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
-import { openStore } from '../store/index.ts';
+import { openStoreWithRetry } from '../store/index.ts';
 import { StreamEndpoint } from '../gateway/stream-endpoint.ts';
 import { StreamService } from '../streams/stream-service.ts';
 import { gatewayBackend } from './gateway-backend.ts';
@@ -43,7 +43,8 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
   // Stopped in the reverse of this order, also after a failed assembly: requests first, the store last.
   const closers: Closer[] = lock === null ? [] : [{ name: 'data directory lock', close: async () => lock.release() }];
   try {
-    const store = await openStore(config.store);
+    // PostgreSQL may come up after this process (Docker Compose): waited for, one log line per attempt.
+    const store = await openStoreWithRetry(config.store, { warn: (line) => logger.warn(line) });
     closers.push({ name: 'store', close: () => store.close() });
     const bus = new MemoryBus(logger);
     closers.push({ name: 'bus', close: () => bus.close() });
