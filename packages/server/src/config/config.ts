@@ -145,6 +145,23 @@ function secretsKey(env: Env): Buffer | undefined {
   return key;
 }
 
+/** PostgreSQL when DATABASE_URL is set, else the SQLite file at DB_PATH. */
+function storeConfig(env: Env, dbPath: string): StoreConfig {
+  const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  const url = env.DATABASE_URL?.trim();
+  if (url === undefined || url === '') return Object.freeze({ kind: 'sqlite', path: dbPath });
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !['postgres:', 'postgresql:'].includes(parsed.protocol) || parsed.hostname === '') {
+    throw new ConfigError('DATABASE_URL', 'must be a PostgreSQL URL, postgres://user:password@host:5432/database (unset it to use SQLite at DB_PATH)');
+  }
+  return Object.freeze({ kind: 'postgres', url, poolSize });
+}
+
 export function loadConfig(env: Env = process.env, flags: ServeFlags = {}): Config {
   const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
   const jwtSecret = env.JWT_SECRET?.trim() || undefined;
@@ -156,7 +173,7 @@ export function loadConfig(env: Env = process.env, flags: ServeFlags = {}): Conf
     gatewayPort: integer(env, 'GATEWAY_PORT', 8081, 0, 65535),
     dataDir,
     dbPath,
-    store: Object.freeze({ kind: 'sqlite' as const, path: dbPath }),
+    store: storeConfig(env, dbPath),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     warmPoolSize: integer(env, 'WARM_POOL_SIZE', 5, 0, 1000),
     sandboxLaunchers: integer(env, 'SANDBOX_LAUNCHERS', 2, 0, 64),

@@ -131,7 +131,10 @@ export interface StreamLimits {
 }
 
 /** Which store to open (store/index.ts openStore). */
-export type StoreConfig = { readonly kind: 'sqlite'; readonly path: string };
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  /** DATABASE_URL: several processes share it (distributed mode, docs/deploy.md). */
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
 
 /** The parts of the platform one process can run (`skyscale serve --role`); none given = all of them, embedded. */
 export const ROLES = ['control', 'gateway', 'worker'] as const;

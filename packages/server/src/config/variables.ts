@@ -16,7 +16,7 @@ export const PLATFORM_VARIABLES: readonly string[] = Object.freeze([
   'LOAD_SATURATION_SCORE', 'METRICS_ACCESS', 'METRICS_TOKEN', 'STREAM_MAX_SECONDS', 'STREAM_END_GRACE_MS',
   'STREAM_MAX_MESSAGE_BYTES', 'HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'HTTP_KEEPALIVE_TIMEOUT_MS',
   'HTTP_SEND_TIMEOUT_MS', 'HTTP_MAX_CONNECTIONS', 'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
-  'HOST_API_MAX_CONNECTIONS_PER_INSTANCE', 'HOST_API_MAX_CONNECTIONS_PER_OWNER',
+  'HOST_API_MAX_CONNECTIONS_PER_INSTANCE', 'HOST_API_MAX_CONNECTIONS_PER_OWNER', 'DATABASE_URL', 'DATABASE_POOL_SIZE',
   // distributed mode (docs/deploy.md)
   'SKYSCALE_ROLES', 'WORKER_ID', 'MAX_CONCURRENT_EXECUTIONS', 'HEARTBEAT_INTERVAL_MS', 'LEASE_TIMEOUT', 'REAPER_INTERVAL', 'MIN_WORKERS', 'MAX_WORKERS',
   'SCALE_UP_THRESHOLD', 'SCALE_DOWN_THRESHOLD', 'CHECK_INTERVAL', 'COOLDOWN_PERIOD', 'AUTOSCALER_ACTUATOR',
@@ -28,7 +28,7 @@ export const PLATFORM_VARIABLES: readonly string[] = Object.freeze([
  * bus, being built on their own branches (issue 12). The branch that reads one moves it into
  * PLATFORM_VARIABLES (a test fails while a variable is in both, or read and still here).
  */
-export const ANNOUNCED_VARIABLES: readonly string[] = Object.freeze(['DATABASE_URL', 'DATABASE_POOL_SIZE', 'NATS_URL']);
+export const ANNOUNCED_VARIABLES: readonly string[] = Object.freeze(['NATS_URL']);
 
 /** What a deploy file may set for a platform container. */
 export const DEPLOYABLE_VARIABLES: readonly string[] = Object.freeze([...PLATFORM_VARIABLES, ...ANNOUNCED_VARIABLES]);

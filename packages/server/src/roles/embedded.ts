@@ -14,7 +14,7 @@ import { instrumentedInvoker } from '../metrics/instrumented-invoker.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { objectReader } from '../objects/reader.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
-import { openStore } from '../store/index.ts';
+import { openStoreWithRetry } from '../store/index.ts';
 import { StreamEndpoint } from '../gateway/stream-endpoint.ts';
 import { StreamService } from '../streams/stream-service.ts';
 import { gatewayBackend } from './gateway-backend.ts';
@@ -37,11 +37,14 @@ export interface AssembledPlatform {
  */
 export async function assembleEmbedded(config: Config, logger: Logger): Promise<AssembledPlatform> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const lock = lockDataDir(config.dataDir);
+  // The lock keeps a second process off a SQLite file; PostgreSQL is shared by design.
+  const exclusive = config.store.kind === 'sqlite';
+  const lock = exclusive ? lockDataDir(config.dataDir) : null;
   // Stopped in the reverse of this order, also after a failed assembly: requests first, the store last.
-  const closers: Closer[] = [{ name: 'data directory lock', close: async () => lock.release() }];
+  const closers: Closer[] = lock === null ? [] : [{ name: 'data directory lock', close: async () => lock.release() }];
   try {
-    const store = await openStore(config.store);
+    // PostgreSQL may come up after this process (Docker Compose): waited for, one log line per attempt.
+    const store = await openStoreWithRetry(config.store, { warn: (line) => logger.warn(line) });
     closers.push({ name: 'store', close: () => store.close() });
     const bus = new MemoryBus(logger);
     closers.push({ name: 'bus', close: () => bus.close() });
@@ -53,7 +56,8 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     const driver = buildDriver(config, logger);
     closers.push({ name: 'sandbox driver', close: () => driver.close() });
     // The DATA_DIR lock makes this process its only user: every temp file left there is a dead process's.
-    const { auth, codeStore, functions, secrets, objects } = await buildDataServices({ config, store, bus, driver, staleTempAgeMs: 0 });
+    // Without it (PostgreSQL), another process may be writing one: only old ones go.
+    const { auth, codeStore, functions, secrets, objects } = await buildDataServices({ config, store, bus, driver, staleTempAgeMs: exclusive ? 0 : 3_600_000 });
     const worker = await buildWorker({ config, logger, driver, code: { dir: (code) => codeStore.local(code) }, secrets, objects: objectReader(objects) });
     const { pool } = worker;
     closers.push({ name: 'instance pool', close: () => worker.close() });

@@ -49,6 +49,15 @@ export async function openDatabase(file: string): Promise<{ db: Db; raw: Databas
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const { dialect, raw, gate } = openSqlite(file);
   const db = new Kysely<Database>({ dialect });
+  await migrate(db);
+  return { db, raw, gate };
+}
+
+/**
+ * Brings a database to the latest migration (the same list for every backend), or destroys the handle
+ * and throws. On PostgreSQL, Kysely's migrator takes a lock first: processes starting together migrate once.
+ */
+export async function migrate(db: Db): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticMigrations() });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
@@ -56,5 +65,4 @@ export async function openDatabase(file: string): Promise<{ db: Db; raw: Databas
     await db.destroy();
     throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`, { cause: error });
   }
-  return { db, raw, gate };
 }

@@ -4,9 +4,12 @@ import type { ExecutionStore, FinishedExecution, InsertReport, ListQuery, NewQue
 import type { ExecutionError } from '../core/types.ts';
 import type { Db } from './db.ts';
 import { finishedRow, outcomeColumns, queuedRow, toStored } from './execution-rows.ts';
+import { isPostgres } from './migrations/dialect.ts';
+import { insertFinishedBatch, leaseSkipLocked } from './postgres/queue.ts';
 import { describe, isConstraint } from './sqlite/errors.ts';
 import { GroupCommitter } from './sqlite/group-commit.ts';
 import type { SyncRecordInserter } from './sqlite/sync-record-inserter.ts';
+import { Transactions, type WriteRunner } from './transactions.ts';
 
 export type { ListQuery, Outcome };
 
@@ -16,25 +19,35 @@ const updated = (res: { numUpdatedRows: bigint }): boolean => Number(res.numUpda
 /** Execution records and the async queue over them (leases fenced by worker id), plus the outbox. */
 export class ExecutionRepository implements ExecutionStore {
   readonly #db: Db;
-  readonly #group: GroupCommitter;
+  /** SQLite: writes of one event-loop turn share a commit (one fsync). PostgreSQL: a transaction each (the server groups commits itself). */
+  readonly #group: WriteRunner;
+  readonly #postgres: boolean;
   /** See SyncRecordInserter for what a commit of these guarantees; absent without a synchronous connection. */
   readonly insertFinishedNow: ExecutionStore['insertFinishedNow'];
 
   /** `records`: the SQLite connection's synchronous batch insert, which `insertFinishedNow` offers. */
   constructor(db: Db, records?: SyncRecordInserter) {
     this.#db = db;
-    this.#group = new GroupCommitter(db);
+    this.#postgres = isPostgres(db);
+    this.#group = this.#postgres ? new Transactions(db) : new GroupCommitter(db);
     this.insertFinishedNow = records && ((batch, atExit = false) => (batch.length === 0 ? { written: 0, rejected: [], deferred: null } : records.insert(batch.map(finishedRow), atExit)));
   }
 
   async insertQueued(e: NewQueuedExecution, options: { outbox?: { subject: string; payload: string } } = {}): Promise<{ execution: StoredExecution; existing: boolean; requestHash: string | null }> {
     return this.#group.run(async (trx) => {
-      if (e.idempotencyKey !== null) {
-        const found = await trx.selectFrom('executions').selectAll().where('owner_id', '=', e.ownerId).where('idempotency_key', '=', e.idempotencyKey).executeTakeFirst();
-        if (found !== undefined) return { execution: toStored(found), existing: true, requestHash: found.request_hash };
-      }
       const row = queuedRow(e);
-      await trx.insertInto('executions').values(row).execute();
+      // The partial unique index decides, not a read before the write: of concurrent inserts with one key, one
+      // inserts and the others (PostgreSQL makes them wait for its commit) insert nothing and read it.
+      const inserted = await trx
+        .insertInto('executions')
+        .values(row)
+        .onConflict((oc) => oc.columns(['owner_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted === undefined) {
+        const found = await trx.selectFrom('executions').selectAll().where('owner_id', '=', e.ownerId).where('idempotency_key', '=', e.idempotencyKey).executeTakeFirstOrThrow();
+        return { execution: toStored(found), existing: true, requestHash: found.request_hash };
+      }
       if (options.outbox !== undefined) await trx.insertInto('outbox').values({ subject: options.outbox.subject, payload: options.outbox.payload, created_at: Date.now() }).execute();
       return { execution: toStored(row), existing: false, requestHash: e.requestHash };
     });
@@ -45,6 +58,7 @@ export class ExecutionRepository implements ExecutionStore {
    * a constraint is rejected alone; any other failure (a lock, a full disk) defers the record.
    */
   async insertFinished(batch: readonly FinishedExecution[]): Promise<InsertReport> {
+    if (this.#postgres) return insertFinishedBatch(this.#db, batch.map(finishedRow));
     const results = await Promise.allSettled(batch.map((e) => this.#group.run((trx) => trx.insertInto('executions').values(finishedRow(e)).execute())));
     const report: InsertReport = { written: 0, rejected: [], deferred: null };
     const deferred: string[] = [];
@@ -62,6 +76,7 @@ export class ExecutionRepository implements ExecutionStore {
   }
 
   async lease(workerId: string, now: number, max: number, leaseMs: number, ownerId?: string): Promise<StoredExecution[]> {
+    if (this.#postgres) return (await leaseSkipLocked(this.#db, workerId, now, max, leaseMs, ownerId)).map(toStored);
     return this.#group.run(async (trx) => {
       let query = trx.selectFrom('executions').select('id').where('status', '=', 'queued');
       if (ownerId !== undefined) query = query.where('owner_id', '=', ownerId);

@@ -3,6 +3,8 @@ import type { FunctionRecord, FunctionVersion, FunctionConfig, CodeSource, Event
 import type { FunctionVersionsTable } from './schema.ts';
 import { dropExposure, writeExposure } from './routes.ts';
 import type { ExposureChange, FunctionStore, NewVersion } from '../core/ports/store.ts';
+import { asExposureConflict, isNameTaken } from './constraints.ts';
+import { isPostgres } from './migrations/dialect.ts';
 
 export type { ExposureChange, NewVersion };
 
@@ -80,6 +82,10 @@ export class FunctionRepository implements FunctionStore {
       await trx.insertInto('function_versions').values(versionRow(input.id, 1, input.version, input.at)).execute();
       if (input.exposure !== undefined) await writeExposure(trx, { functionId: input.id, ownerId: input.ownerId, name: input.name, at: input.at, ...input.exposure });
       return true;
+    }).catch((err: unknown) => {
+      // Another create of this name committed between the check and the insert.
+      if (isNameTaken(err, 'functions_owner_name', 'functions.owner_id, functions.name')) return false;
+      throw asExposureConflict(err);
     });
     return created ? this.findById(input.ownerId, input.id) : undefined;
   }
@@ -87,13 +93,16 @@ export class FunctionRepository implements FunctionStore {
   /** Appends a new immutable version and makes it current. */
   async addVersion(ownerId: string, id: string, version: NewVersion, at: string, exposure?: ExposureChange): Promise<FunctionRecord | undefined> {
     const ok = await this.#db.transaction().execute(async (trx) => {
-      const fn = await trx.selectFrom('functions').select(['version', 'name']).where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst();
+      // Locked on PostgreSQL: concurrent deploys of one function take turns at numbering versions.
+      const fn = await trx.selectFrom('functions').select(['version', 'name']).where('id', '=', id).where('owner_id', '=', ownerId).$if(isPostgres(trx), (q) => q.forUpdate()).executeTakeFirst();
       if (fn === undefined) return false;
       const next = fn.version + 1;
       await trx.insertInto('function_versions').values(versionRow(id, next, version, at)).execute();
       await trx.updateTable('functions').set({ version: next, updated_at: at }).where('id', '=', id).execute();
       if (exposure !== undefined) await writeExposure(trx, { functionId: id, ownerId, name: fn.name, at, ...exposure });
       return true;
+    }).catch((err: unknown) => {
+      throw asExposureConflict(err);
     });
     return ok ? this.findById(ownerId, id) : undefined;
   }

@@ -2,6 +2,8 @@ import type { Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './schema.ts';
 import type { EventShape, Exposure, FunctionRoute, RouteAuth, RouteMethod } from '../core/types.ts';
+import { asExposureConflict } from './constraints.ts';
+import { isPostgres } from './migrations/dialect.ts';
 
 import { ExposureConflictError, type ExposureChange, type GatewaySnapshot, type NewRoute, type RouteStore } from '../core/ports/store.ts';
 
@@ -28,6 +30,12 @@ async function bump(trx: Trx): Promise<void> {
  */
 export async function writeExposure(trx: Trx, input: { functionId: string; ownerId: string; name: string; at: string; routes?: NewRoute[]; public?: boolean }): Promise<boolean> {
   let changed = false;
+  // PostgreSQL: exposure writers of every process queue on the generation row, so the reads below (each
+  // statement sees what committed before it, READ COMMITTED) are not raced. ANY-method overlaps are only
+  // checked here; same method and shape, and public names, are also unique constraints (asExposureConflict).
+  if ((input.routes !== undefined || input.public !== undefined) && isPostgres(trx)) {
+    await trx.selectFrom('gateway_state').select('id').where('id', '=', 1).forUpdate().execute();
+  }
   if (input.routes !== undefined) {
     const current = await trx.selectFrom('function_routes').select(['method', 'path', 'auth', 'event_shape']).where('function_id', '=', input.functionId).execute();
     if (!sameRoutes(current.map(toRoute), input.routes)) {
@@ -97,6 +105,8 @@ export class RouteRepository implements RouteStore {
       if (fn === undefined) return false;
       await writeExposure(trx, { functionId, ownerId, name: fn.name, at, ...change });
       return true;
+    }).catch((err: unknown) => {
+      throw asExposureConflict(err);
     });
   }
 

@@ -2,6 +2,7 @@ import type { Db } from './db.ts';
 import type { SecretsTable } from './schema.ts';
 import type { SecretMeta } from '../core/types.ts';
 import type { SecretStore } from '../core/ports/store.ts';
+import { isNameTaken } from './constraints.ts';
 
 export type { SecretMeta };
 
@@ -19,7 +20,12 @@ export class SecretRepository implements SecretStore {
     const row: SecretsTable = { id: input.id, owner_id: input.ownerId, name: input.name, name_key: input.name.toLowerCase(), ciphertext: input.ciphertext, created_at: input.createdAt, updated_at: input.createdAt };
     const taken = await this.#db.selectFrom('secrets').select('id').where('owner_id', '=', row.owner_id).where('name_key', '=', row.name_key).executeTakeFirst();
     if (taken !== undefined) return undefined;
-    await this.#db.insertInto('secrets').values(row).execute();
+    try {
+      await this.#db.insertInto('secrets').values(row).execute();
+    } catch (err) {
+      if (isNameTaken(err, 'secrets_owner_name', 'secrets.owner_id, secrets.name_key')) return undefined;
+      throw err;
+    }
     return toMeta(row);
   }
 

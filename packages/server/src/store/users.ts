@@ -1,7 +1,10 @@
+import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { User, Role } from '../core/types.ts';
 import type { UsersTable } from './schema.ts';
 import type { UserStore } from '../core/ports/store.ts';
+import { isNameTaken } from './constraints.ts';
+import { isPostgres } from './migrations/dialect.ts';
 
 const toUser = (row: Pick<UsersTable, 'id' | 'username' | 'role' | 'created_at'>): User => ({
   id: row.id,
@@ -19,6 +22,8 @@ export class UserRepository implements UserStore {
   /** Inserts a user; the first user ever becomes admin. Returns undefined when the username is taken. */
   async create(input: { id: string; username: string; passwordHash: string; createdAt: string }): Promise<User | undefined> {
     return this.#db.transaction().execute(async (trx) => {
+      // PostgreSQL: sign-ups take turns, so of two first users exactly one becomes admin.
+      if (isPostgres(trx)) await sql`lock table users in share row exclusive mode`.execute(trx);
       const taken = await trx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
       if (taken !== undefined) return undefined;
       const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
@@ -26,6 +31,9 @@ export class UserRepository implements UserStore {
       const row = { id: input.id, username: input.username, password_hash: input.passwordHash, role, created_at: input.createdAt };
       await trx.insertInto('users').values(row).execute();
       return toUser(row);
+    }).catch((err: unknown) => {
+      if (isNameTaken(err, 'users_username_key', 'users.username')) return undefined;
+      throw err;
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * The store conformance suite: what every Store implementation (core/ports/store.ts) must do. Run by
- * test/store/sqlite.test.ts now, by the PostgreSQL store's test when it comes.
+ * test/store/sqlite.test.ts and test/store/postgres.test.ts; concurrency-dependent cases in store-concurrency.case.ts.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,8 +32,8 @@ function finished(ownerId: string, functionId: string, n: number): FinishedExecu
   };
 }
 
-export function runStoreConformance(name: string, open: OpenStore): void {
-  describe(`store conformance: ${name}`, () => {
+export function runStoreConformance(name: string, open: OpenStore, options: { skip?: string | false } = {}): void {
+  describe(`store conformance: ${name}`, { skip: options.skip }, () => {
     const withStore = (title: string, body: (store: Store) => Promise<void>) =>
       test(title, async () => {
         const { store, dispose } = await open();

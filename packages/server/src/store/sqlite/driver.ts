@@ -103,11 +103,11 @@ export class NodeSqliteDriver implements Driver {
     if (this.#owner === conn) return this.#run(conn, query);
     try {
       if (isRead(query)) {
-        await this.#idle();
+        while (this.#owner !== null) await this.#released1();
         return this.#run(conn, query);
       }
       return await this.#gate.write(async () => {
-        await this.#idle();
+        while (this.#owner !== null) await this.#released1();
         return this.#run<R>(conn, query);
       });
     } catch (err) {
@@ -128,13 +128,17 @@ export class NodeSqliteDriver implements Driver {
     }
   }
 
-  /** Resolves once no transaction is open (another may begin right after: the caller runs synchronously). */
-  async #idle(): Promise<void> {
-    while (this.#owner !== null) await new Promise<void>((resolve) => this.#released.push(resolve));
+  /**
+   * Resolves when the open transaction ends. Callers loop on `#owner` themselves and act in the same turn
+   * as their last check: awaiting a helper that checked would leave a gap in which another waiter,
+   * woken by the same release, begins too (two transactions at once on one connection).
+   */
+  #released1(): Promise<void> {
+    return new Promise<void>((resolve) => this.#released.push(resolve));
   }
 
   async #take(conn: SqliteConnection): Promise<void> {
-    await this.#idle();
+    while (this.#owner !== null) await this.#released1();
     this.#owner = conn;
   }
 
