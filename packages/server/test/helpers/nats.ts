@@ -41,14 +41,16 @@ export function natsSkip(): string | false {
   return why;
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
-  const port = await freePort();
+/** `jetstream: false` starts one without -js (for the guard's test); `port` picks the port. */
+export async function startNatsServer(options: { jetstream?: boolean; port?: number } = {}): Promise<NatsServer> {
+  const port = options.port ?? (await freePort());
+  const js = options.jetstream === false ? [] : ['-js'];
   const storeDir = mkdtempSync(path.join(tmpdir(), 'skyscale-nats-'));
   let child: ChildProcess | undefined;
   let version = '';
 
   const start = async () => {
-    const proc = spawn(BINARY, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(BINARY, [...js, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let log = '';
     await new Promise<void>((resolve, reject) => {
