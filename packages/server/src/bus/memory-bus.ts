@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
-import type { Bus, Subscription } from '../core/ports/bus.ts';
+import { BusRequestError, type Bus, type KeyValue, type Subscription, type WorkQueue, type WorkQueueOptions } from '../core/ports/bus.ts';
+import { MemoryKeyValue } from './memory/key-value.ts';
+import { MemoryRequests } from './memory/request.ts';
+import { MemoryWorkQueue } from './memory/work-queue.ts';
 
 interface Subscriber {
   handler: (data: string) => void | Promise<void>;
@@ -7,18 +10,34 @@ interface Subscriber {
   tail: Promise<void>;
 }
 
-/** The embedded mode's bus: subscribers in this process, called in publish order. */
+export interface MemoryBusOptions {
+  /** NATS's default max_payload, so code that sends large data by reference is exercised in embedded mode too. */
+  maxPayload?: number;
+  /** JetStream's default duplicate_window. */
+  dedupWindowMs?: number;
+}
+
+/** The embedded mode's bus: subscribers, servers, work queues and buckets in this process. */
 export class MemoryBus implements Bus {
+  readonly maxPayload: number;
   readonly #subjects = new Map<string, Set<Subscriber>>();
+  readonly #requests: MemoryRequests;
+  readonly #queues = new Map<string, MemoryWorkQueue>();
+  readonly #buckets = new Map<string, MemoryKeyValue>();
+  readonly #dedupWindowMs: number;
   readonly #log: Pick<Logger, 'error'>;
   #closed = false;
 
-  constructor(log: Pick<Logger, 'error'>) {
+  constructor(log: Pick<Logger, 'error'>, options: MemoryBusOptions = {}) {
     this.#log = log;
+    this.maxPayload = options.maxPayload ?? 1024 * 1024;
+    this.#dedupWindowMs = options.dedupWindowMs ?? 120_000;
+    this.#requests = new MemoryRequests(log);
   }
 
   async publish(subject: string, data: string): Promise<void> {
     if (this.#closed) return;
+    this.#checkSize(subject, data);
     const subscribers = [...(this.#subjects.get(subject) ?? [])];
     await Promise.all(subscribers.map((s) => (s.tail = s.tail.then(() => this.#deliver(subject, s, data)))));
   }
@@ -31,11 +50,43 @@ export class MemoryBus implements Bus {
     return { unsubscribe: () => void set.delete(subscriber) };
   }
 
+  async request(subject: string, data: string, options: { timeoutMs: number }): Promise<string> {
+    if (this.#closed) throw new BusRequestError('closed', 'the bus is closed');
+    this.#checkSize(subject, data);
+    return this.#requests.request(subject, data, options.timeoutMs);
+  }
+
+  serve(subject: string, handler: (data: string) => Promise<string>, options: { queue?: string } = {}): Subscription {
+    return this.#requests.serve(subject, handler, options.queue);
+  }
+
+  async workQueue(name: string, options: WorkQueueOptions): Promise<WorkQueue> {
+    if (this.#closed) throw new Error('the bus is closed');
+    let queue = this.#queues.get(name);
+    if (queue === undefined) this.#queues.set(name, (queue = new MemoryWorkQueue(name, options.ackWaitMs, this.#dedupWindowMs, this.#log)));
+    queue.ackWaitMs = options.ackWaitMs;
+    return queue;
+  }
+
+  async keyValue(bucket: string, options: { ttlMs: number }): Promise<KeyValue> {
+    if (this.#closed) throw new Error('the bus is closed');
+    let kv = this.#buckets.get(bucket);
+    if (kv === undefined) this.#buckets.set(bucket, (kv = new MemoryKeyValue(options.ttlMs)));
+    return kv;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#requests.close();
+    for (const queue of this.#queues.values()) queue.close();
     const pending = [...this.#subjects.values()].flatMap((set) => [...set].map((s) => s.tail));
     this.#subjects.clear();
     await Promise.allSettled(pending);
+  }
+
+  #checkSize(subject: string, data: string): void {
+    const size = Buffer.byteLength(data);
+    if (size > this.maxPayload) throw new BusRequestError('too_large', `${size} bytes on ${subject} is over the bus's max payload of ${this.maxPayload}`);
   }
 
   async #deliver(subject: string, subscriber: Subscriber, data: string): Promise<void> {

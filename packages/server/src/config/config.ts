@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseMasterKey } from './keys.ts';
-import { autoscalerSettings, clusterSettings, roles, workerSettings, type ServeFlags } from './distributed.ts';
+import { autoscalerSettings, busConfig, clusterSettings, roles, workerSettings, type ServeFlags } from './distributed.ts';
 import { ConfigError, decimal, integer, oneOf, text, type Env } from './parse.ts';
-import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type Role, type StoreConfig, type StreamLimits, type WorkerSettings, type AutoscalerSettings, type ClusterSettings } from './options.ts';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_CPU_QUOTA, DEFAULT_HOST_API_LIMITS, DEFAULT_LOAD_SETTINGS, DEFAULT_OWNER_SHARE, type ConnectionLimits, type CpuQuotaPolicy, type HostApiLimits, type LoadSettings, type Role, type StoreConfig, type StreamLimits, type WorkerSettings, type AutoscalerSettings, type ClusterSettings, type BusConfig } from './options.ts';
 
 export { ConfigError };
 
@@ -19,6 +19,8 @@ export interface Config {
   readonly dbPath: string;
   /** Where metadata and executions live: the embedded SQLite file (PostgreSQL comes with distributed mode). */
   readonly store: StoreConfig;
+  /** How components reach each other: in-process, or NATS with JetStream when NATS_URL is set (bus/index.ts). */
+  readonly bus: BusConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly warmPoolSize: number;
   /** Pre-admitted sandbox launchers kept ready for cold starts (docs/sandbox.md). */
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env, flags: ServeFlags = {}): Conf
     dataDir,
     dbPath,
     store: storeConfig(env, dbPath),
+    bus: busConfig(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     warmPoolSize: integer(env, 'WARM_POOL_SIZE', 5, 0, 1000),
     sandboxLaunchers: integer(env, 'SANDBOX_LAUNCHERS', 2, 0, 64),

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { ConfigError, duration, integer, oneOf, text, type Env } from './parse.ts';
-import { DEFAULT_AUTOSCALER_SETTINGS, DEFAULT_WORKER_SETTINGS, ROLES, type ActuatorSettings, type AutoscalerSettings, type ClusterSettings, type Role, type WorkerSettings } from './options.ts';
+import { DEFAULT_AUTOSCALER_SETTINGS, DEFAULT_WORKER_SETTINGS, ROLES, type ActuatorSettings, type AutoscalerSettings, type BusConfig, type ClusterSettings, type Role, type WorkerSettings } from './options.ts';
 
 /** What `skyscale serve` was given on its command line, over the environment. */
 export interface ServeFlags {
@@ -100,4 +100,27 @@ export function clusterSettings(env: Env): ClusterSettings {
     leaseMs: duration(env, 'LEASE_TIMEOUT', 30_000, 1_000, 3_600_000),
     reapEveryMs: duration(env, 'REAPER_INTERVAL', 5_000, 100, 600_000),
   });
+}
+
+/**
+ * NATS_URL: one or more NATS servers, comma-separated (`nats://host:port` or `host:port`); the client
+ * tries them in turn. Unset is the in-process bus of the embedded mode.
+ */
+export function busConfig(env: Env): BusConfig {
+  const raw = text(env, 'NATS_URL', '');
+  if (raw === '') return Object.freeze({ kind: 'memory' as const });
+  const urls = raw.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  for (const u of urls) {
+    let url: URL | undefined;
+    try {
+      url = new URL(u.includes('://') ? u : `nats://${u}`);
+    } catch {
+      // reported below
+    }
+    if (url === undefined || !['nats:', 'tls:'].includes(url.protocol) || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) {
+      throw new ConfigError('NATS_URL', `must be nats://host:port, comma-separated for several servers, got "${u}"`);
+    }
+  }
+  if (urls.length === 0) throw new ConfigError('NATS_URL', `must name at least one server, got "${raw}"`);
+  return Object.freeze({ kind: 'nats' as const, urls: Object.freeze(urls) });
 }

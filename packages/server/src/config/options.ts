@@ -130,6 +130,9 @@ export interface StreamLimits {
   readonly maxMessageBytes: number;
 }
 
+/** Which bus to open (bus/index.ts openBus): in-process, or NATS with JetStream (NATS_URL). */
+export type BusConfig = { readonly kind: 'memory' } | { readonly kind: 'nats'; readonly urls: readonly string[] };
+
 /** Which store to open (store/index.ts openStore). */
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }

@@ -20,7 +20,7 @@ export const PLATFORM_VARIABLES: readonly string[] = Object.freeze([
   // distributed mode (docs/deploy.md)
   'SKYSCALE_ROLES', 'WORKER_ID', 'MAX_CONCURRENT_EXECUTIONS', 'HEARTBEAT_INTERVAL_MS', 'LEASE_TIMEOUT', 'REAPER_INTERVAL', 'MIN_WORKERS', 'MAX_WORKERS',
   'SCALE_UP_THRESHOLD', 'SCALE_DOWN_THRESHOLD', 'CHECK_INTERVAL', 'COOLDOWN_PERIOD', 'AUTOSCALER_ACTUATOR',
-  'AUTOSCALER_COMMAND', 'K8S_NAMESPACE', 'K8S_DEPLOYMENT',
+  'AUTOSCALER_COMMAND', 'K8S_NAMESPACE', 'K8S_DEPLOYMENT', 'NATS_URL',
 ]);
 
 /**
@@ -28,7 +28,7 @@ export const PLATFORM_VARIABLES: readonly string[] = Object.freeze([
  * bus, being built on their own branches (issue 12). The branch that reads one moves it into
  * PLATFORM_VARIABLES (a test fails while a variable is in both, or read and still here).
  */
-export const ANNOUNCED_VARIABLES: readonly string[] = Object.freeze(['NATS_URL']);
+export const ANNOUNCED_VARIABLES: readonly string[] = Object.freeze([]);
 
 /** What a deploy file may set for a platform container. */
 export const DEPLOYABLE_VARIABLES: readonly string[] = Object.freeze([...PLATFORM_VARIABLES, ...ANNOUNCED_VARIABLES]);

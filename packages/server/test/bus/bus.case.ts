@@ -5,22 +5,17 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Bus } from '../../src/core/ports/bus.ts';
 import { publish, subscribe } from '../../src/core/events.ts';
+import { eventually, type OpenBus, type WithBus } from './bus-helpers.ts';
+import { requestCases } from './bus-request.case.ts';
+import { workQueueCases } from './bus-work-queue.case.ts';
+import { keyValueCases } from './bus-key-value.case.ts';
 
-export type OpenBus = () => Promise<{ bus: Bus; dispose(): Promise<void> }>;
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) assert.fail(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export type { OpenBus } from './bus-helpers.ts';
 
 export function runBusConformance(name: string, open: OpenBus): void {
   describe(`bus conformance: ${name}`, () => {
-    const withBus = (title: string, body: (bus: Bus) => Promise<void>) =>
+    const withBus: WithBus = (title, body) =>
       test(title, async () => {
         const { bus, dispose } = await open();
         try {
@@ -100,5 +95,9 @@ export function runBusConformance(name: string, open: OpenBus): void {
       await eventually(() => deleted.length === 1);
       assert.deepEqual(deleted, [{ functionId: 'f1', ownerId: 'u1' }]);
     });
+
+    requestCases(withBus);
+    workQueueCases(withBus);
+    keyValueCases(withBus);
   });
 }

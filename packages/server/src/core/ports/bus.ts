@@ -58,7 +58,11 @@ export interface WorkQueue {
    * (JetStream: 2 minutes) is dropped. Resolves once stored.
    */
   add(id: string, data: string): Promise<void>;
-  /** Delivers messages to `handler`, at most `maxInFlight` of this consumer unacked at once, until stopped. */
+  /**
+   * Delivers messages to `handler`, at most `maxInFlight` handlers of this consumer running at once,
+   * until stopped. A slot is free again when the handler returns, so it should ack or nak first; a
+   * handler that throws is logged and its message is delivered again after ackWait.
+   */
   consume(options: { maxInFlight: number }, handler: (delivery: Delivery) => Promise<void>): Consumer;
   /** Messages waiting (pending) and delivered but not acked yet (ackPending): what the autoscaler reads. */
   depth(): Promise<{ pending: number; ackPending: number }>;
