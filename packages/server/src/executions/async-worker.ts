@@ -198,7 +198,7 @@ export class AsyncWorker {
       const exhausted = RETRYABLE.has(outcome.status) && maxAttempts > 1;
       const status: ExecutionStatus = exhausted ? 'dead_lettered' : outcome.status;
       const error = exhausted && outcome.error !== null ? { ...outcome.error, message: `${outcome.error.message} (dead-lettered after ${attempts} attempts; the last ended ${outcome.status})` } : outcome.error;
-      const ok = await this.#repo.finish(id, this.id, { ...outcome, status, error, startedAt, finishedAt: nowIso() });
+      const ok = await this.#repo.finish(id, this.id, { ...outcome, workerId: outcome.workerId ?? null, status, error, startedAt, finishedAt: nowIso() });
       if (!ok) log.warn('lease was lost before the execution finished; result dropped');
       else if (exhausted) this.#metrics.deadLettered({ functionId: execution.functionId, functionName: execution.functionName });
     } catch (err) {
