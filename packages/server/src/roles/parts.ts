@@ -99,7 +99,7 @@ export async function buildWorker(deps: { config: Config; logger: Logger; driver
   });
   const invoker = new LocalInvoker({ pool, secrets: deps.secrets, log: logger, workerId: config.worker.id });
   if (capabilities.usable) stems.fill();
-  return { capabilities, stems, pool, invoker, cluster: new LocalClusterView(pool, driver), close: () => pool.close() };
+  return { capabilities, stems, pool, invoker, cluster: new LocalClusterView(pool, driver, config.worker.id), close: () => pool.close() };
 }
 
 /** What `npm start` says about the sandbox: one line that is true, and what to do when functions cannot run. */
