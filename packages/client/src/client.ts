@@ -3,7 +3,7 @@ import { Transport, type TransportOptions } from './http.ts';
 import type {
   ApiKey, Execution, ExecutionLogs, ExecutionPage, ExecutionQuery, Exposure, ExposureUpdate, FunctionDeploy, FunctionInfo, FunctionSettings, FunctionVersion,
   HealthStatus, Instance, InvokeAsyncOptions, LoadReport, NewApiKey, ObjectMeta, Queued, RouteInfo, SecretMeta, Session, StreamStatus,
-  SystemInfo, User, WaitOptions,
+  SystemInfo, User, WaitOptions, Worker,
 } from './types.ts';
 import { openStreamSocket, type StreamConnection, type StreamOptions, type WebSocketConstructor } from './stream.ts';
 
@@ -192,6 +192,10 @@ export class SkyscaleClient {
   /** Live load values (CPU, memory, I/O, smoothed score) that placement uses. */
   workerLoad(): Promise<LoadReport> {
     return this.#http.request('GET', '/api/v1/metrics/workers');
+  }
+  /** The workers of the cluster from their heartbeats: state, load, capacity (admins only). */
+  async listWorkers(): Promise<Worker[]> {
+    return (await this.#http.request<{ workers: Worker[] }>('GET', '/api/v1/workers')).workers;
   }
   /** What this host's sandbox supports: isolation, cgroup limits, the runtimes it can run. */
   system(): Promise<SystemInfo> {

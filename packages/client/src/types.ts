@@ -6,7 +6,7 @@ export type {
   ApiKey, CgroupCapabilities, CodeSource, ErrorCode, ErrorResponse, ExecutionError, ExecutionLogs, ExecutionPage,
   ExecutionStatus, ExposureUpdate, FunctionDeploy, HealthStatus, Instance, InstanceLoad, LoadReading, LoadReport, LoadSettings, NewApiKey,
   ObjectMeta, RouteAuth, RouteMethod, Runtime, RuntimeBinary, SamplerCost, SandboxCapabilities, SecretMeta, StoredRoute,
-  StreamInstance, StreamPolicy, StreamPool, StreamSession, StreamStatus, SystemInfo, User, Utilisation, WorkerLoad,
+  StreamInstance, StreamPolicy, StreamPool, StreamSession, StreamStatus, SystemInfo, User, Utilisation, Worker, WorkerLoad,
 } from './generated/api.ts';
 
 /** POST /auth/login: a session token, sent by the client as `Authorization: Bearer <token>`. */

@@ -140,6 +140,7 @@ export interface ExecutionResponse {
   durationMs: number | null;
   coldStart: boolean | null;
   instanceId: string | null;
+  workerId: string | null;
   attempts: number;
   maxAttempts: number;
   createdAt: string;
@@ -317,6 +318,8 @@ export interface IdParams {
 
 export interface Instance {
   id: string;
+  /** WORKER_ID of the worker it runs on */
+  workerId: string;
   functionId: string | null;
   functionName: string | null;
   version: number | null;
@@ -672,8 +675,43 @@ export interface Utilisation {
   io: number;
 }
 
+export interface Worker {
+  /** WORKER_ID (default <hostname>-<pid>) */
+  id: string;
+  roles: Array<'control' | 'gateway' | 'worker'>;
+  /** ready: takes new work; draining: finishing what it runs, out of placement; lost: no heartbeat for 3 of its intervals */
+  state: 'ready' | 'draining' | 'lost';
+  host: string;
+  pid: number;
+  load: {
+    /** The worker process's load score (docs/metrics.md) */
+    score: number;
+    saturated: boolean;
+    /** EMA of CPU utilisation, 0..1 (0 before two samples) */
+    cpu: number;
+    memory: number;
+    io: number;
+  };
+  capacity: {
+    maxConcurrentExecutions: number;
+    maxInstances: number;
+  };
+  /** Leases held over all its instances */
+  inFlight: number;
+  /** Invocations waiting for an instance */
+  queued: number;
+  /** Function instances it runs (stem cells not counted) */
+  instances: number;
+  lastHeartbeatAt: string;
+  startedAt: string;
+}
+
+export interface WorkerList {
+  workers: Worker[];
+}
+
 export interface WorkerLoad {
-  /** host:pid of the worker process */
+  /** WORKER_ID of the worker (default <hostname>-<pid>) */
   id: string;
   pid: number;
   cores: number;

@@ -10,6 +10,8 @@ import type { AuthService } from '../auth/service.ts';
 import type { FunctionService } from '../functions/service.ts';
 import type { ExecutionService } from '../executions/service.ts';
 import type { ClusterView } from '../core/ports/cluster.ts';
+import type { WorkerDirectory } from '../core/ports/workers.ts';
+import { workerRoutes } from './routes/workers.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { systemRoutes } from './routes/system.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -37,6 +39,8 @@ export interface ApiDeps {
   secrets: SecretService;
   objects: ObjectService;
   cluster: ClusterView;
+  /** GET /workers: the worker registry. */
+  workers: WorkerDirectory;
   streams: StreamService;
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
@@ -110,6 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
     await app.register(systemRoutes(deps.auth, deps.cluster), { prefix });
     await app.register(loadRoutes(deps.auth, deps.cluster), { prefix });
+    await app.register(workerRoutes(deps.auth, deps.workers), { prefix });
     await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });
     await app.register(objectRoutes(deps.auth, deps.objects), { prefix });
     await app.register(streamRoutes(deps.auth, deps.streams), { prefix });

@@ -7,6 +7,7 @@ import { secretCommands } from './commands/secrets.ts';
 import { objectCommands } from './commands/objects.ts';
 import { streamCommand } from './commands/stream.ts';
 import { routeCommands } from './commands/routes.ts';
+import { workerCommands } from './commands/workers.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skyscale')
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   program.addCommand(objectCommands() as never);
   program.addCommand(streamCommand() as never);
   program.addCommand(routeCommands() as never);
+  program.addCommand(workerCommands() as never);
   // Subcommands added with addCommand() do not inherit these; without them a usage error exits 1 directly.
   const configure = (command: Command): void => {
     command.exitOverride().showHelpAfterError();

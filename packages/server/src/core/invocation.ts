@@ -54,6 +54,8 @@ export interface InvocationResult {
   durationMs: number;
   coldStart: boolean;
   instanceId: string | null;
+  /** WORKER_ID of the worker that ran it (its invoker stamps it); absent when no worker took it. */
+  workerId?: string | null;
 }
 
 /** Work refused before it ran: the API answers 429 (queue_full, no_capacity) or 503 (stopping). */

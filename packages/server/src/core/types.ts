@@ -144,6 +144,8 @@ export interface Execution {
   durationMs: number | null;
   coldStart: boolean | null;
   instanceId: string | null;
+  /** WORKER_ID of the worker whose instance ran it; null before it ran (or when no worker took it). */
+  workerId: string | null;
   attempts: number;
   maxAttempts: number;
   createdAt: string;

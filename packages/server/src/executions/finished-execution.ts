@@ -35,6 +35,7 @@ export function finishedExecution(fn: FunctionRecord, r: {
     durationMs: outcome.durationMs,
     coldStart: outcome.coldStart,
     instanceId: outcome.instanceId,
+    workerId: outcome.workerId ?? null,
     attempts: 1,
     maxAttempts: 1,
     timeoutMs: r.timeoutMs,

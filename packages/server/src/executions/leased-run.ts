@@ -62,7 +62,7 @@ export async function runLeased(execution: StoredExecution, holder: string, deps
   const exhausted = RETRYABLE.has(outcome.status) && maxAttempts > 1;
   const status: ExecutionStatus = exhausted ? 'dead_lettered' : outcome.status;
   const error = exhausted && outcome.error !== null ? { ...outcome.error, message: `${outcome.error.message} (dead-lettered after ${attempts} attempts; the last ended ${outcome.status})` } : outcome.error;
-  if (!(await repo.finish(id, holder, { ...outcome, status, error, startedAt, finishedAt: nowIso() }))) return lost(log);
+  if (!(await repo.finish(id, holder, { ...outcome, workerId: outcome.workerId ?? null, status, error, startedAt, finishedAt: nowIso() }))) return lost(log);
   if (exhausted) deps.metrics.deadLettered({ functionId: execution.functionId, functionName: execution.functionName });
   return { kind: 'finished' };
 }

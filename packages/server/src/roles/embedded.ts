@@ -18,6 +18,10 @@ import { openStoreWithRetry } from '../store/index.ts';
 import { StreamEndpoint } from '../gateway/stream-endpoint.ts';
 import { StreamService } from '../streams/stream-service.ts';
 import { gatewayBackend } from './gateway-backend.ts';
+import { HeartbeatPublisher } from '../cluster/publisher.ts';
+import { MemoryHeartbeatStore } from '../cluster/heartbeat-stores.ts';
+import { WorkerRegistry } from '../cluster/registry.ts';
+import { ROLES } from '../config/options.ts';
 import { buildDataServices, buildDriver, buildWorker, logSandbox, objectExistsIn } from './parts.ts';
 import { drained, shutdown, type Closer } from './shutdown.ts';
 
@@ -62,6 +66,12 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     const { pool } = worker;
     closers.push({ name: 'instance pool', close: () => worker.close() });
     logSandbox(logger, worker.capabilities, config.sandbox === 'none');
+    // The one worker of the embedded mode heartbeats into memory; GET /workers lists it like any registry.
+    const heartbeats = new MemoryHeartbeatStore({ ttlMs: 10 * config.worker.heartbeatIntervalMs });
+    const registry = new WorkerRegistry({ store: heartbeats, heartbeatIntervalMs: config.worker.heartbeatIntervalMs });
+    const publisher = new HeartbeatPublisher({ store: heartbeats, pool, identity: { settings: config.worker, roles: ROLES }, log: logger });
+    await publisher.start();
+    closers.push({ name: 'heartbeats', close: () => publisher.stop() });
 
     const metrics = new PrometheusMetrics({
       instances: () => pool.instances().managed.map((i) => ({ id: i.id, functionId: i.functionId, functionName: i.functionName, runtime: i.sandbox.runtime, state: i.sandbox.state, inFlight: i.inFlight, score: i.load.score })),
@@ -101,9 +111,9 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     gateway.onUpgrade(streamEndpoint.handleUpgrade);
     closers.push({ name: 'stream sessions', close: () => streamEndpoint.close(), pending: () => streams.open });
 
-    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, workers: registry, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
     // The API stops taking requests, then the invocations already running get a moment to answer.
-    closers.push({ name: 'invocations', close: async () => { await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
+    closers.push({ name: 'invocations', close: async () => { void publisher.drain(); await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
     return { api, gateway, close: () => shutdown(closers, logger) };
   } catch (err) {
     await shutdown(closers, logger, { quiet: true });

@@ -101,9 +101,9 @@ export async function buildWorker(deps: { config: Config; logger: Logger; driver
     log: logger,
     options: { idleTtlMs: config.instanceIdleTtlSeconds * 1000, maxQueuedPerFunction: config.maxQueuedPerFunction, maxQueued: config.maxQueued, maxTotalInstances: config.maxInstances, ownerShare: config.ownerShare, cpu: config.cpuQuota, load: config.load, hostApi: config.hostApi },
   });
-  const invoker = new LocalInvoker({ pool, secrets: deps.secrets, log: logger });
+  const invoker = new LocalInvoker({ pool, secrets: deps.secrets, log: logger, workerId: config.worker.id });
   if (capabilities.usable) stems.fill();
-  return { capabilities, stems, pool, invoker, cluster: new LocalClusterView(pool, driver), close: () => pool.close() };
+  return { capabilities, stems, pool, invoker, cluster: new LocalClusterView(pool, driver, config.worker.id), close: () => pool.close() };
 }
 
 /** What `npm start` says about the sandbox: one line that is true, and what to do when functions cannot run. */

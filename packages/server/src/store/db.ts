@@ -17,6 +17,7 @@ import * as m008 from './migrations/008_outbox.ts';
 import * as m009 from './migrations/009_event_shape.ts';
 import * as m010 from './migrations/010_owner_queue.ts';
 import * as m011 from './migrations/011_cpu_quota.ts';
+import * as m012 from './migrations/012_execution_worker.ts';
 
 /** Migrations in order; a new one is appended here and never edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009_event_shape': m009,
   '010_owner_queue': m010,
   '011_cpu_quota': m011,
+  '012_execution_worker': m012,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -54,6 +54,7 @@ export function toStored(r: ExecutionsTable): StoredExecution {
     durationMs: r.duration_ms,
     coldStart: r.cold_start === null ? null : r.cold_start === 1,
     instanceId: r.instance_id,
+    workerId: r.worker_id ?? null,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
     timeoutMs: r.timeout_ms,
@@ -103,6 +104,7 @@ export function queuedRow(e: NewQueuedExecution): ExecutionsTable {
     duration_ms: null,
     cold_start: null,
     instance_id: null,
+    worker_id: null,
     attempts: 0,
     max_attempts: e.maxAttempts,
     available_at: e.availableAt,
@@ -130,6 +132,7 @@ export function outcomeColumns(o: OutcomeFields, resultJson?: string) {
     duration_ms: o.durationMs,
     cold_start: o.coldStart === null ? null : o.coldStart ? 1 : 0,
     instance_id: o.instanceId,
+    worker_id: o.workerId,
     started_at: o.startedAt,
     finished_at: o.finishedAt,
   };

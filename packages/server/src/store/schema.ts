@@ -99,6 +99,8 @@ export interface ExecutionsTable {
   duration_ms: number | null;
   cold_start: number | null;
   instance_id: string | null;
+  /** WORKER_ID of the worker that ran it (migration 012). */
+  worker_id: string | null;
   attempts: number;
   max_attempts: number;
   /** Epoch ms from which a queued execution may be leased (retry backoff). */

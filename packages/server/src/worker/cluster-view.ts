@@ -12,7 +12,8 @@ async function memoryOf(sandbox: SandboxInstance): Promise<number | null> {
   }
 }
 
-function values(tracker: LoadTracker): LoadValues {
+/** A tracker's state as the API shows it. */
+export function values(tracker: LoadTracker): LoadValues {
   const r = tracker.reading;
   return {
     raw: r === null ? null : { cpuMs: r.cpuMs, cpuCores: r.cpuCores, memoryBytes: r.memoryBytes, memoryLimitBytes: r.memoryLimitBytes, ioBytes: r.ioBytes, sampledAt: new Date(r.at).toISOString() },
@@ -27,11 +28,13 @@ function values(tracker: LoadTracker): LoadValues {
 export class LocalClusterView implements ClusterView {
   readonly #pool: InstancePool;
   readonly #driver: SandboxDriver;
+  readonly #workerId: string;
   readonly #stemStarted = new WeakMap<SandboxInstance, number>();
 
-  constructor(pool: InstancePool, driver: SandboxDriver) {
+  constructor(pool: InstancePool, driver: SandboxDriver, workerId: string) {
     this.#pool = pool;
     this.#driver = driver;
+    this.#workerId = workerId;
   }
 
   async system(): Promise<SystemReport> {
@@ -44,6 +47,7 @@ export class LocalClusterView implements ClusterView {
     const mine = managed.filter((i) => viewer.role === 'admin' || i.ownerId === viewer.userId);
     const views = await Promise.all(mine.map(async (i): Promise<InstanceView> => ({
       id: i.id,
+      workerId: this.#workerId,
       functionId: i.functionId,
       functionName: i.functionName,
       version: i.version,
@@ -60,7 +64,7 @@ export class LocalClusterView implements ClusterView {
     if (viewer.role !== 'admin') return views;
     const stemViews = await Promise.all(stems.map(async (s): Promise<InstanceView> => {
       if (!this.#stemStarted.has(s)) this.#stemStarted.set(s, now);
-      return { id: s.id, functionId: null, functionName: null, version: null, runtime: s.runtime, state: s.state, kind: 'stem', pid: s.pid, memoryBytes: await memoryOf(s), uptimeMs: now - (this.#stemStarted.get(s) ?? now), invocations: 0, inFlight: 0, idleMs: null };
+      return { id: s.id, workerId: this.#workerId, functionId: null, functionName: null, version: null, runtime: s.runtime, state: s.state, kind: 'stem', pid: s.pid, memoryBytes: await memoryOf(s), uptimeMs: now - (this.#stemStarted.get(s) ?? now), invocations: 0, inFlight: 0, idleMs: null };
     }));
     return [...views, ...stemViews];
   }
@@ -86,7 +90,7 @@ export class LocalClusterView implements ClusterView {
       settings,
       sampler: { ticks: cost.ticks, meanTickMs: cost.ticks === 0 ? 0 : cost.totalMs / cost.ticks, lastTickMs: cost.lastMs, lastInstances: cost.lastInstances },
       instances,
-      workers: [{ id: worker.id, pid: worker.pid, cores: worker.cores, instances: managed.length, stemCells: stems.length, inFlight: managed.reduce((n, i) => n + i.inFlight, 0), ...values(worker.tracker) }],
+      workers: [{ id: this.#workerId, pid: worker.pid, cores: worker.cores, instances: managed.length, stemCells: stems.length, inFlight: managed.reduce((n, i) => n + i.inFlight, 0), ...values(worker.tracker) }],
     };
   }
 

@@ -19,16 +19,24 @@ export class LocalInvoker implements Invoker {
   readonly #pool: InstancePool;
   readonly #secrets: SecretResolver;
   readonly #log: Logger;
+  /** WORKER_ID: stamped on every result this worker produced, so the execution record names it. */
+  readonly #workerId: string | null;
   /** Per target object (stable while its function record is cached) and secret digest: built once, not per call. */
   readonly #specs = new WeakMap<InvocationTarget, AcquireSpec>();
 
-  constructor(deps: { pool: InstancePool; secrets: SecretResolver; log: Logger }) {
+  constructor(deps: { pool: InstancePool; secrets: SecretResolver; log: Logger; workerId?: string }) {
     this.#pool = deps.pool;
+    this.#workerId = deps.workerId ?? null;
     this.#secrets = deps.secrets;
     this.#log = deps.log;
   }
 
   async invoke(request: InvocationRequest): Promise<InvocationResult | Rejection> {
+    const result = await this.#invoke(request);
+    return isRejection(result) ? result : { ...result, workerId: this.#workerId };
+  }
+
+  async #invoke(request: InvocationRequest): Promise<InvocationResult | Rejection> {
     const startedAt = performance.now();
     const elapsed = (): number => performance.now() - startedAt;
     const log = this.#logFor(request);
@@ -60,8 +68,9 @@ export class LocalInvoker implements Invoker {
     const spec = await this.#spec(request.target, log);
     if ('failure' in spec) return spec;
     const acquired = await this.#pool.acquire(spec, { deadline: request.deadline, kind: 'stream', log });
-    if (isRejection(acquired) || 'failure' in acquired) return acquired;
-    return new PooledSession(acquired, request, log);
+    if (isRejection(acquired)) return acquired;
+    if ('failure' in acquired) return { failure: { ...acquired.failure, workerId: this.#workerId } };
+    return new PooledSession(acquired, request, log, this.#workerId);
   }
 
   #logFor(request: { executionId: string; requestId?: string; target: InvocationTarget }): Logger {

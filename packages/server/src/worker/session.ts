@@ -23,7 +23,10 @@ export class PooledSession implements Session {
   #graceTimer: NodeJS.Timeout | undefined;
   #graceExpired = false;
 
-  constructor(lease: Lease, request: SessionRequest, log: Logger) {
+  readonly #workerId: string | null;
+
+  constructor(lease: Lease, request: SessionRequest, log: Logger, workerId: string | null = null) {
+    this.#workerId = workerId;
     this.#lease = lease;
     this.#request = request;
     this.#log = log;
@@ -105,6 +108,6 @@ export class PooledSession implements Session {
     this.#state = 'done';
     clearTimeout(this.#graceTimer);
     this.#lease.release();
-    this.#settle(result);
+    this.#settle({ ...result, workerId: this.#workerId });
   }
 }

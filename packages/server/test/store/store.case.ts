@@ -27,7 +27,7 @@ function finished(ownerId: string, functionId: string, n: number): FinishedExecu
   const at = new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
   return {
     id: newTimeOrderedId(), ownerId, functionId, functionName: 'f', version: 1, mode: 'sync', status: 'succeeded', input: { n }, result: { ok: n }, error: null,
-    logs: `log ${n}`, logsTruncated: false, durationMs: 1.25, coldStart: n === 0, instanceId: 'fn-1', attempts: 1, maxAttempts: 1, timeoutMs: 1000,
+    logs: `log ${n}`, logsTruncated: false, durationMs: 1.25, coldStart: n === 0, instanceId: 'fn-1', workerId: 'w-a', attempts: 1, maxAttempts: 1, timeoutMs: 1000,
     createdAt: at, startedAt: at, finishedAt: at,
   };
 }
@@ -111,13 +111,14 @@ export function runStoreConformance(name: string, open: OpenStore, options: { sk
       assert.deepEqual(await store.executions.lease('w2', now, 10, 30_000), [], 'nothing else is available yet');
       assert.equal(await store.executions.renew(a.execution.id, 'w2', now + 60_000), false, 'only the holder renews');
       assert.equal(await store.executions.renew(a.execution.id, 'w1', now + 60_000), true);
-      const outcome = { status: 'succeeded' as const, result: 7, error: null, logs: 'ok', logsTruncated: false, durationMs: 3, coldStart: false, instanceId: 'fn-9', startedAt: nowIso(), finishedAt: nowIso() };
+      const outcome = { status: 'succeeded' as const, result: 7, error: null, logs: 'ok', logsTruncated: false, durationMs: 3, coldStart: false, instanceId: 'fn-9', workerId: 'w-b', startedAt: nowIso(), finishedAt: nowIso() };
       assert.equal(await store.executions.finish(a.execution.id, 'w2', outcome), false, 'only the holder finishes');
       assert.equal(await store.executions.finish(a.execution.id, 'w1', outcome), true);
       const done = await store.executions.get(alice.id, a.execution.id);
       assert.equal(done?.status, 'succeeded');
       assert.equal(done?.result, 7);
       assert.equal(done?.logs, 'ok');
+      assert.equal(done?.workerId, 'w-b', 'the worker that ran it is recorded');
     });
 
     withStore('executions: the owners with queued work are listed, and a lease can take one owner\'s oldest', async (store) => {

@@ -16,7 +16,7 @@ function row(ownerId: string, i: number): FinishedExecution {
   return {
     id: newTimeOrderedId(), ownerId, functionId: newId(), functionName: 'f', version: 1, timeoutMs: 1000, mode: 'sync', status: 'succeeded',
     input: { i }, result: { ok: i }, error: null, logs: `log ${i}`, logsTruncated: false, durationMs: 0.5, coldStart: false,
-    instanceId: 'fn-x', attempts: 1, maxAttempts: 1, createdAt: at, startedAt: at, finishedAt: at,
+    instanceId: 'fn-x', workerId: 'w-x', attempts: 1, maxAttempts: 1, createdAt: at, startedAt: at, finishedAt: at,
   };
 }
 

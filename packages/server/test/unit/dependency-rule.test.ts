@@ -14,6 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   bus: ['core', 'bus'],
   sandbox: ['core', 'sandbox'],
   worker: ['core', 'worker', 'sandbox'],
+  cluster: ['core', 'cluster', 'worker'],
   metrics: ['core', 'metrics'],
   logging: ['logging'],
   net: ['core', 'net'],

@@ -26,6 +26,7 @@ export const ExecutionResponse = Type.Object({
   durationMs: Nullable(Type.Number()),
   coldStart: Nullable(Type.Boolean()),
   instanceId: Nullable(Type.String()),
+  workerId: Nullable(Type.String({ description: 'WORKER_ID of the worker that ran it; null before it ran' })),
   attempts: Type.Integer(),
   maxAttempts: Type.Integer(),
   createdAt: Type.String(),

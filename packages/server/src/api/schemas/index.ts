@@ -11,3 +11,4 @@ export * from './metrics.ts';
 export * from './streams.ts';
 export * from './objects.ts';
 export * from './secrets.ts';
+export * from './workers.ts';

@@ -36,7 +36,7 @@ export const InstanceLoad = Type.Object({
 });
 
 export const WorkerLoad = Type.Object({
-  id: Type.String({ description: 'host:pid of the worker process' }),
+  id: Type.String({ description: 'WORKER_ID of the worker (default <hostname>-<pid>)' }),
   pid: Type.Integer(),
   cores: Type.Integer(),
   instances: Type.Integer(),

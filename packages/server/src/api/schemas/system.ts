@@ -10,6 +10,7 @@ export const InstanceKind = StringEnum(['invoke', 'stream', 'stem'], { descripti
 /** GET /vms: an instance (seed 000 calls them VMs). Stem cells have no function. */
 export const Instance = Type.Object({
   id: Type.String(),
+  workerId: Type.String({ description: 'WORKER_ID of the worker it runs on' }),
   functionId: Nullable(Type.String()),
   functionName: Nullable(Type.String()),
   version: Nullable(Type.Integer()),

@@ -39,8 +39,8 @@ export function executionCommands(): Command[] {
   vms.command('list').description('List instances of your functions').action(async (_opts, cmd) => {
     const { client, out } = contextOf(cmd);
     const items = await client.listVms();
-    printTable(out, items, ['id', 'function', 'version', 'runtime', 'state', 'pid', 'memory', 'invocations', 'uptime'], items.map((i) => [
-      i.id, i.functionName, i.version, i.runtime, i.state, i.pid, i.memoryBytes === null ? null : `${(i.memoryBytes / 1048576).toFixed(1)} MB`, i.invocations, `${Math.round(i.uptimeMs / 1000)}s`,
+    printTable(out, items, ['id', 'worker', 'function', 'version', 'runtime', 'state', 'pid', 'memory', 'invocations', 'uptime'], items.map((i) => [
+      i.id, i.workerId, i.functionName, i.version, i.runtime, i.state, i.pid, i.memoryBytes === null ? null : `${(i.memoryBytes / 1048576).toFixed(1)} MB`, i.invocations, `${Math.round(i.uptimeMs / 1000)}s`,
     ]));
   });
 

@@ -28,6 +28,8 @@ export interface SessionPoolView {
 
 export interface InstanceView {
   id: string;
+  /** WORKER_ID of the worker it runs on. */
+  workerId: string;
   functionId: string | null;
   functionName: string | null;
   version: number | null;

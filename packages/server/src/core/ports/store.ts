@@ -110,6 +110,7 @@ export interface Outcome {
   durationMs: number;
   coldStart: boolean | null;
   instanceId: string | null;
+  workerId: string | null;
   startedAt: string;
   finishedAt: string;
 }
