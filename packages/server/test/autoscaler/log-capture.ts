@@ -14,12 +14,12 @@ export function captureLog(): { log: Logger; lines: LogLine[]; messages: (level?
   return { log, lines, messages: (level) => lines.filter((l) => level === undefined || l.level === levels[level]).map((l) => l.msg) };
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
-export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'the condition'): Promise<T> {
+/** Polls `check` until it returns a value other than undefined/null/false, or fails after `ms`. */
+export async function until<T>(check: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 10_000, what = 'the condition'): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
-    if (value !== undefined && value !== false) return value;
+    if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
