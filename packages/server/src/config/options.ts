@@ -177,9 +177,9 @@ export type ActuatorSettings =
 export interface AutoscalerSettings {
   readonly minWorkers: number;
   readonly maxWorkers: number;
-  /** Queued executions per worker at or above which a worker is added. */
+  /** Executions (queued or running) per worker at or above which it scales up, to ceil(demand / this) workers at once (autoscaler/decide.ts). */
   readonly scaleUpThreshold: number;
-  /** Queued executions per worker at or below which one is removed; below scaleUpThreshold, so it cannot flap. */
+  /** Executions per worker at or below which one worker is removed; below scaleUpThreshold, so it cannot flap. */
   readonly scaleDownThreshold: number;
   readonly checkIntervalMs: number;
   /** The least time between two changes of the worker count. */

@@ -51,3 +51,24 @@ export const NO_METRICS: PlatformMetrics = Object.freeze({
   request: () => {},
   deadLettered: () => {},
 });
+
+/** One tick of the autoscaler (autoscaler/autoscaler.ts): what it read and what it wants. */
+export interface AutoscalerSample {
+  /** decide()'s reason: scale_up, scale_down, hold_cooldown, hold_in_band, clamp_min, clamp_max. */
+  decision: string;
+  /** The worker count it wants. */
+  desired: number;
+  /** The ready workers it counted. */
+  ready: number;
+  /** Executions waiting or running (pending + ack-pending + the sync queue). */
+  demand: number;
+}
+
+/** What the autoscaler records; metrics/autoscaler-metrics.ts registers it with Prometheus. */
+export interface AutoscalerMetrics {
+  decision(sample: AutoscalerSample): void;
+  /** A tick that could not read its inputs (`read`) or whose actuator failed (`actuate`). */
+  failure(stage: 'read' | 'actuate'): void;
+}
+
+export const NO_AUTOSCALER_METRICS: AutoscalerMetrics = Object.freeze({ decision: () => {}, failure: () => {} });

@@ -14,8 +14,8 @@ const one = (kind: string) => {
 const configMap = one('ConfigMap');
 const workerDeployment = must(objects.find((o) => o.kind === 'Deployment' && o.metadata.labels['app.kubernetes.io/component'] === 'worker'), 'the worker Deployment');
 
-/** What the kubernetes actuator does (docs/deploy.md, The autoscaler): PATCH …/deployments/<name>/scale. */
-const ACTUATOR_RULE = { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['patch'] };
+/** What the kubernetes actuator does (autoscaler/actuators/kubernetes.ts): GET and PATCH …/deployments/<name>/scale. */
+const ACTUATOR_RULE = { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch'] };
 
 test('kustomization applies every manifest but the Secret template', () => {
   const manifests = readdirSync(KUBERNETES).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml' && f !== SECRET_EXAMPLE);
@@ -28,7 +28,7 @@ test('everything is in the one Namespace; nothing is cluster-wide', () => {
   assert.deepEqual(objects.filter((o) => /^Cluster/.test(o.kind)).map((o) => o.kind), []);
 });
 
-test('RBAC grants exactly patch on the worker Deployment\'s scale, to the control pod alone', () => {
+test('RBAC grants exactly get and patch on the worker Deployment\'s scale, to the control pod alone', () => {
   const role = one('Role');
   assert.deepEqual(role.rules, [{ ...ACTUATOR_RULE, resourceNames: [workerDeployment.metadata.name] }]);
   const binding = one('RoleBinding');

@@ -47,7 +47,7 @@ test('values are parsed; CHECK_INTERVAL and COOLDOWN_PERIOD take seconds or Go d
 
 test('actuators: each with what it needs', () => {
   assert.deepEqual(loadConfig({ AUTOSCALER_ACTUATOR: 'Local' }).autoscaler.actuator, { kind: 'local' });
-  assert.deepEqual(loadConfig({ AUTOSCALER_ACTUATOR: 'command', AUTOSCALER_COMMAND: 'systemctl start skyscale-worker@$SKYSCALE_WORKERS' }).autoscaler.actuator, { kind: 'command', command: 'systemctl start skyscale-worker@$SKYSCALE_WORKERS' });
+  assert.deepEqual(loadConfig({ AUTOSCALER_ACTUATOR: 'command', AUTOSCALER_COMMAND: 'systemctl start skyscale-worker@$SKYSCALE_DESIRED_WORKERS' }).autoscaler.actuator, { kind: 'command', command: 'systemctl start skyscale-worker@$SKYSCALE_DESIRED_WORKERS' });
   assert.deepEqual(loadConfig({ AUTOSCALER_ACTUATOR: 'kubernetes', K8S_NAMESPACE: 'skyscale' }).autoscaler.actuator, { kind: 'kubernetes', namespace: 'skyscale', deployment: 'skyscale-worker' });
   assert.deepEqual(loadConfig({ AUTOSCALER_ACTUATOR: 'kubernetes', K8S_NAMESPACE: 'prod', K8S_DEPLOYMENT: 'workers.v2' }).autoscaler.actuator, { kind: 'kubernetes', namespace: 'prod', deployment: 'workers.v2' });
 });

@@ -23,6 +23,7 @@ const ALLOWED: Record<string, string[]> = {
   api: ['core', 'api', 'net', ...SERVICES],
   gateway: ['core', 'gateway', 'net', ...SERVICES],
   cli: ['cli', 'core', 'config'],
+  autoscaler: ['core', 'autoscaler'],
 };
 
 function* files(dir: string): Generator<string> {
