@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { BusRequestError, type Bus, type KeyValue, type Subscription, type WorkQueue, type WorkQueueOptions } from '../core/ports/bus.ts';
+import { BusRequestError, type BlobStore, type Bus, type KeyValue, type Subscription, type WorkQueue, type WorkQueueOptions } from '../core/ports/bus.ts';
+import { MemoryBlobs } from './memory/blobs.ts';
 import { MemoryKeyValue } from './memory/key-value.ts';
 import { MemoryRequests } from './memory/request.ts';
 import { MemoryWorkQueue } from './memory/work-queue.ts';
@@ -23,6 +24,7 @@ export class MemoryBus implements Bus {
   readonly #subjects = new Map<string, Set<Subscriber>>();
   readonly #requests: MemoryRequests;
   readonly #queues = new Map<string, MemoryWorkQueue>();
+  readonly #blobBuckets = new Map<string, MemoryBlobs>();
   readonly #buckets = new Map<string, MemoryKeyValue>();
   readonly #dedupWindowMs: number;
   readonly #log: Pick<Logger, 'error'>;
@@ -66,6 +68,13 @@ export class MemoryBus implements Bus {
     if (queue === undefined) this.#queues.set(name, (queue = new MemoryWorkQueue(name, options.ackWaitMs, this.#dedupWindowMs, this.#log)));
     queue.ackWaitMs = options.ackWaitMs;
     return queue;
+  }
+
+  async blobs(bucket: string, options: { ttlMs?: number }): Promise<BlobStore> {
+    if (this.#closed) throw new Error('the bus is closed');
+    let blobs = this.#blobBuckets.get(bucket);
+    if (blobs === undefined) this.#blobBuckets.set(bucket, (blobs = new MemoryBlobs(options.ttlMs)));
+    return blobs;
   }
 
   async keyValue(bucket: string, options: { ttlMs: number }): Promise<KeyValue> {

@@ -10,6 +10,7 @@ import { eventually, type OpenBus, type WithBus } from './bus-helpers.ts';
 import { requestCases } from './bus-request.case.ts';
 import { workQueueCases } from './bus-work-queue.case.ts';
 import { keyValueCases } from './bus-key-value.case.ts';
+import { blobCases } from './bus-blobs.case.ts';
 
 export type { OpenBus } from './bus-helpers.ts';
 
@@ -99,5 +100,6 @@ export function runBusConformance(name: string, open: OpenBus): void {
     requestCases(withBus);
     workQueueCases(withBus);
     keyValueCases(withBus);
+    blobCases(withBus);
   });
 }

@@ -5,7 +5,8 @@
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { BusRequestError, type Bus, type KeyValue, type Subscription, type WorkQueue, type WorkQueueOptions } from '../../core/ports/bus.ts';
+import { BusRequestError, type BlobStore, type Bus, type KeyValue, type Subscription, type WorkQueue, type WorkQueueOptions } from '../../core/ports/bus.ts';
+import { NatsBlobs } from './blobs.ts';
 import { NatsKeyValue } from './key-value.ts';
 import type { ServerFacts } from './server-guard.ts';
 import { NatsWorkQueue } from './work-queue.ts';
@@ -102,6 +103,10 @@ export class NatsBus implements Bus {
 
   keyValue(bucket: string, options: { ttlMs: number }): Promise<KeyValue> {
     return NatsKeyValue.open(this.#js, bucket, options.ttlMs);
+  }
+
+  blobs(bucket: string, options: { ttlMs?: number }): Promise<BlobStore> {
+    return NatsBlobs.open(this.#js, bucket, options.ttlMs);
   }
 
   async close(): Promise<void> {

@@ -31,8 +31,21 @@ export interface Bus {
   workQueue(name: string, options: WorkQueueOptions): Promise<WorkQueue>;
   /** A key-value bucket whose entries expire `ttlMs` after their last put (JetStream KV), created when first opened. */
   keyValue(bucket: string, options: { ttlMs: number }): Promise<KeyValue>;
+  /**
+   * A bucket of values larger than a message (JetStream's object store, chunked), created when first
+   * opened: code bundles for workers on other machines, inputs and results over maxPayload.
+   */
+  blobs(bucket: string, options: { ttlMs?: number }): Promise<BlobStore>;
   /** Stops delivery to every subscription and consumer. */
   close(): Promise<void>;
+}
+
+export interface BlobStore {
+  put(name: string, bytes: Uint8Array): Promise<void>;
+  /** undefined when there is no such blob. */
+  get(name: string): Promise<Uint8Array | undefined>;
+  has(name: string): Promise<boolean>;
+  delete(name: string): Promise<void>;
 }
 
 export interface Subscription {
