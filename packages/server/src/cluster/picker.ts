@@ -7,6 +7,9 @@ import type { InvocationTarget } from '../core/invocation.ts';
 export interface WorkerPicker {
   /** A ready worker for this version, not among `exclude`: one with a warm instance first, then the lowest load score. */
   pick(target: InvocationTarget, exclude: ReadonlySet<string>): Promise<string | undefined>;
+  /** A call to the worker starts / ends (the picker counts them between heartbeats). */
+  begin(workerId: string): void;
+  end(workerId: string): void;
   /** False once the worker missed 3 heartbeats, said it is draining, or left. */
   alive(workerId: string): Promise<boolean>;
 }

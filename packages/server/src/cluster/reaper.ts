@@ -1,12 +1,8 @@
 import type { Logger } from 'pino';
 import type { WorkQueue } from '../core/ports/bus.ts';
+import type { Leadership } from '../core/ports/leadership.ts';
 import type { ExecutionStore } from '../core/ports/store.ts';
 
-/** Held by one process of the cluster at a time (store/postgres/leadership.ts: an advisory lock). */
-export interface Leadership {
-  readonly leader: boolean;
-  stop(): Promise<void>;
-}
 
 /** A queued execution whose announcement is this much overdue is announced again (a message NATS lost). */
 const OVERDUE_MS = 30_000;

@@ -72,6 +72,7 @@ export class RemoteInvoker implements Invoker {
   /** One try on one worker: its reply, 'gone' when nothing ran there, or a `worker_lost` failure. */
   async #send(workerId: string, body: string, request: InvocationRequest): Promise<WireReply | InvocationResult | 'gone'> {
     const started = Date.now();
+    this.#picker.begin(workerId);
     const timeoutMs = Math.max(1, request.deadline - started) + REPLY_GRACE_MS;
     let watch: NodeJS.Timeout | undefined;
     const lost = new Promise<'lost'>((resolve) => {
@@ -91,6 +92,7 @@ export class RemoteInvoker implements Invoker {
       return failure('platform_error', 'The platform could not send the invocation to a worker', { durationMs: Date.now() - started });
     } finally {
       clearInterval(watch);
+      this.#picker.end(workerId);
     }
   }
 

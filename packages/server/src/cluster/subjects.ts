@@ -23,3 +23,8 @@ export function sessionOpenSubject(workerId: string): string {
 export function sessionSubject(sessionId: string, way: 'in' | 'out' | 'ctl'): string {
   return `sky.s.${sessionId}.${way}`;
 }
+
+/** Where a worker answers questions about itself that heartbeats do not carry (its sandbox, its session pools). */
+export function infoSubject(workerId: string): string {
+  return `sky.w.${workerId}.info`;
+}

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { BlobStore } from '../core/ports/bus.ts';
 import { createReadStream, createWriteStream, promises as fs, type ReadStream } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -22,7 +23,9 @@ export class ObjectService {
   readonly #root: string;
   readonly #maxBytes: number;
 
-  constructor(repo: ObjectStore, functions: FunctionService, root: string, maxBytes: number) {
+  /** `blobs`: distributed mode's copy of every object, for processes on machines that do not share DATA_DIR. */
+  constructor(repo: ObjectStore, functions: FunctionService, root: string, maxBytes: number, blobs?: BlobStore) {
+    this.#blobs = blobs;
     this.#repo = repo;
     this.#functions = functions;
     this.#root = path.resolve(root);
@@ -32,6 +35,8 @@ export class ObjectService {
   get maxBytes(): number {
     return this.#maxBytes;
   }
+
+  readonly #blobs: BlobStore | undefined;
 
   #file(functionId: string, objectId: string): string {
     return path.join(this.#root, functionId, objectId);
@@ -58,6 +63,7 @@ export class ObjectService {
     try {
       await receive(body, meter, temp);
       await fs.rename(temp, this.#file(fn.id, id));
+      await this.#blobs?.put(id, await fs.readFile(this.#file(fn.id, id)));
     } catch (err) {
       await fs.rm(temp, { force: true });
       if (err instanceof AppError) throw err;
@@ -67,7 +73,7 @@ export class ObjectService {
     try {
       const at = nowIso();
       const { info, replacedId } = await this.#repo.put({ id, ownerId: owner.userId, functionId: fn.id, name, size, contentType: cleanType(contentType), sha256: hash.digest('hex'), createdAt: at });
-      if (replacedId !== null) await fs.rm(this.#file(fn.id, replacedId), { force: true });
+      if (replacedId !== null) await this.#remove(fn.id, replacedId);
       return info;
     } catch (err) {
       await fs.rm(this.#file(fn.id, id), { force: true });
@@ -79,7 +85,26 @@ export class ObjectService {
     const fn = await this.#functions.get(owner, functionId);
     const info = await this.#repo.get(owner.userId, fn.id, checkObjectName(rawName));
     if (info === undefined) throw notFound('Object');
+    await this.#fetchIfAbsent(fn.id, info.id);
     return { info, stream: createReadStream(this.#file(fn.id, info.id)) };
+  }
+
+  /** Another machine's upload: its bytes come from the cluster's copy, once, into this DATA_DIR. */
+  async #fetchIfAbsent(functionId: string, objectId: string): Promise<void> {
+    if (this.#blobs === undefined) return;
+    const file = this.#file(functionId, objectId);
+    if (await fs.access(file).then(() => true, () => false)) return;
+    const bytes = await this.#blobs.get(objectId);
+    if (bytes === undefined) throw notFound('Object');
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const temp = `${path.join(path.dirname(file), UPLOAD_PREFIX)}${randomBytes(8).toString('hex')}`;
+    await fs.writeFile(temp, bytes, { mode: 0o600, flush: true });
+    await fs.rename(temp, file);
+  }
+
+  async #remove(functionId: string, objectId: string): Promise<void> {
+    await fs.rm(this.#file(functionId, objectId), { force: true });
+    await this.#blobs?.delete(objectId);
   }
 
   async info(owner: Principal, functionId: string, rawName: string): Promise<ObjectInfo> {
@@ -98,7 +123,7 @@ export class ObjectService {
     const fn = await this.#functions.get(owner, functionId);
     const id = await this.#repo.delete(owner.userId, fn.id, checkObjectName(rawName));
     if (id === undefined) throw notFound('Object');
-    await fs.rm(this.#file(fn.id, id), { force: true });
+    await this.#remove(fn.id, id);
   }
 
   /**

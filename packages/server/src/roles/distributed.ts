@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { buildApi } from '../api/app.ts';
-import { EXECUTIONS_QUEUE, WORKERS_BUCKET } from '../cluster/subjects.ts';
+import { EXECUTIONS_QUEUE } from '../cluster/subjects.ts';
 import { InvokeServer } from '../cluster/invoke-server.ts';
 import { OutboxRelay } from '../cluster/outbox-relay.ts';
 import { QueueConsumer } from '../cluster/queue-consumer.ts';
@@ -23,6 +23,7 @@ import type { AssembledPlatform } from './embedded.ts';
 import { gatewayBackend } from './gateway-backend.ts';
 import { buildDataServices, buildDriver, buildWorker, logSandbox, objectExistsIn } from './parts.ts';
 import { connectCluster } from './cluster-connection.ts';
+import { serveWorkerInfo } from '../cluster/worker-info.ts';
 import { drained, shutdown, type Closer } from './shutdown.ts';
 
 /** How long a stopping worker lets the invocations and sessions it runs finish (serve's hard stop comes at 8 s). */
@@ -43,17 +44,18 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
   const has = (role: 'control' | 'gateway' | 'worker'): boolean => config.roles.includes(role);
   const closers: Closer[] = [];
   try {
-    const cluster = await connectCluster(config, logger, signal, closers);
-    const { store, bus, stash, leadership } = cluster;
-    const workQueue = await bus.workQueue(EXECUTIONS_QUEUE, { ackWaitMs: config.distributed.ackWaitMs });
     const driver = buildDriver(config, logger);
     closers.push({ name: 'sandbox driver', close: () => driver.close() });
-    const data = await buildDataServices({ config, store, bus, driver, staleTempAgeMs: 60 * 60_000 });
+    const cluster = await connectCluster(config, logger, signal, closers, () => driver);
+    const { store, bus, stash, leadership } = cluster;
+    const workQueue = await bus.workQueue(EXECUTIONS_QUEUE, { ackWaitMs: config.distributed.leaseMs });
+    // Other processes may share DATA_DIR: only temp files old enough to be a dead process's are removed.
+    const data = await buildDataServices({ config, store, bus, driver, staleTempAgeMs: 60 * 60_000, blobs: { code: cluster.code, objects: cluster.objects } });
     const { auth, codeStore, functions, secrets, objects } = data;
     const platform: DistributedPlatform = { close: () => shutdown(closers, logger) };
 
     if (has('worker')) {
-      const worker = await buildWorker({ config, logger, driver, code: cluster.codeSource(codeStore), secrets, objects: objectReader(objects), workerId: config.worker.id });
+      const worker = await buildWorker({ config, logger, driver, code: cluster.codeSource(codeStore), secrets, objects: objectReader(objects) });
       closers.push({ name: 'instance pool', close: () => worker.close() });
       logSandbox(logger, worker.capabilities, config.sandbox === 'none');
       subscribe(bus, 'functions.deleted', ({ functionId }) => worker.pool.retireFunction(functionId));
@@ -81,7 +83,8 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
           options: { leaseMs: config.distributed.leaseMs, retryBaseMs: config.asyncRetryBaseMs, retryMaxMs: 5 * 60_000 },
         },
       });
-      const heartbeat = cluster.startHeartbeat(worker, () => ({ inFlight: invokeServer.running + consumer.running + sessionServer.open, queued: worker.pool.waiting() }));
+      const info = serveWorkerInfo(bus, config.worker.id, worker.cluster);
+      const heartbeat = await cluster.startHeartbeat(worker);
       // A drain, in this order: the registry says so, no new work is taken, the work running finishes.
       closers.push({
         name: 'worker',
@@ -93,6 +96,7 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
           await Promise.all([consumer.stop(), drained(() => invokeServer.running === 0 && sessionServer.open === 0, WORKER_DRAIN_MS)]);
           invokeServer.stop();
           sessionServer.stop();
+          info.unsubscribe();
           await heartbeat.stop();
         },
       });
@@ -104,10 +108,10 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
       const metrics = new PrometheusMetrics({
         instances: () => [],
         stemCells: () => [],
-        waiting: () => 0,
+        waiting: () => [],
         asyncQueued: async () => (await workQueue.depth()).pending,
         worker: () => ({ utilisation: null, score: 0 }),
-        sampler: () => null,
+        sampler: () => ({ ticks: 0, totalMs: 0 }),
       });
       const writer = new SyncRecordWriter(store.executions, logger, { maxPendingBytes: config.syncRecordsBufferBytes });
       closers.push({ name: 'execution records', close: () => writer.close() });
@@ -121,9 +125,8 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
         relay.start();
         const reaper = new Reaper({ repo: store.executions, queue: workQueue, leadership, log: logger, everyMs: config.distributed.reapEveryMs });
         closers.push({ name: 'outbox relay', close: () => relay.stop() }, { name: 'reaper', close: () => reaper.stop() });
-        const autoscaler = cluster.startAutoscaler(workQueue, metrics);
-        if (autoscaler !== undefined) closers.push({ name: 'autoscaler', close: () => autoscaler.stop() });
-        const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: cluster.view, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+        cluster.startAutoscaler(workQueue, metrics);
+        const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: cluster.view, workers: cluster.registry, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
         closers.push({ name: 'invocations', close: async () => { await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
         platform.api = api;
       }

@@ -8,7 +8,8 @@ import { AppError } from '../core/errors.ts';
 import type { CodeSource } from '../core/ports/code.ts';
 import type { ObjectReader } from '../core/ports/objects.ts';
 import type { SecretResolver } from '../core/ports/secrets.ts';
-import type { Bus } from '../core/ports/bus.ts';
+import type { BlobStore, Bus } from '../core/ports/bus.ts';
+import { ReplicatedCodeStore } from '../cluster/code-replication.ts';
 import { publish, subscribe } from '../core/events.ts';
 import type { Principal } from '../core/types.ts';
 import { CodeStore } from '../functions/code-store.ts';
@@ -33,6 +34,12 @@ export function buildDriver(config: Config, logger: Logger): ProcessDriver {
   return new ProcessDriver({ allowUnsandboxed: config.sandbox === 'none', workDir: config.sandboxDir, phpPath: config.phpPath, bwrapPath: config.bwrapPath, launchers: config.sandboxLaunchers, logger: { warn: (m) => logger.warn(m) } });
 }
 
+/** Distributed mode's copies of code and objects, for processes that do not share DATA_DIR. */
+export interface ClusterBlobs {
+  code: BlobStore;
+  objects: BlobStore;
+}
+
 /** The store-backed services of the control plane. */
 export interface DataServices {
   auth: AuthService;
@@ -46,12 +53,13 @@ export interface DataServices {
  * `staleTempAgeMs`: how old a temp file (of a deploy or an upload) must be before start-up removes it as
  * a dead process's leftover; 0 when this process holds DATA_DIR exclusively (the embedded mode's lock).
  */
-export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver; staleTempAgeMs: number }): Promise<DataServices> {
-  const { config, store, bus, driver, staleTempAgeMs } = deps;
+export async function buildDataServices(deps: { config: Config; store: Store; bus: Bus; driver: SandboxDriver; staleTempAgeMs: number; blobs?: ClusterBlobs }): Promise<DataServices> {
+  const { config, store, bus, driver, staleTempAgeMs, blobs } = deps;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const auth = new AuthService(store, { ...config, jwtSecret }, (keyId) => publish(bus, 'apiKeys.revoked', { keyId }));
   subscribe(bus, 'apiKeys.revoked', ({ keyId }) => auth.forgetKey(keyId));
-  const codeStore = new CodeStore(path.join(config.dataDir, 'code'));
+  const codeDir = path.join(config.dataDir, 'code');
+  const codeStore = blobs === undefined ? new CodeStore(codeDir) : new ReplicatedCodeStore(codeDir, blobs.code);
   // Temp dirs a crashed earlier run may have left behind.
   await codeStore.removeStaleTemp(staleTempAgeMs);
   const functions = new FunctionService({
@@ -69,7 +77,7 @@ export async function buildDataServices(deps: { config: Config; store: Store; bu
   subscribe(bus, 'functions.changed', ({ functionId }) => functions.forget(functionId));
   subscribe(bus, 'functions.deleted', ({ functionId }) => functions.forget(functionId));
   const secrets = new SecretService(store.secrets, new SecretCipher(config.secretsKey ?? loadOrCreateSecretsKey(config.dataDir)));
-  const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes);
+  const objects = new ObjectService(store.objects, functions, path.join(config.dataDir, 'objects'), config.maxObjectBytes, blobs?.objects);
   await objects.removeStaleUploads(staleTempAgeMs);
   return { auth, codeStore, functions, secrets, objects };
 }
