@@ -59,13 +59,14 @@ describe('distributed mode: control + gateway and a worker', { skip: clusterSkip
       runtime: 'node',
       secrets: ['API_TOKEN'],
       code: `export const handler = async (e) => {
-        const res = await fetch(process.env.API_BASE_URL + '/objects/' + e.name, { headers: { authorization: 'Bearer ' + process.env.API_TOKEN_INTERNAL } }).catch(() => null);
-        return { secret: process.env.API_TOKEN };
+        const res = await fetch(process.env.API_BASE_URL + '/' + e.fn + '/greeting.txt');
+        return { secret: process.env.API_TOKEN, status: res.status, body: await res.text() };
       };`,
     });
-    const e = await client.invoke({ id: fn.id }, {});
+    await client.putObject(fn.id, 'greeting.txt', 'hello from the control', 'text/plain');
+    const e = await client.invoke({ id: fn.id }, { fn: fn.id });
     assert.equal(e.status, 'succeeded', JSON.stringify(e.error));
-    assert.equal((e.result as { secret: string }).secret, 's3cret');
+    assert.deepEqual(e.result, { secret: 's3cret', status: 200, body: 'hello from the control' });
   });
 
   test('an HTTP route on the gateway reaches the worker', async () => {
