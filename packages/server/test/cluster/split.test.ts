@@ -9,6 +9,19 @@ import type { SkyscaleClient } from '@skyscale/client';
 import { clusterSkip, startCluster, type RoleProcess, type TestCluster } from '../helpers/cluster.ts';
 import { adminClient, waitTerminal } from './cluster-fixture.ts';
 
+const CHAT = `
+export async function stream(messages, send, context) {
+  await send('welcome ' + (context.request.query.user ?? 'anonymous') + ' at ' + context.request.path);
+  let n = 0;
+  for await (const m of messages) {
+    if (m === 'quit') { context.close(4000, 'bye'); break; }
+    if (typeof m !== 'string') { await send(m); continue; }
+    await send(++n + ': ' + m.toUpperCase());
+  }
+  return n;
+}
+`;
+
 describe('distributed mode: control + gateway and a worker', { skip: clusterSkip }, () => {
   let cluster: TestCluster;
   let control: RoleProcess;
@@ -76,6 +89,22 @@ describe('distributed mode: control + gateway and a worker', { skip: clusterSkip
     const res = await fetch(`${control.gatewayUrl}/hello`);
     assert.equal(res.status, 200, await res.clone().text());
     assert.deepEqual(await res.json(), { path: '/hello', method: 'GET' });
+  });
+
+  test('a WebSocket stream session on the gateway runs on an exclusive instance of the worker', async () => {
+    await client.createFunction({ name: 'chat', runtime: 'node', code: CHAT });
+    const stream = await client.openStream('chat', { query: { user: 'remote' } });
+    assert.equal(await stream.next(), 'welcome remote at /');
+    stream.send('one');
+    assert.equal(await stream.next(), '1: ONE');
+    stream.send(new Uint8Array([7, 8, 9]));
+    assert.deepEqual(await stream.next(), new Uint8Array([7, 8, 9]));
+    for (let i = 0; i < 200; i++) stream.send(`m${i}`);
+    for (let i = 0; i < 200; i++) assert.equal(await stream.next(), `${i + 2}: M${i}`);
+    stream.send('quit');
+    assert.deepEqual(await stream.closed, { code: 4000, reason: 'bye' });
+    const pools = await client.streamStatus((await client.getFunctionByName('chat')).id);
+    assert.ok(pools.pools[0].instances.length >= 1, JSON.stringify(pools));
   });
 
   test('GET /api/v1/workers lists the worker with its load and capacity', async () => {
