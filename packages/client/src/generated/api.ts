@@ -101,7 +101,7 @@ export interface ExecutionCreate {
 
 export interface ExecutionError {
   /** Why the execution ended this way (docs/executions.md lists every reason) */
-  reason: 'user_error' | 'bad_input' | 'crashed' | 'timeout' | 'oom' | 'output_limit' | 'function_deleted' | 'queue_timeout' | 'secrets_unavailable' | 'sandbox_unavailable' | 'runtime_unavailable' | 'instance_stopped' | 'lease_expired' | 'platform_error';
+  reason: 'user_error' | 'bad_input' | 'crashed' | 'timeout' | 'oom' | 'output_limit' | 'function_deleted' | 'queue_timeout' | 'secrets_unavailable' | 'sandbox_unavailable' | 'runtime_unavailable' | 'instance_stopped' | 'worker_lost' | 'lease_expired' | 'platform_error';
   /** user: the function's code or input; platform: the platform's doing */
   fault: 'none' | 'user' | 'platform';
   message: string;

@@ -1,7 +1,7 @@
 /**
  * Every environment variable loadConfig reads, in the order of the README's configuration table.
  * Tests hold three things to it: loadConfig reads exactly these, the README's table documents exactly
- * these, and the deploy files (deploy/) set no other. A branch that makes config.ts read a new variable
+ * these, and the deploy files (deploy/) set no other (DEPLOYABLE_VARIABLES). A branch that makes config.ts read a new variable
  * adds it here and to the table.
  */
 export const PLATFORM_VARIABLES: readonly string[] = Object.freeze([
@@ -23,12 +23,5 @@ export const PLATFORM_VARIABLES: readonly string[] = Object.freeze([
   'AUTOSCALER_COMMAND', 'K8S_NAMESPACE', 'K8S_DEPLOYMENT', 'NATS_URL',
 ]);
 
-/**
- * Variables the deploy files already set that config.ts does not read yet: distributed mode's store and
- * bus, being built on their own branches (issue 12). The branch that reads one moves it into
- * PLATFORM_VARIABLES (a test fails while a variable is in both, or read and still here).
- */
-export const ANNOUNCED_VARIABLES: readonly string[] = Object.freeze([]);
-
 /** What a deploy file may set for a platform container. */
-export const DEPLOYABLE_VARIABLES: readonly string[] = Object.freeze([...PLATFORM_VARIABLES, ...ANNOUNCED_VARIABLES]);
+export const DEPLOYABLE_VARIABLES: readonly string[] = PLATFORM_VARIABLES;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
-import { ANNOUNCED_VARIABLES, PLATFORM_VARIABLES } from '../../src/config/variables.ts';
+import { PLATFORM_VARIABLES } from '../../src/config/variables.ts';
 
 const README = path.resolve(import.meta.dirname, '../../../../README.md');
 
@@ -47,9 +47,4 @@ test('the README\'s configuration table documents exactly PLATFORM_VARIABLES', (
   assert.ok(documented.length > 50, `the table was found (${documented.length} names)`);
   assert.deepEqual(PLATFORM_VARIABLES.filter((name) => !documented.includes(name)), [], 'missing from the README table');
   assert.deepEqual(documented.filter((name) => !PLATFORM_VARIABLES.includes(name)), [], 'in the README table but not read');
-});
-
-test('an announced variable is not read yet: the branch that reads it moves it to PLATFORM_VARIABLES', () => {
-  const read = variablesRead();
-  assert.deepEqual(ANNOUNCED_VARIABLES.filter((name) => read.has(name) || PLATFORM_VARIABLES.includes(name)), []);
 });
