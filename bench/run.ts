@@ -1,5 +1,5 @@
 // `npm run bench [suite ...]`: runs benchmark suites and prints Markdown for bench/RESULTS.md.
-// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router, stream, flood (default: all but router).
+// Suites: control, invoke, cold, async, burst, objects, sampler, gateway (includes router), router, stream, flood, distributed (default: all but router).
 // BENCH_SECONDS (10) and BENCH_CONNECTIONS (50) tune the wrk runs; BENCH_COLD_RUNS (10) the cold-start samples and
 // BENCH_COLD_RUNTIMES (node,python,php,wasm,command) the runtimes they are taken for.
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { benchLoadSampler } from './load-sampler.ts';
 import { benchStream } from './stream.ts';
 import { benchGateway, benchRouter } from './gateway.ts';
 import { benchFlood } from './flood.ts';
+import { benchDistributed } from './distributed.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -41,6 +42,7 @@ const suites: Record<string, () => Promise<string[]>> = {
   gateway: () => benchGateway(seconds, connections),
   router: () => benchRouter(10_000),
   flood: () => benchFlood(seconds),
+  distributed: () => benchDistributed(),
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites).filter((s) => s !== 'router');
