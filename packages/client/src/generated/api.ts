@@ -659,6 +659,19 @@ export interface SystemInfo {
   node: string;
   /** <os>-<arch>, e.g. linux-x64 */
   platform: string;
+  /** How the platform answering is laid out (docs/distributed.md) */
+  topology: {
+    /** embedded: every role in one process; distributed: roles in processes that meet on NATS and PostgreSQL */
+    mode: 'embedded' | 'distributed';
+    store: 'sqlite' | 'postgres';
+    bus: 'memory' | 'nats';
+    /** Every worker the registry knows (the embedded mode: this process) */
+    workers: Array<{
+      id: string;
+      roles: string[];
+      state: 'ready' | 'draining' | 'lost';
+    }>;
+  };
 }
 
 export interface User {

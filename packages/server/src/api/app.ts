@@ -13,7 +13,7 @@ import type { ClusterView } from '../core/ports/cluster.ts';
 import type { WorkerDirectory } from '../core/ports/workers.ts';
 import { workerRoutes } from './routes/workers.ts';
 import { executionRoutes } from './routes/executions.ts';
-import { systemRoutes } from './routes/system.ts';
+import { systemRoutes, type Topology } from './routes/system.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { objectRoutes } from './routes/objects.ts';
 import type { ObjectService } from '../objects/service.ts';
@@ -41,6 +41,8 @@ export interface ApiDeps {
   cluster: ClusterView;
   /** GET /workers: the worker registry. */
   workers: WorkerDirectory;
+  /** GET /system's topology: the mode, the store and the bus. */
+  topology: Topology;
   streams: StreamService;
   isReady: () => Promise<boolean>;
   maxBodyBytes: number;
@@ -112,7 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(accountRoutes(deps.auth), { prefix });
     await app.register(functionRoutes(deps.auth, deps.functions, deps.maxBundleBytes), { prefix });
     await app.register(executionRoutes(deps.auth, deps.executions), { prefix });
-    await app.register(systemRoutes(deps.auth, deps.cluster), { prefix });
+    await app.register(systemRoutes(deps.auth, deps.cluster, deps.topology, deps.workers), { prefix });
     await app.register(loadRoutes(deps.auth, deps.cluster), { prefix });
     await app.register(workerRoutes(deps.auth, deps.workers), { prefix });
     await app.register(secretRoutes(deps.auth, deps.secrets), { prefix });

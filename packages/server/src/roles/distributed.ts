@@ -126,7 +126,7 @@ export async function assembleDistributed(config: Config, logger: Logger, signal
         const reaper = new Reaper({ repo: store.executions, queue: workQueue, leadership, log: logger, everyMs: config.distributed.reapEveryMs });
         closers.push({ name: 'outbox relay', close: () => relay.stop() }, { name: 'reaper', close: () => reaper.stop() });
         cluster.startAutoscaler(workQueue, metrics);
-        const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: cluster.view, workers: cluster.registry, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+        const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: cluster.view, topology: { mode: 'distributed', store: 'postgres', bus: 'nats' }, workers: cluster.registry, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
         closers.push({ name: 'invocations', close: async () => { await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
         platform.api = api;
       }

@@ -111,7 +111,7 @@ export async function assembleEmbedded(config: Config, logger: Logger): Promise<
     gateway.onUpgrade(streamEndpoint.handleUpgrade);
     closers.push({ name: 'stream sessions', close: () => streamEndpoint.close(), pending: () => streams.open });
 
-    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, workers: registry, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
+    const api = await buildApi({ logger, auth, functions, executions, secrets, objects, cluster: worker.cluster, topology: { mode: 'embedded', store: config.store.kind, bus: 'memory' }, workers: registry, streams, isReady: () => store.ping(), maxBodyBytes: config.maxBodyBytes, maxBundleBytes: config.maxBundleBytes, connections: config.connections, prometheus: { exposition: () => metrics.exposition(), access: { mode: config.metricsAccess, token: config.metricsToken } } });
     // The API stops taking requests, then the invocations already running get a moment to answer.
     closers.push({ name: 'invocations', close: async () => { void publisher.drain(); await api.close(); await drained(() => executions.syncRunning === 0, SYNC_DRAIN_MS); }, pending: () => executions.syncRunning });
     return { api, gateway, close: () => shutdown(closers, logger) };

@@ -115,6 +115,9 @@ describe('distributed mode: control + gateway and a worker', { skip: clusterSkip
     assert.deepEqual(w.roles, ['worker']);
     assert.ok(w.capacity.maxConcurrentExecutions > 0);
     assert.ok((await client.listVms()).some((i) => (i as { workerId?: string }).workerId === 'worker-1'));
+    const { topology } = (await client.system()) as unknown as { topology: { mode: string; store: string; bus: string; workers: Array<{ id: string; state: string }> } };
+    assert.deepEqual({ mode: topology.mode, store: topology.store, bus: topology.bus }, { mode: 'distributed', store: 'postgres', bus: 'nats' });
+    assert.deepEqual(topology.workers.map((w) => [w.id, w.state]), [['worker-1', 'ready']]);
   });
 
   test('worker output has no stack traces', () => {

@@ -1,13 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
 import type { ClusterView } from '../../core/ports/cluster.ts';
+import type { WorkerDirectory } from '../../core/ports/workers.ts';
 import { notFound } from '../../core/errors.ts';
 import { authenticateHook, principalOf } from '../auth-hook.ts';
 import { IdParams, Instance, InstanceList, SystemInfo, errorResponses } from '../schemas/index.ts';
 import type { TypedInstance } from '../typed.ts';
 
 /** GET /vms (seed 000's name for instances) and GET /system (what the host's sandbox supports). */
-export function systemRoutes(auth: AuthService, cluster: ClusterView): FastifyPluginAsync {
+/** How this platform is laid out: the parts of GET /system's `topology` that do not change. */
+export interface Topology {
+  mode: 'embedded' | 'distributed';
+  store: 'sqlite' | 'postgres';
+  bus: 'memory' | 'nats';
+}
+
+export function systemRoutes(auth: AuthService, cluster: ClusterView, topology: Topology, workers: WorkerDirectory): FastifyPluginAsync {
   return async (app0) => {
     const app = app0 as TypedInstance;
     app.addHook('onRequest', authenticateHook(auth));
@@ -22,7 +30,7 @@ export function systemRoutes(auth: AuthService, cluster: ClusterView): FastifyPl
         return found;
       });
 
-    app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of this host: isolation, cgroup limits, runtimes', response: { 200: SystemInfo, ...errorResponses(401) } } },
-      async () => cluster.system());
+    app.get('/system', { schema: { tags: ['system'], summary: 'Sandbox capabilities of the workers\' hosts (isolation, cgroup limits, runtimes) and the topology: mode, store, bus, workers', response: { 200: SystemInfo, ...errorResponses(401) } } },
+      async () => ({ ...(await cluster.system()), topology: { ...topology, workers: (await workers.list()).map((w) => ({ id: w.id, roles: [...w.roles], state: w.status })) } }));
   };
 }

@@ -61,4 +61,10 @@ export const SystemInfo = Type.Object({
   sandbox: SandboxCapabilities,
   node: Type.String({ description: 'process.version of the platform, e.g. v24.12.0' }),
   platform: Type.String({ description: '<os>-<arch>, e.g. linux-x64' }),
+  topology: Type.Object({
+    mode: StringEnum(['embedded', 'distributed'] as const, { description: 'embedded: every role in one process; distributed: roles in processes that meet on NATS and PostgreSQL' }),
+    store: StringEnum(['sqlite', 'postgres'] as const),
+    bus: StringEnum(['memory', 'nats'] as const),
+    workers: Type.Array(Type.Object({ id: Type.String(), roles: Type.Array(Type.String()), state: StringEnum(['ready', 'draining', 'lost'] as const) }), { description: 'Every worker the registry knows (the embedded mode: this process)' }),
+  }, { description: 'How the platform answering is laid out (docs/distributed.md)' }),
 });
