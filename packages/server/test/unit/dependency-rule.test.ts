@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   bus: ['core', 'bus'],
   sandbox: ['core', 'sandbox'],
   worker: ['core', 'worker', 'sandbox'],
-  cluster: ['core', 'cluster', 'worker'],
+  cluster: ['core', 'cluster', 'worker', 'executions', 'functions'],
   metrics: ['core', 'metrics'],
   logging: ['logging'],
   net: ['core', 'net'],
