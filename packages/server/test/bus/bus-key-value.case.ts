@@ -19,6 +19,21 @@ export function keyValueCases(withBus: WithBus): void {
     assert.deepEqual((await kv.entries()).map((e) => e.key), ['b']);
   });
 
+  withBus('key-value: entries lists each key once while its entries are being put again', async (bus) => {
+    const kv = await bus.keyValue(unique('kvbusy'), { ttlMs: 60_000 });
+    for (const k of ['a', 'b', 'c']) await kv.put(k, '0');
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 1; writing; i++) await Promise.all(['a', 'b', 'c'].map((k) => kv.put(k, String(i))));
+    })();
+    try {
+      for (let round = 0; round < 20; round++) assert.deepEqual((await kv.entries()).map((e) => e.key).sort(), ['a', 'b', 'c']);
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+
   withBus('key-value: an entry expires ttlMs after its last put', async (bus) => {
     const kv = await bus.keyValue(unique('kvttl'), { ttlMs: 1000 });
     await kv.put('once', 'x');

@@ -23,12 +23,12 @@ describe('the autoscaler with local worker processes', { skip: clusterSkip }, ()
       AUTOSCALER_ACTUATOR: 'local', MIN_WORKERS: String(MIN), MAX_WORKERS: String(MAX), SCALE_UP_THRESHOLD: '3', SCALE_DOWN_THRESHOLD: '1',
       CHECK_INTERVAL: '500ms', COOLDOWN_PERIOD: '3s', MAX_CONCURRENT_EXECUTIONS: '4', WARM_POOL_SIZE: '0',
     });
-    control = await cluster.start('scaler', 'control,gateway', { WORKER_ID: 'local' });
+    control = await cluster.start('scaler', 'control,gateway', { WORKER_ID: 'local', LOG_LEVEL: 'info' });
     client = (await adminClient(control.url!, control.gatewayUrl)).client;
   });
   after(async () => cluster?.dispose());
 
-  test(`a burst of ${BURST} scales up to MAX_WORKERS, back down to MIN_WORKERS after the cooldown; nothing lost or run twice`, { timeout: 240_000 }, async () => {
+  test(`a burst of ${BURST} scales up to MAX_WORKERS, back down to MIN_WORKERS after the cooldown; nothing lost or run twice`, { timeout: 300_000 }, async (t) => {
     const ready = async (): Promise<number> => (await client.listWorkers()).filter((w) => w.state === 'ready' && w.roles.includes('worker')).length;
     const t0 = Date.now();
     while ((await ready()) < MIN) {
@@ -43,14 +43,18 @@ describe('the autoscaler with local worker processes', { skip: clusterSkip }, ()
     let reachedMaxAt: number | undefined;
     const db = new pg.Client({ connectionString: cluster.databaseUrl });
     await db.connect();
+    const timeline: string[] = [];
+    const note = (line: string): void => void timeline.push(`${((Date.now() - burstAt) / 1000).toFixed(1)}s ${line}`);
     try {
       for (;;) {
         const n = await ready();
+        if (n > MAX) note(JSON.stringify((await client.listWorkers()).map((w) => [w.id, w.state, w.lastHeartbeatAt, w.pid])));
         peak = Math.max(peak, n);
         if (n >= MAX) reachedMaxAt ??= Date.now();
         const { rows } = await db.query<{ open: string }>("select count(*) as open from executions where id = any($1) and status in ('queued', 'running')", [ids]);
+        if (timeline.length === 0 || !timeline.at(-1)!.endsWith(`ready ${n}, open ${rows[0].open}`)) note(`ready ${n}, open ${rows[0].open}`);
         if (Number(rows[0].open) === 0) break;
-        assert.ok(Date.now() - burstAt < 180_000, 'the burst drained');
+        assert.ok(Date.now() - burstAt < 180_000, `the burst drained\n${timeline.slice(-30).join('\n')}\n`);
         await new Promise((r) => setTimeout(r, 200));
       }
       const drainedAt = Date.now();
@@ -59,10 +63,14 @@ describe('the autoscaler with local worker processes', { skip: clusterSkip }, ()
       assert.deepEqual(rows.map((r) => [r.status, Number(r.n)]), [['succeeded', BURST]], 'every execution succeeded');
       assert.equal(Number(rows[0].runs), BURST, 'each ran once: no attempt was repeated');
       while ((await ready()) > MIN) {
-        assert.ok(Date.now() - drainedAt < 60_000, 'scaled back down to MIN_WORKERS');
+        assert.ok(Date.now() - drainedAt < 60_000, `scaled back down to MIN_WORKERS\n${timeline.slice(-30).join('\n')}\n`);
         await new Promise((r) => setTimeout(r, 200));
       }
       console.log(`# autoscaler: ${BURST} executions; MAX_WORKERS reached ${reachedMaxAt! - burstAt} ms after the burst; drained ${drainedAt - burstAt} ms; back to MIN_WORKERS ${Date.now() - drainedAt} ms after draining`);
+    } catch (err) {
+      t.diagnostic(timeline.join('\n'));
+      t.diagnostic(control.output().split('\n').filter((l) => !/incoming request|request completed/.test(l)).join('\n').slice(-8000));
+      throw err;
     } finally {
       await db.end();
     }

@@ -32,9 +32,10 @@ export class NatsKeyValue implements KeyValue {
   }
 
   async entries(): Promise<KeyValueEntry[]> {
-    const keys: string[] = [];
-    for await (const key of await this.#kv.keys()) keys.push(key);
-    const entries = await Promise.all(keys.map((k) => this.get(k)));
+    // keys() reads the bucket's stream: a key put again while it reads is listed once per put.
+    const keys = new Set<string>();
+    for await (const key of await this.#kv.keys()) keys.add(key);
+    const entries = await Promise.all([...keys].map((k) => this.get(k)));
     return entries.filter((e) => e !== undefined);
   }
 }
