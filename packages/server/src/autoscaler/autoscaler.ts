@@ -59,6 +59,9 @@ function count(value: unknown, what: string): number {
  * actuator already has, asks the actuator for it. A failed read or actuator is logged and counted, and the
  * next tick tries again; nothing here throws. The composition root runs one per deployment (control role).
  */
+/** How long a tick waits for the queue depth and the worker count. */
+const READ_TIMEOUT_MS = 10_000;
+
 export function startAutoscaler(options: AutoscalerOptions): RunningAutoscaler {
   const { settings, actuator } = options;
   const log = options.log.child({ component: 'autoscaler', actuator: actuator.kind });
@@ -72,7 +75,10 @@ export function startAutoscaler(options: AutoscalerOptions): RunningAutoscaler {
 
   async function read(): Promise<{ ready: number; demand: QueueDemand } | null> {
     try {
-      const [demand, ready] = await Promise.all([options.demand.demand(), options.workers()]);
+      // A read that never settles must not stop the loop: it counts as a failed read.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS)));
+      const [demand, ready] = await Promise.race([Promise.all([options.demand.demand(), options.workers()]), late]).finally(() => clearTimeout(timer));
       return {
         ready: count(ready, 'the ready worker count'),
         demand: { pending: count(demand.pending, 'pending'), ackPending: count(demand.ackPending, 'ackPending'), syncQueued: count(demand.syncQueued, 'syncQueued') },

@@ -35,7 +35,7 @@ describe('the autoscaler with local worker processes', { skip: clusterSkip }, ()
       assert.ok(Date.now() - t0 < 30_000, `MIN_WORKERS started\n${control.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await client.createFunction({ name: 'work', runtime: 'node', code: 'export const handler = async (e) => { await new Promise((r) => setTimeout(r, 50)); return e.i; };' });
+    await client.createFunction({ name: 'work', runtime: 'node', code: 'export const handler = async (e) => { await new Promise((r) => setTimeout(r, 300)); return e.i; };' });
     const ids: string[] = [];
     for (let i = 0; i < BURST; i += 50) ids.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => client.invokeAsync({ name: 'work' }, { i: i + j }).then((q) => q.id)))));
     const burstAt = Date.now();

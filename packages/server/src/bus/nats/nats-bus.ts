@@ -102,7 +102,7 @@ export class NatsBus implements Bus {
   }
 
   keyValue(bucket: string, options: { ttlMs: number }): Promise<KeyValue> {
-    return NatsKeyValue.open(this.#js, bucket, options.ttlMs);
+    return NatsKeyValue.open(this.#js, this.#jsm, bucket, options.ttlMs);
   }
 
   blobs(bucket: string, options: { ttlMs?: number }): Promise<BlobStore> {
