@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import type { FunctionObjectsTable } from './schema.ts';
+import { isPostgres } from './migrations/dialect.ts';
 
 import type { ObjectInfo } from '../core/types.ts';
 import type { NewObject, ObjectStore } from '../core/ports/store.ts';
@@ -21,6 +22,8 @@ export class FunctionObjectRepository implements ObjectStore {
   async put(object: NewObject): Promise<{ info: ObjectInfo; replacedId: string | null }> {
     const row: FunctionObjectsTable = { id: object.id, owner_id: object.ownerId, function_id: object.functionId, name: object.name, size: object.size, content_type: object.contentType, sha256: object.sha256, created_at: object.createdAt, updated_at: object.createdAt };
     return this.#db.transaction().execute(async (trx) => {
+      // Two uploads of one name at once (two control processes): the function's row orders them on PostgreSQL.
+      if (isPostgres(trx)) await trx.selectFrom('functions').select('id').where('id', '=', row.function_id).forUpdate().execute();
       const old = await trx.selectFrom('function_objects').select(['id', 'created_at']).where('function_id', '=', row.function_id).where('name', '=', row.name).executeTakeFirst();
       if (old !== undefined) await trx.deleteFrom('function_objects').where('id', '=', old.id).execute();
       const stored = { ...row, created_at: old?.created_at ?? row.created_at };

@@ -69,6 +69,14 @@ export function runConcurrencyConformance(name: string, open: OpenShared, option
       assert.equal((await a.executions.takeOutbox(10)).length, 1, 'announced once');
     });
 
+    withStores('one object name uploaded from two stores at once: one object, the others replaced', async (a, b) => {
+      const { alice, fn } = await setup(a);
+      const puts = await Promise.all([...Array(6).keys()].map((i) => (i % 2 ? a : b).objects.put({ id: newId(), ownerId: alice.id, functionId: fn.id, name: 'same.txt', size: i, contentType: 'text/plain', sha256: 'x', createdAt: nowIso() })));
+      const objects = await a.objects.list(alice.id, fn.id);
+      assert.equal(objects.length, 1, 'one object of that name');
+      assert.equal(puts.filter((p) => p.replacedId === null).length, 1, 'the first created it, each other replaced one');
+    });
+
     withStores('two owners deploying the same route at once: one wins, the other conflicts', async (a, b) => {
       const { alice, bob } = await setup(a);
       for (const [round, method] of (['GET', 'ANY'] as const).entries()) {
