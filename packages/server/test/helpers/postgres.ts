@@ -5,11 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { freePort } from './server-process.ts';
 
 const BIN = process.env.POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 const INSTALL = 'apt-get install postgresql (PostgreSQL 15, binaries in /usr/lib/postgresql/15/bin)';
@@ -29,17 +29,6 @@ let server: Promise<Server> | null = null;
 const asRoot = process.getuid?.() === 0;
 /** PostgreSQL refuses to run as root: as root, initdb and the server run as the postgres user. */
 const command = (bin: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(BIN, bin), ...args]] : [path.join(BIN, bin), args]);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function start(): Promise<Server> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skyscale-pg-'));
